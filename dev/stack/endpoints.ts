@@ -1,0 +1,116 @@
+import { StackError } from "./stack-error.js";
+
+/**
+ * Where the local stack's services listen. Non-default ports so that a developer's own
+ * Redis (6379) or Kafka (9092) is never touched; loopback only.
+ */
+export const LOCAL_PORTS = {
+  redis: 16379,
+  cluster: [17001, 17002, 17003],
+  kafka: 19092,
+  kafkaController: 19093,
+} as const;
+
+export const LOOPBACK = "127.0.0.1";
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** An address plus whether it came from the environment (then the stack starts nothing for it). */
+export interface Endpoint<T> {
+  address: T;
+  external: boolean;
+  /** The environment variable that supplied the address, when external. */
+  source?: string;
+}
+
+export interface StackEndpoints {
+  redis: Endpoint<string>;
+  cluster: Endpoint<HostPort[]>;
+  kafka: Endpoint<string[]>;
+}
+
+/**
+ * Resolves every service address, honouring `REDIS_URL`, `REDIS_CLUSTER_NODES`
+ * (`host:port,host:port,...`) and `KAFKA_BROKERS` (`host:port,...`).
+ * Tests and the demo call this too, so they always talk to what the stack describes.
+ */
+export function resolveEndpoints(env: NodeJS.ProcessEnv = process.env): StackEndpoints {
+  const redisUrl = nonEmpty(env.REDIS_URL);
+  const clusterNodes = nonEmpty(env.REDIS_CLUSTER_NODES);
+  const kafkaBrokers = nonEmpty(env.KAFKA_BROKERS);
+  return {
+    redis: redisUrl
+      ? { address: parseRedisUrl(redisUrl), external: true, source: "REDIS_URL" }
+      : { address: `redis://${LOOPBACK}:${LOCAL_PORTS.redis}`, external: false },
+    cluster: clusterNodes
+      ? {
+          address: parseHostPortList(clusterNodes, "REDIS_CLUSTER_NODES"),
+          external: true,
+          source: "REDIS_CLUSTER_NODES",
+        }
+      : {
+          address: LOCAL_PORTS.cluster.map((port) => ({ host: LOOPBACK, port })),
+          external: false,
+        },
+    kafka: kafkaBrokers
+      ? {
+          address: parseHostPortList(kafkaBrokers, "KAFKA_BROKERS").map(formatHostPort),
+          external: true,
+          source: "KAFKA_BROKERS",
+        }
+      : { address: [`${LOOPBACK}:${LOCAL_PORTS.kafka}`], external: false },
+  };
+}
+
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Parses `host:port,host:port`; IPv6 hosts are written in brackets: `[::1]:7000`. */
+export function parseHostPortList(text: string, variable: string): HostPort[] {
+  const items = text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  if (items.length === 0) {
+    throw new StackError(`${variable} is empty`, `set ${variable} to host:port[,host:port...]`);
+  }
+  return items.map((item) => parseHostPort(item, variable));
+}
+
+function parseHostPort(item: string, variable: string): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(item);
+  const port = match ? Number(match[3]) : NaN;
+  const host = match?.[1] ?? match?.[2];
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new StackError(
+      `${variable} has a bad address "${item}"`,
+      `write each address as host:port (IPv6 as [addr]:port), separated by commas`,
+    );
+  }
+  return { host, port };
+}
+
+function parseRedisUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new StackError(`REDIS_URL "${text}" is not a URL`, "use redis://host:port[/db]");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new StackError(
+      `REDIS_URL "${text}" has protocol "${url.protocol}"`,
+      "use redis:// or rediss://",
+    );
+  }
+  return text;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}

@@ -1,0 +1,77 @@
+import { execFileSync } from "node:child_process";
+import { runCommand } from "./processes.js";
+import { StackError } from "./stack-error.js";
+
+const MIN_JAVA = 17;
+
+function onPath(command: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * Debian's redis-server (and redis-cli, for `--cluster create`). Installed with apt-get
+ * when missing and we are root, because a fresh CI machine starts without it.
+ */
+export async function ensureRedis(log: (line: string) => void): Promise<void> {
+  if (onPath("redis-server") && onPath("redis-cli")) return;
+  if (!isRoot() || !onPath("apt-get")) {
+    throw new StackError(
+      "redis-server is not installed",
+      "install Debian's redis-server (sudo apt-get install redis-server), or set REDIS_URL and REDIS_CLUSTER_NODES",
+    );
+  }
+  log("redis-server not found: installing Debian's redis-server with apt-get ...");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  await runCommand("apt-get", ["update", "-qq"], "apt-get update", 5 * 60_000, env);
+  await runCommand(
+    "apt-get",
+    ["install", "-y", "-qq", "--no-install-recommends", "redis-server"],
+    "apt-get install redis-server",
+    10 * 60_000,
+    env,
+  );
+  if (!onPath("redis-server") || !onPath("redis-cli")) {
+    throw new StackError(
+      "apt-get installed redis-server, but redis-server or redis-cli is not on PATH",
+    );
+  }
+}
+
+/** Java 17+ runs the Kafka broker; Maven resolves its jars. Neither is installed for you. */
+export async function ensureJavaAndMaven(): Promise<void> {
+  if (!onPath("java")) {
+    throw new StackError(
+      "java is not installed; the local Kafka broker needs Java 17 or newer",
+      "install a JDK or JRE 17+ (Debian: apt-get install openjdk-17-jre-headless), or set KAFKA_BROKERS",
+    );
+  }
+  const { stderr, stdout } = await runCommand("java", ["-version"], "java -version", 30_000);
+  const major = parseJavaMajor(`${stderr}\n${stdout}`);
+  if (major === undefined || major < MIN_JAVA) {
+    throw new StackError(
+      `java is version ${major ?? "unknown"}; the local Kafka broker needs Java ${MIN_JAVA} or newer`,
+      "put a Java 17+ first on PATH (or set JAVA_HOME's bin first), or set KAFKA_BROKERS",
+    );
+  }
+  if (!onPath("mvn")) {
+    throw new StackError(
+      "mvn is not installed; Maven resolves the Kafka jars from dev/kafka/pom.xml",
+      "install Maven (Debian: apt-get install maven), or set KAFKA_BROKERS",
+    );
+  }
+}
+
+/** `java -version` prints `version "17.0.15"` or, before Java 9, `version "1.8.0_392"`. */
+export function parseJavaMajor(versionOutput: string): number | undefined {
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(versionOutput);
+  if (!match) return undefined;
+  const first = Number(match[1]);
+  return first === 1 && match[2] !== undefined ? Number(match[2]) : first;
+}

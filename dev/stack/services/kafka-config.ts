@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+
+export interface KafkaNodeConfig {
+  logDir: string;
+  host: string;
+  brokerPort: number;
+  controllerPort: number;
+}
+
+/**
+ * server.properties for one node in KRaft combined mode (broker + controller). Single-node
+ * values for the internal topics' replication, and no initial rebalance delay so that test
+ * consumer groups start at once.
+ */
+export function renderKafkaProperties(config: KafkaNodeConfig): string {
+  const { host, brokerPort, controllerPort, logDir } = config;
+  const properties: Record<string, string | number | boolean> = {
+    "process.roles": "broker,controller",
+    "node.id": 1,
+    "controller.quorum.voters": `1@${host}:${controllerPort}`,
+    listeners: `PLAINTEXT://${host}:${brokerPort},CONTROLLER://${host}:${controllerPort}`,
+    "advertised.listeners": `PLAINTEXT://${host}:${brokerPort}`,
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "log.dirs": logDir,
+    "num.partitions": 1,
+    "offsets.topic.replication.factor": 1,
+    "offsets.topic.num.partitions": 10,
+    "transaction.state.log.replication.factor": 1,
+    "transaction.state.log.min.isr": 1,
+    "share.coordinator.state.topic.replication.factor": 1,
+    "share.coordinator.state.topic.min.isr": 1,
+    "group.initial.rebalance.delay.ms": 0,
+    "auto.create.topics.enable": false,
+  };
+  return Object.entries(properties)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n")
+    .concat("\n");
+}
+
+/** A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as Kafka's Uuid expects. */
+export function newClusterId(): string {
+  return randomBytes(16).toString("base64url");
+}

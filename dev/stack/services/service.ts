@@ -1,0 +1,18 @@
+export type UpOutcome = "started" | "reused" | "external";
+
+export interface ServiceStatus {
+  name: string;
+  state: "running" | "stopped" | "external";
+  address: string;
+  pids: number[];
+  /** The environment variable an external address came from. */
+  source?: string;
+}
+
+/** One service of the local stack. `up` is idempotent; `down` stops only what `up` started. */
+export interface StackService {
+  readonly name: string;
+  up(log: (line: string) => void): Promise<UpOutcome>;
+  down(): Promise<boolean>;
+  status(): ServiceStatus;
+}

@@ -1,0 +1,72 @@
+// npm test: type-checked, linted code first (package.json), then this runner:
+//   unit         test/unit (nothing running)
+//   integration  brings the local stack up (idempotent), then test/integration against real servers
+//   all          both, in one run of node's test runner, so one summary closes the output
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "../dev/stack/paths.js";
+import { stackUp } from "../dev/stack/stack.js";
+import { StackError } from "../dev/stack/stack-error.js";
+
+const SUITES = {
+  unit: ["test/unit"],
+  integration: ["test/integration"],
+  all: ["test/unit", "test/integration"],
+};
+type Suite = keyof typeof SUITES;
+
+function testFiles(dir: string): string[] {
+  const entries = readdirSync(path.join(repoRoot, dir), { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".test.ts"))
+    .map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+async function main(suite: string): Promise<number> {
+  if (!(suite in SUITES)) {
+    console.error(`usage: tsx scripts/test.ts ${Object.keys(SUITES).join("|")}`);
+    return 2;
+  }
+  const dirs = SUITES[suite as Suite];
+  const files = dirs.flatMap(testFiles);
+  if (files.length === 0) {
+    console.error(`no test files under ${dirs.join(", ")}`);
+    return 1;
+  }
+  if (dirs.includes("test/integration")) {
+    console.log("bringing the local stack up for the integration tests ...");
+    await stackUp();
+  }
+  const result = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--test",
+      "--test-reporter=spec",
+      // Integration tests share one Redis and one Kafka and measure timings: one file at a time.
+      "--test-concurrency=1",
+      // Nothing may hang CI: a single test that runs this long has failed.
+      "--test-timeout=180000",
+      ...files,
+    ],
+    { cwd: repoRoot, stdio: "inherit" },
+  );
+  return result.status ?? 1;
+}
+
+main(process.argv[2] ?? "all").then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof StackError) {
+      console.error(`strata test: ${error.message}${error.hint ? `\n  → ${error.hint}` : ""}`);
+    } else {
+      console.error("strata test: unexpected failure", error);
+    }
+    process.exitCode = 1;
+  },
+);
