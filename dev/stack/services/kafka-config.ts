@@ -40,7 +40,14 @@ export function renderKafkaProperties(config: KafkaNodeConfig): string {
     .concat("\n");
 }
 
-/** A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as Kafka's Uuid expects. */
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as Kafka's Uuid
+ * expects. Like Kafka's own Uuid.randomUuid, never one that starts with "-": command-line
+ * tools would read it as an option.
+ */
 export function newClusterId(): string {
-  return randomBytes(16).toString("base64url");
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
