@@ -1,0 +1,94 @@
+/**
+ * The one registry of Strata's errors. Every error a user can see has a stable code
+ * (`STRATA_E_*`), an HTTP status, and a message that names the bad value. docs/errors.md
+ * documents each code; a unit test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  // Registry definitions (feature repo files)
+  STRATA_E_INVALID_NAME: { status: 400, title: "a name is not a valid identifier" },
+  STRATA_E_BAD_VERSION: { status: 400, title: "a semantic version string is malformed" },
+  STRATA_E_UNKNOWN_ENTITY: {
+    status: 400,
+    title: "a feature view names an entity that is not registered",
+  },
+  STRATA_E_DUPLICATE_ENTITY: { status: 400, title: "an entity is registered twice" },
+  STRATA_E_DUPLICATE_FEATURE: { status: 400, title: "a feature view declares a feature twice" },
+  STRATA_E_DUPLICATE_VIEW: { status: 400, title: "a view major is registered twice" },
+  STRATA_E_DUPLICATE_SERVICE: { status: 400, title: "a feature service is registered twice" },
+  STRATA_E_UNKNOWN_TYPE: { status: 400, title: "a feature or join key has an unknown type" },
+  STRATA_E_BAD_REGISTRY: { status: 400, title: "a feature repo definition is inconsistent" },
+  // Feature references and services
+  STRATA_E_BAD_FEATURE_REF: {
+    status: 400,
+    title: "a feature reference is not `view:feature` or `view@major:feature`",
+  },
+  STRATA_E_UNKNOWN_VIEW: { status: 400, title: "a feature view (or view major) does not exist" },
+  STRATA_E_UNKNOWN_FEATURE: { status: 400, title: "a feature does not exist in its view" },
+  STRATA_E_UNKNOWN_FEATURE_SERVICE: { status: 404, title: "a feature service does not exist" },
+  // Entity keys and values
+  STRATA_E_MISSING_JOIN_KEY: {
+    status: 400,
+    title: "an entity row lacks a join key its view needs",
+  },
+  STRATA_E_ENTITY_KEY_TYPE: { status: 400, title: "a join key value has the wrong type" },
+  STRATA_E_BAD_ENTITY_KEY: { status: 400, title: "an encoded entity key cannot be decoded" },
+  STRATA_E_VALUE_TYPE: { status: 400, title: "a feature value does not match the feature's type" },
+  STRATA_E_MISSING_FEATURE_VALUE: { status: 400, title: "a write omits a feature of its view" },
+  STRATA_E_BAD_WRITE_VERSION: {
+    status: 400,
+    title: "a write's version is malformed or out of range",
+  },
+  STRATA_E_BAD_ROW: {
+    status: 400,
+    title: "a write row is not an object with view, entity, values and version",
+  },
+  STRATA_E_BATCH_REJECTED: {
+    status: 400,
+    title: "a batch had invalid rows, so none of it was written",
+  },
+  // Servers
+  STRATA_E_REDIS_UNAVAILABLE: {
+    status: 503,
+    title: "Redis did not answer and the value is not cached",
+  },
+  STRATA_E_SCRIPT_FAILED: { status: 500, title: "a Redis script failed" },
+  STRATA_E_INTERNAL: { status: 500, title: "an unexpected internal error" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every error Strata reports to users. */
+export class StrataError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "StrataError";
+    this.status = ERROR_CODES[code].status;
+  }
+
+  /** The JSON body clients receive: code, message and details, never a stack. */
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isStrataError(error: unknown, code?: ErrorCode): error is StrataError {
+  return error instanceof StrataError && (code === undefined || error.code === code);
+}
+
+/** Quotes a user-supplied value for an error message, bounded so a huge input stays readable. */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === "bigint" ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

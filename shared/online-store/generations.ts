@@ -1,0 +1,67 @@
+import { StrataError } from "../errors.js";
+import type { HotCache } from "../hot-cache/hot-cache.js";
+import type { CacheEntry } from "./cache-entries.js";
+import { execBatch, type RedisClient } from "./pipeline.js";
+import { generationPointerKey, INITIAL_GENERATION } from "./redis-layout.js";
+
+/**
+ * The active generation of each view major, read through the hot cache like any other
+ * key: a pointer flip (one SET) reaches every reader through its invalidation, and until
+ * then readers keep reading one whole generation, never a mix.
+ */
+export class Generations {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly project: string,
+    private readonly cache: HotCache<CacheEntry> | undefined,
+  ) {}
+
+  /** The cached active generation, without I/O; undefined when it must be fetched. */
+  peek(viewKey: string): number | undefined {
+    const entry = this.cache?.get(generationPointerKey(this.project, viewKey));
+    return entry?.kind === "pointer" ? entry.generation : undefined;
+  }
+
+  /** Reads the pointers of these views from Redis (one batch) and caches them. */
+  async fetch(viewKeys: readonly string[]): Promise<Map<string, number>> {
+    const keys = viewKeys.map((viewKey) => generationPointerKey(this.project, viewKey));
+    const tickets = this.cache ? keys.map((key) => this.cache!.beginFetch(key)) : [];
+    const replies = await execBatch(
+      this.client,
+      keys.map((key) => ({ key, name: "get", args: [key] })),
+    ).catch((error: unknown) => {
+      for (const ticket of tickets) this.cache!.abandon(ticket);
+      throw unavailable(error);
+    });
+    const failed = replies.find(([error]) => error !== null);
+    if (failed) {
+      for (const ticket of tickets) this.cache!.abandon(ticket);
+      throw unavailable(failed[0]);
+    }
+    const generations = new Map<string, number>();
+    replies.forEach(([, value], i) => {
+      const generation = value === null ? INITIAL_GENERATION : Number(value);
+      generations.set(viewKeys[i]!, generation);
+      if (this.cache) this.cache.fill(tickets[i]!, { kind: "pointer", generation });
+    });
+    return generations;
+  }
+
+  /** Makes `generation` the one every reader sees, atomically (one SET of one key). */
+  async activate(viewKey: string, generation: number): Promise<void> {
+    const key = generationPointerKey(this.project, viewKey);
+    await this.client.set(key, String(generation));
+    // Tracking runs with NOLOOP, so our own flip must drop our cached pointer here.
+    this.cache?.invalidate(key);
+  }
+}
+
+export function unavailable(error: unknown): StrataError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StrataError(
+    "STRATA_E_REDIS_UNAVAILABLE",
+    `Redis did not answer: ${message}`,
+    {},
+    { cause: error },
+  );
+}

@@ -1,0 +1,4 @@
+export * from "./online-store.js";
+export type { FeatureStatus, EntityResult, ReadResult } from "./read-path.js";
+export type { WriteRow } from "./write-path.js";
+export { execBatch, type RedisClient } from "./pipeline.js";

@@ -1,0 +1,265 @@
+import { StrataError } from "../errors.js";
+import { ClientTracking } from "../hot-cache/client-tracking.js";
+import { HotCache, type HotCacheOptions, type HotCacheStats } from "../hot-cache/hot-cache.js";
+import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-registry.js";
+import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
+import { Generations, unavailable } from "./generations.js";
+import { isNoScript, LuaScript } from "./lua-script.js";
+import { execBatch, waitUntilReady, type RedisClient, type Reply } from "./pipeline.js";
+import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
+import { fieldPrefix } from "./redis-layout.js";
+import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.js";
+
+export interface OnlineStoreOptions {
+  /** An ioredis client for the region's Redis: standalone (`Redis`) or `Cluster`. The caller owns it. */
+  client: RedisClient;
+  registry: FeatureRegistry;
+  /**
+   * The in-process hot cache. `entities: false` keeps only generation pointers cached
+   * (every feature read goes to Redis); `false` turns caching off entirely.
+   */
+  hotCache?: (HotCacheOptions & { entities?: boolean }) | false;
+  /** The clock for maxAge checks; injectable for tests. */
+  now?: () => number;
+}
+
+export type WriteOutcome = "applied" | "stale";
+
+export interface RowWriteResult {
+  index: number;
+  /** applied: stored; stale: rejected as older than, or equal to, the stored version. */
+  outcome: WriteOutcome;
+  /** Neither before nor after the stored row's clock vector: a cross-region conflict (still resolved by version). */
+  concurrent: boolean;
+  generation: number;
+}
+
+export interface WriteReport {
+  rows: RowWriteResult[];
+  applied: number;
+  stale: number;
+  concurrent: number;
+}
+
+export interface WriteOptions {
+  /** Write into this generation instead of the active one (backfills write the next one). */
+  generation?: number;
+}
+
+export interface OnlineStoreStats {
+  cache: HotCacheStats | undefined;
+  applied: number;
+  stale: number;
+  concurrent: number;
+  /** Scripts re-sent with EVAL after a server answered NOSCRIPT. */
+  scriptReloads: number;
+}
+
+const CAS_SCRIPT = LuaScript.fromFile("cas-write");
+
+/**
+ * The online store of one region: versioned compare-and-swap writes and tiered reads
+ * (hot cache, then Redis), on standalone Redis or Redis Cluster.
+ */
+export class OnlineStore {
+  readonly registry: FeatureRegistry;
+  private readonly client: RedisClient;
+  private readonly cache: HotCache<CacheEntry> | undefined;
+  private readonly tracking: ClientTracking | undefined;
+  private readonly generations: Generations;
+  private readonly readContext: ReadContext;
+  private readonly counters = { applied: 0, stale: 0, concurrent: 0, scriptReloads: 0 };
+
+  private constructor(options: OnlineStoreOptions) {
+    this.client = options.client;
+    this.registry = options.registry;
+    const cacheOptions = options.hotCache ?? {};
+    if (cacheOptions !== false) {
+      this.cache = new HotCache<CacheEntry>({ sizeOf: estimateEntryBytes, ...cacheOptions });
+      this.tracking = new ClientTracking(this.client, this.cache);
+    }
+    this.generations = new Generations(this.client, this.registry.project, this.cache);
+    this.readContext = {
+      client: this.client,
+      registry: this.registry,
+      generations: this.generations,
+      entityCache:
+        cacheOptions !== false && cacheOptions.entities !== false ? this.cache : undefined,
+      now: options.now ?? Date.now,
+    };
+  }
+
+  /** Connects the store: loads the Lua scripts on every server and arms cache invalidation. */
+  static async open(options: OnlineStoreOptions): Promise<OnlineStore> {
+    const store = new OnlineStore(options);
+    try {
+      await waitUntilReady(store.client, 10_000);
+      await CAS_SCRIPT.loadOn(store.client);
+      await store.tracking?.start();
+    } catch (error) {
+      await store.close();
+      throw error instanceof StrataError ? error : unavailable(error);
+    }
+    return store;
+  }
+
+  /**
+   * Writes rows with the Lua compare-and-swap: each row lands only if its version is
+   * strictly greater than the stored one. The whole batch is validated first; one bad
+   * row rejects the batch (STRATA_E_BATCH_REJECTED) and nothing is written.
+   */
+  async write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
+    const prepared = prepareWrites(this.registry, rows);
+    const generationOf = await this.targetGenerations(prepared, options.generation);
+    const calls = prepared.map((p) => {
+      const args = [
+        fieldPrefix(p.view.key, generationOf.get(p.view.key)!),
+        p.encodedVersion,
+        p.encodedClock,
+        ...p.fieldArgs,
+      ];
+      return { key: p.redisKey, args };
+    });
+    const replies = await this.runCas(calls);
+    const report: WriteReport = { rows: [], applied: 0, stale: 0, concurrent: 0 };
+    replies.forEach(([, code], i) => {
+      const p = prepared[i]!;
+      const applied = ((code as number) & 1) === 1;
+      const concurrent = ((code as number) & 2) === 2;
+      report.rows.push({
+        index: p.index,
+        outcome: applied ? "applied" : "stale",
+        concurrent,
+        generation: generationOf.get(p.view.key)!,
+      });
+      if (applied) {
+        report.applied++;
+        // Read-your-writes in this process: do not wait for Redis' invalidation message.
+        this.cache?.invalidate(p.redisKey);
+      } else {
+        report.stale++;
+      }
+      if (concurrent) report.concurrent++;
+    });
+    this.counters.applied += report.applied;
+    this.counters.stale += report.stale;
+    this.counters.concurrent += report.concurrent;
+    return report;
+  }
+
+  /** Reads features (`view:feature`, `view@2:feature`, or resolved references) for entity rows. */
+  read(
+    entities: readonly Record<string, unknown>[],
+    features: readonly string[] | readonly ResolvedFeatureRef[],
+  ): Promise<ReadResult> {
+    const refs =
+      typeof features[0] === "string"
+        ? this.registry.resolveRefs(features as string[])
+        : (features as ResolvedFeatureRef[]);
+    return readFeatures(this.readContext, entities, refs);
+  }
+
+  /** Reads the features of a feature service, pinned to the majors the service names. */
+  readService(entities: readonly Record<string, unknown>[], service: string): Promise<ReadResult> {
+    return readFeatures(this.readContext, entities, this.registry.service(service));
+  }
+
+  /** The generation a view major serves now. */
+  async activeGeneration(viewRef: string): Promise<number> {
+    const view = this.registry.viewByRef(viewRef);
+    return (
+      this.generations.peek(view.key) ?? (await this.generations.fetch([view.key])).get(view.key)!
+    );
+  }
+
+  /** Flips a view major to another generation: one SET, seen by readers as all-old or all-new. */
+  async activateGeneration(viewRef: string, generation: number): Promise<void> {
+    await this.generations.activate(this.registry.viewByRef(viewRef).key, generation);
+  }
+
+  /** CLIENT ID of the invalidation subscriber on each node (diagnostics; tests kill them). */
+  invalidationSubscriberIds(): Map<string, number | undefined> {
+    return this.tracking?.subscriberIds() ?? new Map<string, number | undefined>();
+  }
+
+  /** Whether cache invalidation is armed on every node (the cache holds nothing otherwise). */
+  get invalidationArmed(): boolean {
+    return this.tracking?.armed ?? false;
+  }
+
+  stats(): OnlineStoreStats {
+    return { cache: this.cache?.stats(), ...this.counters };
+  }
+
+  /** Stops invalidation (and drops the cache). Does not close the Redis client: the caller owns it. */
+  async close(): Promise<void> {
+    await this.tracking?.stop();
+    this.cache?.flush();
+  }
+
+  private async targetGenerations(
+    prepared: PreparedWrite[],
+    explicit: number | undefined,
+  ): Promise<Map<string, number>> {
+    const viewKeys = [...new Set(prepared.map((p) => p.view.key))];
+    if (explicit !== undefined) {
+      if (!Number.isSafeInteger(explicit) || explicit < 0) {
+        throw new StrataError(
+          "STRATA_E_BAD_ROW",
+          `generation ${explicit} is not a non-negative integer`,
+          { generation: explicit },
+        );
+      }
+      return new Map(viewKeys.map((key) => [key, explicit]));
+    }
+    const known = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const key of viewKeys) {
+      const generation = this.generations.peek(key);
+      if (generation === undefined) unknown.push(key);
+      else known.set(key, generation);
+    }
+    if (unknown.length > 0)
+      for (const [key, generation] of await this.generations.fetch(unknown))
+        known.set(key, generation);
+    return known;
+  }
+
+  /** EVALSHA for every row; rows whose server lost the script are re-sent once with EVAL. */
+  private async runCas(calls: { key: string; args: string[] }[]): Promise<Reply[]> {
+    const run = (indexes: number[], useEval: boolean) =>
+      execBatch(
+        this.client,
+        indexes.map((i) => {
+          const { key, args } = calls[i]!;
+          return { key, ...(useEval ? CAS_SCRIPT.eval(key, args) : CAS_SCRIPT.evalsha(key, args)) };
+        }),
+      );
+    const all = calls.map((_, i) => i);
+    const replies = await run(all, false).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    const reload = all.filter((i) => isNoScript(replies[i]![0]));
+    if (reload.length > 0) {
+      this.counters.scriptReloads += reload.length;
+      const retried = await run(reload, true).catch((error: unknown) => {
+        throw unavailable(error);
+      });
+      reload.forEach((i, n) => (replies[i] = retried[n]!));
+    }
+    const failed = replies.find(([error]) => error !== null);
+    if (failed) {
+      const message = failed[0]!.message;
+      // Script errors are ours (a bug), connection errors are Redis': say which.
+      throw /ERR|script/i.test(message) && !/connect|closed|timeout/i.test(message)
+        ? new StrataError(
+            "STRATA_E_SCRIPT_FAILED",
+            `the CAS script failed: ${message}`,
+            {},
+            { cause: failed[0] },
+          )
+        : unavailable(failed[0]);
+    }
+    return replies;
+  }
+}

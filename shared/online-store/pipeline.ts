@@ -1,0 +1,102 @@
+import calculateSlot from "cluster-key-slot";
+import { Redis, type Cluster } from "ioredis";
+
+export type RedisClient = Redis | Cluster;
+
+/** One command on one key: the unit a batch is made of. */
+export interface KeyedCommand {
+  key: string;
+  /** The command and its arguments; `args` include the key where the command wants it. */
+  name: string;
+  args: (string | number)[];
+}
+
+export type Reply = [error: Error | null, result: unknown];
+
+/**
+ * Runs a batch as one pipeline per server. On Redis Cluster, ioredis refuses a pipeline
+ * whose keys live on different nodes, so the batch is split by the node that owns each
+ * key's slot (ioredis' own slot map), the pipelines run in parallel, and replies come back
+ * in the batch's order. A single command skips the pipeline machinery altogether.
+ */
+export async function execBatch(
+  client: RedisClient,
+  commands: readonly KeyedCommand[],
+): Promise<Reply[]> {
+  if (commands.length === 0) return [];
+  if (commands.length === 1) {
+    const only = commands[0]!;
+    try {
+      return [[null, await client.call(only.name, ...only.args)]];
+    } catch (error) {
+      return [[asError(error), null]];
+    }
+  }
+  if (client instanceof Redis) return runPipeline(client, commands);
+
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < commands.length; i++) {
+    const slot = calculateSlot(commands[i]!.key);
+    const owner = client.slots[slot]?.join(",") ?? `slot:${slot}`;
+    let group = groups.get(owner);
+    if (!group) groups.set(owner, (group = []));
+    group.push(i);
+  }
+  const replies = new Array<Reply>(commands.length);
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const groupReplies = await runPipeline(
+        client,
+        indexes.map((i) => commands[i]!),
+      ).catch(() =>
+        // The slot map moved under us (resharding, failover): fall back to one command each,
+        // which ioredis routes and redirects on its own.
+        Promise.all(indexes.map((i) => runOne(client, commands[i]!))),
+      );
+      indexes.forEach((i, n) => (replies[i] = groupReplies[n]!));
+    }),
+  );
+  return replies;
+}
+
+async function runPipeline(
+  client: RedisClient,
+  commands: readonly KeyedCommand[],
+): Promise<Reply[]> {
+  const results = await client.pipeline(commands.map((c) => [c.name, ...c.args])).exec();
+  if (!results) throw new Error("pipeline was discarded");
+  return results.map(([error, result]) => [error ? asError(error) : null, result]);
+}
+
+async function runOne(client: RedisClient, command: KeyedCommand): Promise<Reply> {
+  try {
+    return [null, await client.call(command.name, ...command.args)];
+  } catch (error) {
+    return [asError(error), null];
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Resolves once the client can serve commands: a Cluster must have loaded its slot map and
+ * connected its nodes before `nodes("master")` lists them.
+ */
+export async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === "ready") return;
+  if (client.status === "wait") await client.connect();
+  if ((client.status as string) === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("ready", onReady);
+      reject(new Error(`Redis was not ready within ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once("ready", onReady);
+  });
+}

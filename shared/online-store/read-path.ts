@@ -1,0 +1,195 @@
+import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
+import type { HotCache, FetchTicket } from "../hot-cache/hot-cache.js";
+import type {
+  FeatureRegistry,
+  ResolvedFeatureRef,
+  ResolvedView,
+} from "../registry/feature-registry.js";
+import { decodeValue } from "../registry/value-codec.js";
+import { eventTsOfEncoded } from "../versions/version.js";
+import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
+import { unavailable, type Generations } from "./generations.js";
+import { execBatch, type RedisClient } from "./pipeline.js";
+import { fieldPrefix, VERSION_FIELD } from "./redis-layout.js";
+
+/** Feast's per-value statuses. */
+export type FeatureStatus = "PRESENT" | "NOT_FOUND" | "NULL_VALUE" | "OUTSIDE_MAX_AGE";
+
+/** The answer for one entity row, one slot per requested feature, in request order. */
+export interface EntityResult {
+  values: unknown[];
+  statuses: FeatureStatus[];
+  /** Event time (ms) of the row each value came from; null when not found. */
+  eventTimestamps: (number | null)[];
+}
+
+export interface ReadResult {
+  features: ResolvedFeatureRef[];
+  rows: EntityResult[];
+}
+
+/** The requested features of one view major, and where each goes in the answer. */
+interface ViewGroup {
+  view: ResolvedView;
+  /** Output positions and feature indexes, pairwise. */
+  outputs: number[];
+  featureIndexes: number[];
+}
+
+/** Rows of one entity hash that Redis must supply, and who waits for them. */
+interface Miss {
+  prefixes: string[];
+  views: ResolvedView[];
+  waiting: { row: number; group: number; prefixIndex: number }[];
+}
+
+export interface ReadContext {
+  client: RedisClient;
+  registry: FeatureRegistry;
+  generations: Generations;
+  /** Undefined: every read goes to Redis. */
+  entityCache: HotCache<CacheEntry> | undefined;
+  now: () => number;
+}
+
+/**
+ * Reads features for a batch of entity rows: each (entity, view) answered from the hot
+ * cache when it can be, the rest with one HMGET per entity hash (every field of every
+ * missing view of that entity at once) in one pipeline per server.
+ */
+export async function readFeatures(
+  ctx: ReadContext,
+  entityRows: readonly Record<string, unknown>[],
+  refs: readonly ResolvedFeatureRef[],
+): Promise<ReadResult> {
+  const groups = groupByView(refs);
+  const generations = await activeGenerations(ctx, groups);
+  const now = ctx.now();
+  const cache = ctx.entityCache;
+  const rows = entityRows.map(() => emptyResult(refs.length));
+  const misses = new Map<string, Miss>();
+
+  for (let r = 0; r < entityRows.length; r++) {
+    for (let g = 0; g < groups.length; g++) {
+      const view = groups[g]!.view;
+      const key = entityRedisKey(
+        ctx.registry.project,
+        view.entitySet,
+        encodeEntityKey(view.joinKeys, entityRows[r]!),
+      );
+      const prefix = fieldPrefix(view.key, generations[g]!);
+      const entry = cache?.get(key);
+      const cached = entry?.kind === "entity" ? entry.rows.get(prefix) : undefined;
+      cache?.record(cached !== undefined);
+      if (cached) {
+        place(rows[r]!, groups[g]!, cached, now);
+        continue;
+      }
+      let miss = misses.get(key);
+      if (!miss) misses.set(key, (miss = { prefixes: [], views: [], waiting: [] }));
+      let prefixIndex = miss.prefixes.indexOf(prefix);
+      if (prefixIndex < 0) {
+        prefixIndex = miss.prefixes.push(prefix) - 1;
+        miss.views.push(view);
+      }
+      miss.waiting.push({ row: r, group: g, prefixIndex });
+    }
+  }
+  if (misses.size > 0) await fetchMisses(ctx, misses, groups, rows, now);
+  return { features: [...refs], rows };
+}
+
+async function fetchMisses(
+  ctx: ReadContext,
+  misses: Map<string, Miss>,
+  groups: ViewGroup[],
+  rows: EntityResult[],
+  now: number,
+): Promise<void> {
+  const keys = [...misses.keys()];
+  const cache = ctx.entityCache;
+  const tickets: FetchTicket[] = cache ? keys.map((key) => cache.beginFetch(key)) : [];
+  const abandonAll = () => tickets.forEach((ticket) => cache!.abandon(ticket));
+  const commands = keys.map((key) => {
+    const miss = misses.get(key)!;
+    const fields: string[] = [];
+    miss.prefixes.forEach((prefix, i) => {
+      fields.push(prefix + VERSION_FIELD);
+      for (const feature of miss.views[i]!.features) fields.push(prefix + feature.name);
+    });
+    return { key, name: "hmget", args: [key, ...fields] };
+  });
+  const replies = await execBatch(ctx.client, commands).catch((error: unknown) => {
+    abandonAll();
+    throw unavailable(error);
+  });
+  const failed = replies.find(([error]) => error !== null);
+  if (failed) {
+    abandonAll();
+    throw unavailable(failed[0]);
+  }
+  keys.forEach((key, k) => {
+    const miss = misses.get(key)!;
+    const fields = replies[k]![1] as (string | null)[];
+    const decoded = new Map<string, CachedRow>();
+    let offset = 0;
+    miss.prefixes.forEach((prefix, i) => {
+      const view = miss.views[i]!;
+      decoded.set(prefix, decodeRow(view, fields, offset));
+      offset += 1 + view.features.length;
+    });
+    if (cache) cache.fill(tickets[k]!, { kind: "entity", rows: decoded }, mergeEntries);
+    for (const w of miss.waiting)
+      place(rows[w.row]!, groups[w.group]!, decoded.get(miss.prefixes[w.prefixIndex]!)!, now);
+  });
+}
+
+function decodeRow(view: ResolvedView, fields: (string | null)[], offset: number): CachedRow {
+  const version = fields[offset] ?? null;
+  if (version === null) return { version: null, eventTsMs: 0, values: [] };
+  const values = view.features.map((feature, i) => {
+    const text = fields[offset + 1 + i];
+    // A field missing from an existing row: a feature a later minor version added.
+    return text === null || text === undefined ? undefined : decodeValue(feature.type, text);
+  });
+  return { version, eventTsMs: eventTsOfEncoded(version), values };
+}
+
+function place(result: EntityResult, group: ViewGroup, row: CachedRow, now: number): void {
+  const stale = row.version !== null && now - row.eventTsMs > group.view.maxAgeMs;
+  for (let i = 0; i < group.outputs.length; i++) {
+    const out = group.outputs[i]!;
+    const value = row.version === null ? undefined : row.values[group.featureIndexes[i]!];
+    if (value === undefined) continue; // stays NOT_FOUND
+    result.values[out] = value;
+    result.eventTimestamps[out] = row.eventTsMs;
+    result.statuses[out] = value === null ? "NULL_VALUE" : stale ? "OUTSIDE_MAX_AGE" : "PRESENT";
+  }
+}
+
+function emptyResult(width: number): EntityResult {
+  return {
+    values: new Array<unknown>(width).fill(null),
+    statuses: new Array<FeatureStatus>(width).fill("NOT_FOUND"),
+    eventTimestamps: new Array<number | null>(width).fill(null),
+  };
+}
+
+function groupByView(refs: readonly ResolvedFeatureRef[]): ViewGroup[] {
+  const groups: ViewGroup[] = [];
+  refs.forEach((ref, out) => {
+    let group = groups.find((g) => g.view === ref.view);
+    if (!group) groups.push((group = { view: ref.view, outputs: [], featureIndexes: [] }));
+    group.outputs.push(out);
+    group.featureIndexes.push(ref.index);
+  });
+  return groups;
+}
+
+async function activeGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<number[]> {
+  const generations = groups.map((g) => ctx.generations.peek(g.view.key));
+  const unknown = groups.filter((_, i) => generations[i] === undefined).map((g) => g.view.key);
+  if (unknown.length === 0) return generations as number[];
+  const fetched = await ctx.generations.fetch(unknown);
+  return groups.map((g, i) => generations[i] ?? fetched.get(g.view.key)!);
+}

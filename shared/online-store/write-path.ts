@@ -1,0 +1,147 @@
+import { show, StrataError } from "../errors.js";
+import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
+import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
+import { isValueOf } from "../registry/feature-types.js";
+import { encodeValue } from "../registry/value-codec.js";
+import { encodeClockVector, type ClockVector } from "../versions/clock-vector.js";
+import { HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from "../versions/hlc.js";
+import {
+  encodeVersion,
+  isValidRegion,
+  validateVersion,
+  type Version,
+} from "../versions/version.js";
+
+/** One row to write: every feature of one view major for one entity, at one version. */
+export interface WriteRow {
+  /** `view` (latest major) or `view@major`. */
+  view: string;
+  /** The entity's join keys, e.g. `{ driver_id: 1001 }`. */
+  entity: Record<string, unknown>;
+  /** A value (or null) for every feature of the view. */
+  values: Record<string, unknown>;
+  version: Version;
+  /** What the writer had seen from each origin region; defaults to `{ [originRegion]: version.hlc }`. */
+  clock?: ClockVector;
+}
+
+/** A row validated and encoded, ready for the CAS script. */
+export interface PreparedWrite {
+  index: number;
+  view: ResolvedView;
+  redisKey: string;
+  encodedVersion: string;
+  encodedClock: string;
+  /** feature, value, feature, value, ... */
+  fieldArgs: string[];
+}
+
+export interface RejectedRow {
+  index: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * Validates and encodes a whole batch before anything is written. If any row is bad, the
+ * batch is rejected as a whole (STRATA_E_BATCH_REJECTED) and the error lists every bad row
+ * with its own code and message, and how many good rows were therefore not written.
+ */
+export function prepareWrites(
+  registry: FeatureRegistry,
+  rows: readonly WriteRow[],
+): PreparedWrite[] {
+  const prepared: PreparedWrite[] = [];
+  const rejected: RejectedRow[] = [];
+  rows.forEach((row, index) => {
+    try {
+      prepared.push(prepareRow(registry, row, index));
+    } catch (error) {
+      if (!(error instanceof StrataError)) throw error;
+      rejected.push({ index, code: error.code, message: error.message });
+    }
+  });
+  if (rejected.length > 0) {
+    throw new StrataError(
+      "STRATA_E_BATCH_REJECTED",
+      `${rejected.length} of ${rows.length} rows are invalid, so none was written; first: row ${rejected[0]!.index}: ${rejected[0]!.message}`,
+      { rejected, notWritten: rows.length - rejected.length },
+    );
+  }
+  return prepared;
+}
+
+function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): PreparedWrite {
+  if (typeof row !== "object" || row === null) {
+    throw new StrataError("STRATA_E_BAD_ROW", `row ${index} is not an object`, { index });
+  }
+  const view = registry.viewByRef(row.view);
+  const encodedKey = encodeEntityKey(view.joinKeys, row.entity ?? {});
+  const version = validateVersion(row.version);
+  const values = row.values ?? {};
+  for (const name of Object.keys(values)) {
+    if (!view.featureIndex.has(name)) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_FEATURE",
+        `feature ${show(name)} does not exist in view ${view.key}`,
+        { feature: name, view: view.key, known: view.features.map((f) => f.name) },
+      );
+    }
+  }
+  const fieldArgs: string[] = [];
+  for (const feature of view.features) {
+    const value = values[feature.name];
+    if (value === undefined) {
+      throw new StrataError(
+        "STRATA_E_MISSING_FEATURE_VALUE",
+        `row has no value for feature ${show(feature.name)} of view ${view.key} (write null to clear it)`,
+        { feature: feature.name, view: view.key },
+      );
+    }
+    if (!isValueOf(feature.type, value)) {
+      throw new StrataError(
+        "STRATA_E_VALUE_TYPE",
+        `feature ${view.key}:${feature.name} is ${feature.type}, but the value is ${show(value)}`,
+        { feature: feature.name, view: view.key, type: feature.type },
+      );
+    }
+    fieldArgs.push(feature.name, encodeValue(feature.type, value));
+  }
+  return {
+    index,
+    view,
+    redisKey: entityRedisKey(registry.project, view.entitySet, encodedKey),
+    encodedVersion: encodeVersion(version),
+    encodedClock: encodeClockVector(
+      checkClock(row.clock ?? { [version.originRegion]: version.hlc }),
+    ),
+    fieldArgs,
+  };
+}
+
+function checkClock(clock: unknown): ClockVector {
+  const fail = (): never => {
+    throw new StrataError(
+      "STRATA_E_BAD_WRITE_VERSION",
+      `clock vector ${show(clock)} must map region names to { wallMs, counter }`,
+      { clock },
+    );
+  };
+  if (typeof clock !== "object" || clock === null) return fail();
+  for (const [region, hlc] of Object.entries(clock as Record<string, unknown>)) {
+    const h = hlc as { wallMs?: unknown; counter?: unknown } | null;
+    if (
+      !isValidRegion(region) ||
+      !h ||
+      !Number.isInteger(h.wallMs) ||
+      !Number.isInteger(h.counter) ||
+      (h.wallMs as number) < 0 ||
+      (h.wallMs as number) > HLC_MAX_WALL_MS ||
+      (h.counter as number) < 0 ||
+      (h.counter as number) > HLC_MAX_COUNTER
+    ) {
+      fail();
+    }
+  }
+  return clock as ClockVector;
+}

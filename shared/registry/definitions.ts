@@ -1,0 +1,52 @@
+import type { FeatureType, JoinKeyType } from "./feature-types.js";
+
+/**
+ * What a feature repo file declares. These are plain data: `defineRepo` only gives them
+ * types; `FeatureRegistry` validates them and answers questions about them.
+ */
+export interface EntityDefinition {
+  name: string;
+  /** Join keys in the order they identify the entity, with their types. */
+  joinKeys: Record<string, JoinKeyType>;
+  description?: string;
+}
+
+export type Criticality = "critical" | "standard";
+
+export interface FeatureViewDefinition {
+  name: string;
+  /** Semantic version: a new major is an incompatible transformation with its own storage. */
+  version: string;
+  /** Entity names (or the entity definitions themselves). */
+  entities: (string | EntityDefinition)[];
+  /** Features by name, or as a list (the form generated repos tend to use). */
+  features: Record<string, FeatureType> | { name: string; type: FeatureType }[];
+  /** Values older than this are served with status OUTSIDE_MAX_AGE. */
+  maxAgeMs: number;
+  /** critical: synchronous write-through; standard: asynchronous, batched. */
+  criticality?: Criticality;
+  description?: string;
+}
+
+export interface FeatureServiceDefinition {
+  name: string;
+  /** `view:feature` (latest major) or `view@major:feature` references. */
+  features: string[];
+  description?: string;
+}
+
+export interface FeatureRepoDefinition {
+  project: string;
+  entities: EntityDefinition[];
+  views: FeatureViewDefinition[];
+  services?: FeatureServiceDefinition[];
+}
+
+/** Identity helper for feature repo files: gives the object its type, nothing else. */
+export function defineRepo(repo: FeatureRepoDefinition): FeatureRepoDefinition {
+  return repo;
+}
+
+export function defineEntity(entity: EntityDefinition): EntityDefinition {
+  return entity;
+}

@@ -1,0 +1,374 @@
+import { show, StrataError } from "../errors.js";
+import type {
+  Criticality,
+  EntityDefinition,
+  FeatureRepoDefinition,
+  FeatureServiceDefinition,
+  FeatureViewDefinition,
+} from "./definitions.js";
+import {
+  isFeatureType,
+  isJoinKeyType,
+  type FeatureType,
+  type JoinKeyType,
+} from "./feature-types.js";
+import { formatSemVer, parseSemVer, type SemVer } from "./semver.js";
+
+export interface JoinKey {
+  name: string;
+  type: JoinKeyType;
+}
+
+export interface ResolvedEntity {
+  name: string;
+  joinKeys: JoinKey[];
+}
+
+export interface ResolvedFeature {
+  name: string;
+  type: FeatureType;
+}
+
+/** One major of one feature view, validated, with everything the hot paths need precomputed. */
+export interface ResolvedView {
+  name: string;
+  major: number;
+  version: SemVer;
+  /** `name@major`: the storage identity (minor and patch versions share it). */
+  key: string;
+  entities: ResolvedEntity[];
+  /** Entity names joined by ",": the entity part of the Redis key. */
+  entitySet: string;
+  /** Join keys of all its entities, in declaration order. */
+  joinKeys: JoinKey[];
+  features: ResolvedFeature[];
+  featureIndex: ReadonlyMap<string, number>;
+  maxAgeMs: number;
+  criticality: Criticality;
+}
+
+/** A feature reference resolved to its view major and position. */
+export interface ResolvedFeatureRef {
+  /** The reference as written: `view:feature` or `view@2:feature`. */
+  ref: string;
+  view: ResolvedView;
+  feature: ResolvedFeature;
+  /** Position of the feature in `view.features`. */
+  index: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const SERVICE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const FEATURE_REF = /^([A-Za-z_][A-Za-z0-9_]*)(?:@(0|[1-9]\d{0,8}))?:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/**
+ * The validated feature repo: entities, every registered major of every view, and feature
+ * services. Several majors of a view live side by side; `view:feature` means the latest
+ * major and `view@2:feature` pins one, so two models can read incompatible versions of the
+ * same feature at once.
+ */
+export class FeatureRegistry {
+  readonly project: string;
+  private readonly entitiesByName = new Map<string, ResolvedEntity>();
+  /** view name → majors, ascending. */
+  private readonly viewsByName = new Map<string, ResolvedView[]>();
+  private readonly services = new Map<string, ResolvedFeatureRef[]>();
+  private readonly refCache = new Map<string, ResolvedFeatureRef>();
+
+  constructor(repo: FeatureRepoDefinition) {
+    this.project = checkName(repo.project, "project", IDENTIFIER);
+    for (const entity of repo.entities) this.addEntity(entity);
+    for (const view of repo.views) this.addView(view);
+    for (const majors of this.viewsByName.values()) majors.sort((a, b) => a.major - b.major);
+    for (const service of repo.services ?? []) this.addService(service);
+  }
+
+  entities(): ResolvedEntity[] {
+    return [...this.entitiesByName.values()];
+  }
+
+  /** Every registered view major. */
+  views(): ResolvedView[] {
+    return [...this.viewsByName.values()].flat();
+  }
+
+  serviceNames(): string[] {
+    return [...this.services.keys()];
+  }
+
+  /** A view by name, at a pinned major or the latest one. */
+  view(name: string, major?: number): ResolvedView {
+    const majors = this.viewsByName.get(name);
+    if (!majors) {
+      throw new StrataError("STRATA_E_UNKNOWN_VIEW", `feature view ${show(name)} does not exist`, {
+        view: name,
+        known: [...this.viewsByName.keys()],
+      });
+    }
+    if (major === undefined) return majors[majors.length - 1]!;
+    const found = majors.find((v) => v.major === major);
+    if (!found) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_VIEW",
+        `feature view ${show(name)} has no major version ${major} (registered: ${majors.map((v) => v.major).join(", ")})`,
+        { view: name, major, registered: majors.map((v) => v.major) },
+      );
+    }
+    return found;
+  }
+
+  /** Resolves `view`, `view@2` to a view major (the form writes name their view by). */
+  viewByRef(ref: string): ResolvedView {
+    const at = ref.indexOf("@");
+    if (at < 0) return this.view(ref);
+    const major = Number(ref.slice(at + 1));
+    if (!Number.isInteger(major) || major < 0) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_VIEW",
+        `view reference ${show(ref)} is not view or view@major`,
+        {
+          view: ref,
+        },
+      );
+    }
+    return this.view(ref.slice(0, at), major);
+  }
+
+  /** Resolves `view:feature` (latest major) or `view@major:feature`. Cached: the read path calls this per request. */
+  resolveRef(ref: string): ResolvedFeatureRef {
+    const cached = this.refCache.get(ref);
+    if (cached) return cached;
+    const match = typeof ref === "string" ? FEATURE_REF.exec(ref) : null;
+    if (!match) {
+      throw new StrataError(
+        "STRATA_E_BAD_FEATURE_REF",
+        `feature reference ${show(ref)} is not "view:feature" or "view@major:feature"`,
+        { feature: ref },
+      );
+    }
+    const view = this.view(match[1]!, match[2] === undefined ? undefined : Number(match[2]));
+    const index = view.featureIndex.get(match[3]!);
+    if (index === undefined) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_FEATURE",
+        `feature ${show(match[3])} does not exist in view ${view.key} (reference ${show(ref)})`,
+        { feature: ref, view: view.key, known: view.features.map((f) => f.name) },
+      );
+    }
+    const resolved = { ref, view, feature: view.features[index]!, index };
+    if (this.refCache.size < 100_000) this.refCache.set(ref, resolved);
+    return resolved;
+  }
+
+  /** Resolves every reference, reporting all the bad ones in one error rather than the first. */
+  resolveRefs(refs: readonly string[]): ResolvedFeatureRef[] {
+    const resolved: ResolvedFeatureRef[] = [];
+    const errors: StrataError[] = [];
+    for (const ref of refs) {
+      try {
+        resolved.push(this.resolveRef(ref));
+      } catch (error) {
+        if (!(error instanceof StrataError)) throw error;
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0]!;
+    if (errors.length > 1) {
+      throw new StrataError(errors[0]!.code, errors.map((e) => e.message).join("; "), {
+        errors: errors.map((e) => e.toJSON()),
+      });
+    }
+    return resolved;
+  }
+
+  /** The features a model consumes through a feature service, pinned as the service says. */
+  service(name: string): ResolvedFeatureRef[] {
+    const refs = this.services.get(name);
+    if (!refs) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_FEATURE_SERVICE",
+        `feature service ${show(name)} does not exist`,
+        { feature_service: name, known: this.serviceNames() },
+      );
+    }
+    return refs;
+  }
+
+  private addEntity(entity: EntityDefinition): void {
+    const name = checkName(entity.name, "entity", IDENTIFIER);
+    if (this.entitiesByName.has(name)) {
+      throw new StrataError(
+        "STRATA_E_DUPLICATE_ENTITY",
+        `entity ${show(name)} is registered twice`,
+        { entity: name },
+      );
+    }
+    const joinKeys = Object.entries(entity.joinKeys ?? {}).map(([key, type]) => {
+      checkName(key, `join key of entity ${name}`, IDENTIFIER);
+      if (!isJoinKeyType(type)) {
+        throw new StrataError(
+          "STRATA_E_UNKNOWN_TYPE",
+          `join key ${show(key)} of entity ${show(name)} has type ${show(type)}; join keys are int32, int64 or string`,
+          { entity: name, joinKey: key, type },
+        );
+      }
+      return { name: key, type };
+    });
+    if (joinKeys.length === 0) {
+      throw new StrataError("STRATA_E_BAD_REGISTRY", `entity ${show(name)} has no join keys`, {
+        entity: name,
+      });
+    }
+    this.entitiesByName.set(name, { name, joinKeys });
+  }
+
+  private addView(def: FeatureViewDefinition): void {
+    const name = checkName(def.name, "feature view", IDENTIFIER);
+    const version = parseSemVer(def.version, `feature view ${name}`);
+    const majors = this.viewsByName.get(name) ?? [];
+    const clash = majors.find((v) => v.major === version.major);
+    if (clash) {
+      throw new StrataError(
+        "STRATA_E_DUPLICATE_VIEW",
+        `feature view ${name} major ${version.major} is registered twice (${formatSemVer(clash.version)} and ${formatSemVer(version)}); minor and patch versions share the major's storage, so register only the current one`,
+        { view: name, major: version.major },
+      );
+    }
+    const entities = (def.entities ?? []).map((ref) => {
+      const entityName = typeof ref === "string" ? ref : ref?.name;
+      const entity = this.entitiesByName.get(entityName);
+      if (!entity) {
+        throw new StrataError(
+          "STRATA_E_UNKNOWN_ENTITY",
+          `feature view ${name}@${version.major} names entity ${show(entityName)}, which is not registered`,
+          { view: name, entity: entityName, known: [...this.entitiesByName.keys()] },
+        );
+      }
+      return entity;
+    });
+    if (entities.length === 0) {
+      throw new StrataError("STRATA_E_BAD_REGISTRY", `feature view ${name} names no entities`, {
+        view: name,
+      });
+    }
+    const joinKeys = entities.flatMap((e) => e.joinKeys);
+    const seenKeys = new Set<string>();
+    for (const key of joinKeys) {
+      if (seenKeys.has(key.name)) {
+        throw new StrataError(
+          "STRATA_E_BAD_REGISTRY",
+          `feature view ${name}: join key ${show(key.name)} appears in two of its entities`,
+          { view: name, joinKey: key.name },
+        );
+      }
+      seenKeys.add(key.name);
+    }
+    const features = this.checkFeatures(name, def.features);
+    if (!Number.isFinite(def.maxAgeMs) || def.maxAgeMs <= 0) {
+      throw new StrataError(
+        "STRATA_E_BAD_REGISTRY",
+        `feature view ${name}: maxAgeMs must be a positive number of milliseconds, not ${show(def.maxAgeMs)}`,
+        { view: name },
+      );
+    }
+    const criticality = def.criticality ?? "standard";
+    if (criticality !== "critical" && criticality !== "standard") {
+      throw new StrataError(
+        "STRATA_E_BAD_REGISTRY",
+        `feature view ${name}: criticality is "critical" or "standard", not ${show(criticality)}`,
+        { view: name },
+      );
+    }
+    majors.push({
+      name,
+      major: version.major,
+      version,
+      key: `${name}@${version.major}`,
+      entities,
+      entitySet: entities.map((e) => e.name).join(","),
+      joinKeys,
+      features,
+      featureIndex: new Map(features.map((f, i) => [f.name, i])),
+      maxAgeMs: def.maxAgeMs,
+      criticality,
+    });
+    this.viewsByName.set(name, majors);
+  }
+
+  private checkFeatures(
+    view: string,
+    features: FeatureViewDefinition["features"] | undefined,
+  ): ResolvedFeature[] {
+    const entries: [string, unknown][] = Array.isArray(features)
+      ? features.map((f) => [f?.name, f?.type])
+      : Object.entries(features ?? {});
+    if (entries.length === 0) {
+      throw new StrataError("STRATA_E_BAD_REGISTRY", `feature view ${view} declares no features`, {
+        view,
+      });
+    }
+    const seen = new Set<string>();
+    return entries.map(([featureName, type]) => {
+      checkName(featureName, `feature of view ${view}`, IDENTIFIER);
+      // Names that differ only by case would clash in case-insensitive clients.
+      const folded = featureName.toLowerCase();
+      if (seen.has(folded)) {
+        throw new StrataError(
+          "STRATA_E_DUPLICATE_FEATURE",
+          `feature view ${view} declares feature ${show(featureName)} twice`,
+          { view, feature: featureName },
+        );
+      }
+      seen.add(folded);
+      if (!isFeatureType(type)) {
+        throw new StrataError(
+          "STRATA_E_UNKNOWN_TYPE",
+          `feature ${view}:${featureName} has type ${show(type)}; types are int32, int64, float32, float64, string, bytes, bool, unix_timestamp, or a list of one (int64[])`,
+          { view, feature: featureName, type },
+        );
+      }
+      return { name: featureName, type };
+    });
+  }
+
+  private addService(def: FeatureServiceDefinition): void {
+    const name = checkName(def.name, "feature service", SERVICE_NAME);
+    if (this.services.has(name)) {
+      throw new StrataError(
+        "STRATA_E_DUPLICATE_SERVICE",
+        `feature service ${show(name)} is registered twice`,
+        { feature_service: name },
+      );
+    }
+    if (!Array.isArray(def.features) || def.features.length === 0) {
+      throw new StrataError("STRATA_E_BAD_REGISTRY", `feature service ${name} lists no features`, {
+        feature_service: name,
+      });
+    }
+    const refs = def.features.map((ref) => {
+      try {
+        return this.resolveRef(ref);
+      } catch (error) {
+        if (error instanceof StrataError) {
+          throw new StrataError(error.code, `feature service ${name}: ${error.message}`, {
+            ...error.details,
+            feature_service: name,
+          });
+        }
+        throw error;
+      }
+    });
+    this.services.set(name, refs);
+  }
+}
+
+function checkName(value: unknown, what: string, pattern: RegExp): string {
+  if (typeof value !== "string" || !pattern.test(value)) {
+    throw new StrataError(
+      "STRATA_E_INVALID_NAME",
+      `${what} name ${show(value)} is not a valid identifier (letters, digits and _, not starting with a digit)`,
+      { name: value },
+    );
+  }
+  return value;
+}

@@ -1,0 +1,5 @@
+export * from "./definitions.js";
+export * from "./feature-types.js";
+export * from "./feature-registry.js";
+export * from "./semver.js";
+export * from "./value-codec.js";

@@ -1,0 +1,3 @@
+export * from "./hlc.js";
+export * from "./version.js";
+export * from "./clock-vector.js";

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { isStrataError } from "../../../shared/errors.js";
+import { decodeEntityKey, encodeEntityKey, entityRedisKey } from "../../../shared/key-codec.js";
+import type { JoinKey } from "../../../shared/registry/index.js";
+
+// Any UTF-16 code units, lone surrogates included: the strings a JSON body can carry.
+const anyString = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  maxLength: 12,
+});
+const trickyString = fc.oneof(
+  anyString,
+  fc.constantFrom(
+    "",
+    ":",
+    "{",
+    "}",
+    "\\",
+    "\\c",
+    "s",
+    "i1",
+    "a:b",
+    "{x}",
+    "\uD800",
+    "\uDC00",
+    "\uFFFD",
+    "é",
+    "😀",
+  ),
+);
+const intValue = fc.oneof(
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+);
+
+const keys: JoinKey[] = [
+  { name: "tenant", type: "string" },
+  { name: "id", type: "int64" },
+  { name: "region", type: "string" },
+];
+const row = fc.record({ tenant: trickyString, id: intValue, region: trickyString });
+const canonical = (v: unknown) =>
+  typeof v === "bigint" && Number.isSafeInteger(Number(v)) ? Number(v) : v;
+const sameRow = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  keys.every((k) => canonical(a[k.name]) === canonical(b[k.name]));
+
+describe("entity key codec", () => {
+  it("never maps two different entity keys to the same Redis key bytes", () => {
+    fc.assert(
+      fc.property(row, row, (a, b) => {
+        const ea = Buffer.from(entityRedisKey("p", "e", encodeEntityKey(keys, a)));
+        const eb = Buffer.from(entityRedisKey("p", "e", encodeEntityKey(keys, b)));
+        assert.equal(ea.equals(eb), sameRow(a, b));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("round-trips any strings and integers", () => {
+    fc.assert(
+      fc.property(row, (r) => {
+        assert.deepEqual(
+          decodeEntityKey(encodeEntityKey(keys, r)).map(canonical),
+          keys.map((k) => canonical((r as Record<string, unknown>)[k.name])),
+        );
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("keeps braces out of the encoding, so the hash tag always spans the whole entity", () => {
+    fc.assert(
+      fc.property(row, (r) => {
+        const redisKey = entityRedisKey("p", "e", encodeEntityKey(keys, r));
+        assert.equal(redisKey.indexOf("}"), redisKey.length - 1);
+        assert.equal(redisKey.lastIndexOf("{"), 3);
+      }),
+    );
+  });
+
+  it("tells a string join key from an integer one with the same digits", () => {
+    const s = encodeEntityKey([{ name: "k", type: "string" }], { k: "1001" });
+    const i = encodeEntityKey([{ name: "k", type: "int64" }], { k: 1001 });
+    assert.notEqual(s, i);
+  });
+
+  it("encodes one integer one way, as number or bigint", () => {
+    const k: JoinKey[] = [{ name: "k", type: "int64" }];
+    assert.equal(encodeEntityKey(k, { k: 42 }), encodeEntityKey(k, { k: 42n }));
+    assert.equal(encodeEntityKey(k, { k: -0 }), encodeEntityKey(k, { k: 0 }));
+  });
+
+  it("names a missing join key", () => {
+    assert.throws(
+      () => encodeEntityKey(keys, { tenant: "t", region: "r" }),
+      (e: unknown) => isStrataError(e, "STRATA_E_MISSING_JOIN_KEY") && e.message.includes('"id"'),
+    );
+  });
+
+  for (const [what, value, type] of [
+    ["a string for an int64 key", "1001", "int64"],
+    ["a fraction for an int64 key", 1.5, "int64"],
+    ["an int32 out of range", 2 ** 31, "int32"],
+    ["a number for a string key", 7, "string"],
+    ["an unsafe integer", 2 ** 60, "int64"],
+  ] as const) {
+    it(`rejects ${what}`, () => {
+      assert.throws(
+        () => encodeEntityKey([{ name: "k", type }], { k: value }),
+        (e: unknown) =>
+          isStrataError(e, "STRATA_E_ENTITY_KEY_TYPE") && e.message.includes(String(value)),
+      );
+    });
+  }
+
+  it("refuses to decode what it did not encode", () => {
+    assert.throws(
+      () => decodeEntityKey("x12"),
+      (e: unknown) => isStrataError(e, "STRATA_E_BAD_ENTITY_KEY"),
+    );
+    assert.throws(
+      () => decodeEntityKey("sab\\"),
+      (e: unknown) => isStrataError(e, "STRATA_E_BAD_ENTITY_KEY"),
+    );
+  });
+});

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import {
+  decodeValue,
+  encodeValue,
+  isValueOf,
+  SCALAR_TYPES,
+  type FeatureType,
+  type ScalarType,
+} from "../../../shared/registry/index.js";
+
+const scalar: Record<ScalarType, fc.Arbitrary<unknown>> = {
+  int32: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  int64: fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+  float32: fc.double(),
+  float64: fc.double(),
+  string: fc.string({ unit: "binary" }),
+  bytes: fc.uint8Array({ maxLength: 40 }),
+  bool: fc.boolean(),
+  unix_timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
+};
+
+/** What decoding gives back: the same value, with safe bigints as numbers and bytes as a Buffer. */
+function normalise(value: unknown): unknown {
+  if (typeof value === "bigint" && Number.isSafeInteger(Number(value))) return Number(value);
+  if (value instanceof Uint8Array) return [...value];
+  if (Array.isArray(value)) return value.map(normalise);
+  if (Object.is(value, -0)) return 0;
+  return value;
+}
+
+describe("value codec", () => {
+  for (const type of SCALAR_TYPES) {
+    for (const featureType of [type, `${type}[]`] as FeatureType[]) {
+      const arbitrary = featureType.endsWith("[]")
+        ? fc.array(scalar[type], { maxLength: 6 })
+        : scalar[type];
+      it(`round-trips ${featureType}, and null`, () => {
+        fc.assert(
+          fc.property(fc.option(arbitrary, { nil: null }), (value) => {
+            assert.ok(isValueOf(featureType, value));
+            const encoded = encodeValue(featureType, value);
+            assert.deepEqual(normalise(decodeValue(featureType, encoded)), normalise(value));
+          }),
+          { numRuns: 300 },
+        );
+      });
+    }
+  }
+
+  it("keeps null and the empty string apart", () => {
+    assert.notEqual(encodeValue("string", ""), encodeValue("string", null));
+    assert.equal(decodeValue("string", encodeValue("string", "")), "");
+    assert.equal(decodeValue("string", encodeValue("string", null)), null);
+    assert.deepEqual(decodeValue("bytes[]", encodeValue("bytes[]", [])), []);
+  });
+
+  it("is compact: numbers as their decimal text", () => {
+    assert.equal(encodeValue("float64", 0.25), "0.25");
+    assert.equal(encodeValue("int64", 1001), "1001");
+    assert.equal(encodeValue("int64[]", [1, 2, 3]), "[1,2,3]");
+    assert.equal(encodeValue("bool", true), "1");
+  });
+
+  it("tells values of the wrong type", () => {
+    assert.equal(isValueOf("int32", 1.5), false);
+    assert.equal(isValueOf("int32", 2 ** 31), false);
+    assert.equal(isValueOf("int64", "12"), false);
+    assert.equal(isValueOf("string", 12), false);
+    assert.equal(isValueOf("float64[]", [1, null]), false);
+    assert.equal(isValueOf("bytes", "aGk="), false);
+    assert.equal(isValueOf("bool[]", [true, 0]), false);
+  });
+});
