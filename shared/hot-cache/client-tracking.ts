@@ -82,12 +82,20 @@ export class ClientTracking {
   private track(data: Redis): void {
     const id = nodeId(data);
     if (this.stopped || this.nodes.has(id)) return;
-    // autoResubscribe off: after a reconnect we must ask CLIENT ID before subscribing again.
+    const { host, port, username, password, tls, family, connectTimeout } = data.options;
     const subscriber = new Redis({
-      ...data.options,
-      lazyConnect: false,
+      host,
+      port,
+      username,
+      password,
+      tls,
+      family,
+      connectTimeout,
+      // Not the data connection's own strategy: Cluster node connections never retry by
+      // themselves (the cluster does), but this connection must always come back.
+      retryStrategy: (attempt) => Math.min(50 * attempt, 2_000),
+      // Off: after a reconnect we must ask CLIENT ID before subscribing again.
       autoResubscribe: false,
-      enableOfflineQueue: true,
       maxRetriesPerRequest: null,
     });
     const node: TrackedNode = { data, subscriber, armed: false, attempt: 0, detach: () => {} };
