@@ -2,122 +2,114 @@
 -- only when the incoming version is strictly greater than the stored one.
 --
 -- KEYS[1]  the entity hash: fs:{<project>:<entities>:<encoded key>}
--- ARGV[1]  field prefix "<view>@<major>#<gen>:"
--- ARGV[2]  incoming version (see shared/versions/version.ts): 12 hex event ms, 8 hex epoch,
+-- ARGV[1]  the row's version field  "<view>@<major>#<gen>:_v"
+-- ARGV[2]  the row's clock field    "<view>@<major>#<gen>:_cv"
+-- ARGV[3]  incoming version (see shared/versions/version.ts): 12 hex event ms, 8 hex epoch,
 --          12 hex HLC wall ms, 4 hex HLC counter, then the origin region (ASCII)
--- ARGV[3]  incoming clock vector "region:hlc16hex,..." (per-origin HLC the writer had seen)
--- ARGV[4…] feature name, encoded value, feature name, encoded value, ...
+-- ARGV[4]  incoming clock vector "region:hlc16hex,..." sorted by region (what the writer had seen)
+-- ARGV[5…] feature field, encoded value, feature field, encoded value, ... (fields already
+--          prefixed by the client, so the script only passes them on)
 --
 -- Returns 1 applied, 0 stale (older or duplicate); +2 when the write was concurrent with
 -- the stored row's clock vector (neither before nor after it): 3 concurrent and applied,
 -- 2 concurrent and stale.
 --
--- Comparisons are numeric on fixed-width hex chunks and bytewise on the region, never Lua's
--- string `<`, which follows the server's collation locale.
+-- Comparisons are numeric on fixed-width hex chunks and bytewise on region names, never
+-- Lua's string `<`, which follows the server's collation locale. The common cases (first
+-- write of a row; a clock vector of one region, as a single-region writer sends) take
+-- short paths: this script runs once per written row.
 
 local key = KEYS[1]
-local prefix = ARGV[1]
-local incoming = ARGV[2]
-local incoming_clock = ARGV[3]
-local version_field = prefix .. '_v'
-local clock_field = prefix .. '_cv'
+local version_field, clock_field = ARGV[1], ARGV[2]
+local incoming, incoming_clock = ARGV[3], ARGV[4]
+local sub, byte, tonumber = string.sub, string.byte, tonumber
 
--- [first, last] character ranges of the numeric parts of a version
-local VERSION_CHUNKS = { { 1, 12 }, { 13, 20 }, { 21, 32 }, { 33, 36 } }
-local REGION_START = 37
-
+-- -1, 0, 1 as a < b, a == b, a > b, comparing bytes (region names)
 local function bytes_cmp(a, b)
   if a == b then return 0 end
-  local n = math.min(#a, #b)
-  for i = 1, n do
-    local x, y = string.byte(a, i), string.byte(b, i)
+  for i = 1, math.min(#a, #b) do
+    local x, y = byte(a, i), byte(b, i)
     if x ~= y then return x < y and -1 or 1 end
   end
   return #a < #b and -1 or 1
 end
 
-local function version_cmp(a, b)
-  for _, chunk in ipairs(VERSION_CHUNKS) do
-    local x = tonumber(string.sub(a, chunk[1], chunk[2]), 16)
-    local y = tonumber(string.sub(b, chunk[1], chunk[2]), 16)
+-- Compares equal-width hex strings numerically in chunks of 12 digits (48 bits, exact in a double).
+local function hex_cmp(a, b, first, last)
+  for i = first, last, 12 do
+    local j = math.min(i + 11, last)
+    local x, y = tonumber(sub(a, i, j), 16), tonumber(sub(b, i, j), 16)
     if x ~= y then return x < y and -1 or 1 end
   end
-  return bytes_cmp(string.sub(a, REGION_START), string.sub(b, REGION_START))
-end
-
--- An HLC is 16 hex digits: 12 of wall-clock ms and 4 of counter (too wide for one double).
-local function hlc_cmp(a, b)
-  local x, y = tonumber(string.sub(a, 1, 12), 16), tonumber(string.sub(b, 1, 12), 16)
-  if x ~= y then return x < y and -1 or 1 end
-  x, y = tonumber(string.sub(a, 13, 16), 16), tonumber(string.sub(b, 13, 16), 16)
-  if x ~= y then return x < y and -1 or 1 end
   return 0
 end
 
-local function parse_clock(text)
-  local clock, regions = {}, {}
-  if text then
-    for region, hlc in string.gmatch(text, '([^:,]+):(%x+)') do
-      clock[region] = hlc
-      regions[#regions + 1] = region
-    end
-  end
-  return clock, regions
+local stored = redis.call('HMGET', key, version_field, clock_field)
+local stored_version, stored_clock = stored[1], stored[2]
+
+-- 1. Order: (event ms, epoch, HLC) as 36 fixed-width hex digits, then the region.
+local newer = true
+if stored_version then
+  local order = hex_cmp(incoming, stored_version, 1, 36)
+  if order == 0 then order = bytes_cmp(sub(incoming, 37), sub(stored_version, 37)) end
+  newer = order > 0
 end
 
-local stored = redis.call('HMGET', key, version_field, clock_field)
-local stored_version, stored_clock_text = stored[1], stored[2]
-
-local newer = (not stored_version) or version_cmp(incoming, stored_version) > 0
-
--- Clock vectors: is the incoming write before, after, equal to or concurrent with the row?
-local concurrent = false
-local clock_changed = false
-local merged_text = incoming_clock
-if stored_clock_text then
-  local stored_clock, stored_regions = parse_clock(stored_clock_text)
-  local in_clock, in_regions = parse_clock(incoming_clock)
-  local incoming_ahead, stored_ahead = false, false
-  local merged = {}
-  local seen = {}
-  for _, region in ipairs(stored_regions) do
-    local s, i = stored_clock[region], in_clock[region]
-    if not i or hlc_cmp(s, i) > 0 then
-      stored_ahead = true
-      merged[region] = s
-    else
-      if hlc_cmp(s, i) < 0 then incoming_ahead = true end
-      merged[region] = i
+-- 2. Concurrency: the incoming clock vector against the row's, and their pointwise maximum.
+local concurrent, clock_changed, merged = false, false, incoming_clock
+if stored_clock == incoming_clock then
+  merged = stored_clock
+elseif stored_clock then
+  local stored_region, stored_hlc = string.match(stored_clock, '^([^:,]+):(%x+)$')
+  local incoming_region, incoming_hlc = string.match(incoming_clock, '^([^:,]+):(%x+)$')
+  if stored_region and stored_region == incoming_region then
+    -- One region on both sides: its clock is totally ordered, so never concurrent.
+    clock_changed = hex_cmp(incoming_hlc, stored_hlc, 1, 16) > 0
+    if not clock_changed then merged = stored_clock end
+  else
+    local function parse(text)
+      local clock, regions = {}, {}
+      for region, hlc in string.gmatch(text, '([^:,]+):(%x+)') do
+        clock[region] = hlc
+        regions[#regions + 1] = region
+      end
+      return clock, regions
     end
-    seen[region] = true
-  end
-  for _, region in ipairs(in_regions) do
-    if not seen[region] then
-      incoming_ahead = true
-      merged[region] = in_clock[region]
-      stored_regions[#stored_regions + 1] = region
+    local stored_map, regions = parse(stored_clock)
+    local incoming_map, incoming_regions = parse(incoming_clock)
+    local incoming_ahead, stored_ahead = false, false
+    local best = {}
+    for _, region in ipairs(regions) do
+      local s, i = stored_map[region], incoming_map[region]
+      if not i or hex_cmp(s, i, 1, 16) > 0 then
+        stored_ahead = true
+        best[region] = s
+      else
+        if hex_cmp(s, i, 1, 16) < 0 then incoming_ahead = true end
+        best[region] = i
+      end
     end
+    for _, region in ipairs(incoming_regions) do
+      if not stored_map[region] then
+        incoming_ahead = true
+        best[region] = incoming_map[region]
+        regions[#regions + 1] = region
+      end
+    end
+    concurrent = incoming_ahead and stored_ahead
+    clock_changed = incoming_ahead
+    table.sort(regions, function(a, b) return bytes_cmp(a, b) < 0 end)
+    local parts = {}
+    for n, region in ipairs(regions) do parts[n] = region .. ':' .. best[region] end
+    merged = table.concat(parts, ',')
   end
-  concurrent = incoming_ahead and stored_ahead
-  clock_changed = incoming_ahead
-  table.sort(stored_regions, function(a, b) return bytes_cmp(a, b) < 0 end)
-  local parts = {}
-  for _, region in ipairs(stored_regions) do
-    parts[#parts + 1] = region .. ':' .. merged[region]
-  end
-  merged_text = table.concat(parts, ',')
 end
 
 if newer then
-  local args = { version_field, incoming, clock_field, merged_text }
-  for i = 4, #ARGV, 2 do
-    args[#args + 1] = prefix .. ARGV[i]
-    args[#args + 1] = ARGV[i + 1]
-  end
-  redis.call('HSET', key, unpack(args))
+  redis.call('HSET', key, version_field, incoming, clock_field, merged, unpack(ARGV, 5))
 elseif clock_changed then
   -- Rejected by the order, but what this row has seen from each region still grows.
-  redis.call('HSET', key, clock_field, merged_text)
+  redis.call('HSET', key, clock_field, merged)
 end
 
 return (newer and 1 or 0) + (concurrent and 2 or 0)

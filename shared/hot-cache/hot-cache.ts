@@ -105,6 +105,14 @@ export class HotCache<V extends object> {
   }
 
   /**
+   * The cached value without counting towards admission: for the few keys that are always
+   * admitted (see `fill`'s `always`), such as generation pointers read on every request.
+   */
+  peek(key: string): V | undefined {
+    return this.cache.get(key);
+  }
+
+  /**
    * Counts a lookup as hit or miss. Separate from `get` because one entry can answer some
    * lookups and not others (an entity cached for one view, asked for another).
    */
@@ -127,9 +135,15 @@ export class HotCache<V extends object> {
   /**
    * Stores what a fetch read, if nothing invalidated the key since the fetch began.
    * `merge` combines it with a value already cached (for monotonic reads: keep the higher
-   * version of each row). Returns whether it was stored.
+   * version of each row). `always` skips the admission filter, for a handful of keys every
+   * request needs. Returns whether it was stored.
    */
-  fill(ticket: FetchTicket, value: V, merge?: (cached: V, fetched: V) => V): boolean {
+  fill(
+    ticket: FetchTicket,
+    value: V,
+    merge?: (cached: V, fetched: V) => V,
+    always = false,
+  ): boolean {
     const valid = this.release(ticket);
     if (!valid || !this.armed) return false;
     const cached = this.cache.peek(ticket.key);
@@ -137,7 +151,7 @@ export class HotCache<V extends object> {
       this.cache.set(ticket.key, merge ? merge(cached, value) : value);
       return true;
     }
-    if (!this.admit(ticket.key)) {
+    if (!always && !this.admit(ticket.key)) {
       this.counters.rejectedAdmissions++;
       return false;
     }

@@ -10,25 +10,35 @@ import { generationPointerKey, INITIAL_GENERATION } from "./redis-layout.js";
  * then readers keep reading one whole generation, never a mix.
  */
 export class Generations {
+  /** Pointer key names, built once per view rather than on every read. */
+  private readonly pointerKeys = new Map<string, string>();
+
   constructor(
     private readonly client: RedisClient,
     private readonly project: string,
     private readonly cache: HotCache<CacheEntry> | undefined,
   ) {}
 
+  private pointerKey(viewKey: string): string {
+    let key = this.pointerKeys.get(viewKey);
+    if (key === undefined)
+      this.pointerKeys.set(viewKey, (key = generationPointerKey(this.project, viewKey)));
+    return key;
+  }
+
   /** The cached active generation, without I/O; undefined when it must be fetched. */
   peek(viewKey: string): number | undefined {
-    const entry = this.cache?.get(generationPointerKey(this.project, viewKey));
+    const entry = this.cache?.peek(this.pointerKey(viewKey));
     return entry?.kind === "pointer" ? entry.generation : undefined;
   }
 
   /** Reads the pointers of these views from Redis (one batch) and caches them. */
   async fetch(viewKeys: readonly string[]): Promise<Map<string, number>> {
-    const keys = viewKeys.map((viewKey) => generationPointerKey(this.project, viewKey));
+    const keys = viewKeys.map((viewKey) => this.pointerKey(viewKey));
     const tickets = this.cache ? keys.map((key) => this.cache!.beginFetch(key)) : [];
     const replies = await execBatch(
       this.client,
-      keys.map((key) => ({ key, name: "get", args: [key] })),
+      keys.map((key) => ({ key, argv: ["get", key] })),
     ).catch((error: unknown) => {
       for (const ticket of tickets) this.cache!.abandon(ticket);
       throw unavailable(error);
@@ -42,14 +52,16 @@ export class Generations {
     replies.forEach(([, value], i) => {
       const generation = value === null ? INITIAL_GENERATION : Number(value);
       generations.set(viewKeys[i]!, generation);
-      if (this.cache) this.cache.fill(tickets[i]!, { kind: "pointer", generation });
+      // Always admitted: every read needs its pointer, and there are only a few of them.
+      if (this.cache)
+        this.cache.fill(tickets[i]!, { kind: "pointer", generation }, undefined, true);
     });
     return generations;
   }
 
   /** Makes `generation` the one every reader sees, atomically (one SET of one key). */
   async activate(viewKey: string, generation: number): Promise<void> {
-    const key = generationPointerKey(this.project, viewKey);
+    const key = this.pointerKey(viewKey);
     await this.client.set(key, String(generation));
     // Tracking runs with NOLOOP, so our own flip must drop our cached pointer here.
     this.cache?.invalidate(key);

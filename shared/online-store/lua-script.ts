@@ -30,14 +30,17 @@ export class LuaScript {
     await Promise.all(servers.map((server) => server.script("LOAD", this.source)));
   }
 
-  /** EVALSHA arguments for a one-key call. */
-  evalsha(key: string, args: (string | number)[]): { name: string; args: (string | number)[] } {
-    return { name: "evalsha", args: [this.sha, 1, key, ...args] };
+  /** The start of a one-key EVALSHA command; callers push the script's ARGV after it. */
+  evalshaArgv(key: string): (string | number)[] {
+    return ["evalsha", this.sha, 1, key];
   }
 
-  /** The same call as EVAL, for the NOSCRIPT fallback. */
-  eval(key: string, args: (string | number)[]): { name: string; args: (string | number)[] } {
-    return { name: "eval", args: [this.source, 1, key, ...args] };
+  /** The same command as EVAL, for the NOSCRIPT fallback. */
+  asEval(evalshaArgv: readonly (string | number)[]): (string | number)[] {
+    const argv = [...evalshaArgv];
+    argv[0] = "eval";
+    argv[1] = this.source;
+    return argv;
   }
 }
 

@@ -5,9 +5,15 @@ import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-re
 import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
 import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
-import { execBatch, waitUntilReady, type RedisClient, type Reply } from "./pipeline.js";
+import {
+  execBatch,
+  waitUntilReady,
+  type KeyedCommand,
+  type RedisClient,
+  type Reply,
+} from "./pipeline.js";
 import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
-import { fieldPrefix } from "./redis-layout.js";
+import { CLOCK_FIELD, fieldPrefix, VERSION_FIELD } from "./redis-layout.js";
 import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.js";
 
 export interface OnlineStoreOptions {
@@ -112,13 +118,12 @@ export class OnlineStore {
     const prepared = prepareWrites(this.registry, rows);
     const generationOf = await this.targetGenerations(prepared, options.generation);
     const calls = prepared.map((p) => {
-      const args = [
-        fieldPrefix(p.view.key, generationOf.get(p.view.key)!),
-        p.encodedVersion,
-        p.encodedClock,
-        ...p.fieldArgs,
-      ];
-      return { key: p.redisKey, args };
+      const prefix = fieldPrefix(p.view.key, generationOf.get(p.view.key)!);
+      const argv = CAS_SCRIPT.evalshaArgv(p.redisKey);
+      argv.push(prefix + VERSION_FIELD, prefix + CLOCK_FIELD, p.encodedVersion, p.encodedClock);
+      const features = p.view.features;
+      for (let i = 0; i < features.length; i++) argv.push(prefix + features[i]!.name, p.values[i]!);
+      return { key: p.redisKey, argv };
     });
     const replies = await this.runCas(calls);
     const report: WriteReport = { rows: [], applied: 0, stale: 0, concurrent: 0 };
@@ -226,23 +231,17 @@ export class OnlineStore {
   }
 
   /** EVALSHA for every row; rows whose server lost the script are re-sent once with EVAL. */
-  private async runCas(calls: { key: string; args: string[] }[]): Promise<Reply[]> {
-    const run = (indexes: number[], useEval: boolean) =>
-      execBatch(
-        this.client,
-        indexes.map((i) => {
-          const { key, args } = calls[i]!;
-          return { key, ...(useEval ? CAS_SCRIPT.eval(key, args) : CAS_SCRIPT.evalsha(key, args)) };
-        }),
-      );
-    const all = calls.map((_, i) => i);
-    const replies = await run(all, false).catch((error: unknown) => {
+  private async runCas(calls: KeyedCommand[]): Promise<Reply[]> {
+    const replies = await execBatch(this.client, calls).catch((error: unknown) => {
       throw unavailable(error);
     });
-    const reload = all.filter((i) => isNoScript(replies[i]![0]));
+    const reload = calls.map((_, i) => i).filter((i) => isNoScript(replies[i]![0]));
     if (reload.length > 0) {
       this.counters.scriptReloads += reload.length;
-      const retried = await run(reload, true).catch((error: unknown) => {
+      const retried = await execBatch(
+        this.client,
+        reload.map((i) => ({ key: calls[i]!.key, argv: CAS_SCRIPT.asEval(calls[i]!.argv) })),
+      ).catch((error: unknown) => {
         throw unavailable(error);
       });
       reload.forEach((i, n) => (replies[i] = retried[n]!));

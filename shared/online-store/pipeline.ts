@@ -5,10 +5,10 @@ export type RedisClient = Redis | Cluster;
 
 /** One command on one key: the unit a batch is made of. */
 export interface KeyedCommand {
+  /** The key that routes the command (on a cluster, its slot picks the node). */
   key: string;
-  /** The command and its arguments; `args` include the key where the command wants it. */
-  name: string;
-  args: (string | number)[];
+  /** The whole command, name first: `["hmget", key, field, ...]`. Built once, never copied. */
+  argv: (string | number)[];
 }
 
 export type Reply = [error: Error | null, result: unknown];
@@ -27,7 +27,7 @@ export async function execBatch(
   if (commands.length === 1) {
     const only = commands[0]!;
     try {
-      return [[null, await client.call(only.name, ...only.args)]];
+      return [[null, await client.call(only.argv[0] as string, only.argv.slice(1))]];
     } catch (error) {
       return [[asError(error), null]];
     }
@@ -63,14 +63,14 @@ async function runPipeline(
   client: RedisClient,
   commands: readonly KeyedCommand[],
 ): Promise<Reply[]> {
-  const results = await client.pipeline(commands.map((c) => [c.name, ...c.args])).exec();
+  const results = await client.pipeline(commands.map((c) => c.argv)).exec();
   if (!results) throw new Error("pipeline was discarded");
   return results.map(([error, result]) => [error ? asError(error) : null, result]);
 }
 
 async function runOne(client: RedisClient, command: KeyedCommand): Promise<Reply> {
   try {
-    return [null, await client.call(command.name, ...command.args)];
+    return [null, await client.call(command.argv[0] as string, command.argv.slice(1))];
   } catch (error) {
     return [asError(error), null];
   }

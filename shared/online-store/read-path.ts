@@ -5,7 +5,6 @@ import type {
   ResolvedFeatureRef,
   ResolvedView,
 } from "../registry/feature-registry.js";
-import { decodeValue } from "../registry/value-codec.js";
 import { eventTsOfEncoded } from "../versions/version.js";
 import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
 import { unavailable, type Generations } from "./generations.js";
@@ -24,7 +23,7 @@ export interface EntityResult {
 }
 
 export interface ReadResult {
-  features: ResolvedFeatureRef[];
+  features: readonly ResolvedFeatureRef[];
   rows: EntityResult[];
 }
 
@@ -63,7 +62,9 @@ export async function readFeatures(
   refs: readonly ResolvedFeatureRef[],
 ): Promise<ReadResult> {
   const groups = groupByView(refs);
-  const generations = await activeGenerations(ctx, groups);
+  // Pointers are almost always cached: skip the await (and its microtask hops) when they are.
+  const known = cachedGenerations(ctx, groups);
+  const generations = known ?? (await fetchGenerations(ctx, groups));
   const now = ctx.now();
   const cache = ctx.entityCache;
   const rows = entityRows.map(() => emptyResult(refs.length));
@@ -96,7 +97,7 @@ export async function readFeatures(
     }
   }
   if (misses.size > 0) await fetchMisses(ctx, misses, groups, rows, now);
-  return { features: [...refs], rows };
+  return { features: refs, rows };
 }
 
 async function fetchMisses(
@@ -112,12 +113,12 @@ async function fetchMisses(
   const abandonAll = () => tickets.forEach((ticket) => cache!.abandon(ticket));
   const commands = keys.map((key) => {
     const miss = misses.get(key)!;
-    const fields: string[] = [];
+    const argv: string[] = ["hmget", key];
     miss.prefixes.forEach((prefix, i) => {
-      fields.push(prefix + VERSION_FIELD);
-      for (const feature of miss.views[i]!.features) fields.push(prefix + feature.name);
+      argv.push(prefix + VERSION_FIELD);
+      for (const feature of miss.views[i]!.features) argv.push(prefix + feature.name);
     });
-    return { key, name: "hmget", args: [key, ...fields] };
+    return { key, argv };
   });
   const replies = await execBatch(ctx.client, commands).catch((error: unknown) => {
     abandonAll();
@@ -150,7 +151,7 @@ function decodeRow(view: ResolvedView, fields: (string | null)[], offset: number
   const values = view.features.map((feature, i) => {
     const text = fields[offset + 1 + i];
     // A field missing from an existing row: a feature a later minor version added.
-    return text === null || text === undefined ? undefined : decodeValue(feature.type, text);
+    return text === null || text === undefined ? undefined : feature.codec.decode(text);
   });
   return { version, eventTsMs: eventTsOfEncoded(version), values };
 }
@@ -186,10 +187,17 @@ function groupByView(refs: readonly ResolvedFeatureRef[]): ViewGroup[] {
   return groups;
 }
 
-async function activeGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<number[]> {
-  const generations = groups.map((g) => ctx.generations.peek(g.view.key));
-  const unknown = groups.filter((_, i) => generations[i] === undefined).map((g) => g.view.key);
-  if (unknown.length === 0) return generations as number[];
-  const fetched = await ctx.generations.fetch(unknown);
-  return groups.map((g, i) => generations[i] ?? fetched.get(g.view.key)!);
+function cachedGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | undefined {
+  const generations = new Array<number>(groups.length);
+  for (let i = 0; i < groups.length; i++) {
+    const generation = ctx.generations.peek(groups[i]!.view.key);
+    if (generation === undefined) return undefined;
+    generations[i] = generation;
+  }
+  return generations;
+}
+
+async function fetchGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<number[]> {
+  const fetched = await ctx.generations.fetch(groups.map((g) => g.view.key));
+  return groups.map((g) => fetched.get(g.view.key)!);
 }

@@ -1,10 +1,8 @@
 import { show, StrataError } from "../errors.js";
 import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
-import { isValueOf } from "../registry/feature-types.js";
-import { encodeValue } from "../registry/value-codec.js";
 import { encodeClockVector, type ClockVector } from "../versions/clock-vector.js";
-import { HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from "../versions/hlc.js";
+import { encodeHlc, HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from "../versions/hlc.js";
 import {
   encodeVersion,
   isValidRegion,
@@ -32,8 +30,8 @@ export interface PreparedWrite {
   redisKey: string;
   encodedVersion: string;
   encodedClock: string;
-  /** feature, value, feature, value, ... */
-  fieldArgs: string[];
+  /** Encoded values in the view's feature order. */
+  values: string[];
 }
 
 export interface RejectedRow {
@@ -79,7 +77,7 @@ function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): Pr
   const encodedKey = encodeEntityKey(view.joinKeys, row.entity ?? {});
   const version = validateVersion(row.version);
   const values = row.values ?? {};
-  for (const name of Object.keys(values)) {
+  for (const name in values) {
     if (!view.featureIndex.has(name)) {
       throw new StrataError(
         "STRATA_E_UNKNOWN_FEATURE",
@@ -88,7 +86,7 @@ function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): Pr
       );
     }
   }
-  const fieldArgs: string[] = [];
+  const encoded: string[] = [];
   for (const feature of view.features) {
     const value = values[feature.name];
     if (value === undefined) {
@@ -98,24 +96,26 @@ function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): Pr
         { feature: feature.name, view: view.key },
       );
     }
-    if (!isValueOf(feature.type, value)) {
+    if (!feature.codec.accepts(value)) {
       throw new StrataError(
         "STRATA_E_VALUE_TYPE",
         `feature ${view.key}:${feature.name} is ${feature.type}, but the value is ${show(value)}`,
         { feature: feature.name, view: view.key, type: feature.type },
       );
     }
-    fieldArgs.push(feature.name, encodeValue(feature.type, value));
+    encoded.push(feature.codec.encode(value));
   }
   return {
     index,
     view,
     redisKey: entityRedisKey(registry.project, view.entitySet, encodedKey),
     encodedVersion: encodeVersion(version),
-    encodedClock: encodeClockVector(
-      checkClock(row.clock ?? { [version.originRegion]: version.hlc }),
-    ),
-    fieldArgs,
+    // The common case, no clock given, is the writer's own entry: encode it without building a vector.
+    encodedClock:
+      row.clock === undefined
+        ? `${version.originRegion}:${encodeHlc(version.hlc)}`
+        : encodeClockVector(checkClock(row.clock)),
+    values: encoded,
   };
 }
 

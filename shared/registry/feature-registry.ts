@@ -13,6 +13,7 @@ import {
   type JoinKeyType,
 } from "./feature-types.js";
 import { formatSemVer, parseSemVer, type SemVer } from "./semver.js";
+import { codecFor, type ValueCodec } from "./value-codec.js";
 
 export interface JoinKey {
   name: string;
@@ -27,6 +28,8 @@ export interface ResolvedEntity {
 export interface ResolvedFeature {
   name: string;
   type: FeatureType;
+  /** The type's value codec, resolved once: the read and write paths use it per value. */
+  codec: ValueCodec;
 }
 
 /** One major of one feature view, validated, with everything the hot paths need precomputed. */
@@ -327,7 +330,7 @@ export class FeatureRegistry {
           { view, feature: featureName, type },
         );
       }
-      return { name: featureName, type };
+      return { name: featureName, type, codec: codecFor(type) };
     });
   }
 

@@ -45,36 +45,43 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Whether a (non-null) value is a valid instance of a scalar type. */
-export function isScalarOf(type: ScalarType, value: unknown): boolean {
+/** The check for non-null values of a scalar type, built once per type (the write path runs it per value). */
+export function scalarCheck(type: ScalarType): (value: unknown) => boolean {
   switch (type) {
     case "int32":
-      return (
-        Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX
-      );
+      return (value) =>
+        Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX;
     case "int64":
-      return (
+      return (value) =>
         Number.isSafeInteger(value) ||
-        (typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX)
-      );
+        (typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX);
     case "float32":
     case "float64":
-      return typeof value === "number";
+      return (value) => typeof value === "number";
     case "unix_timestamp":
-      return Number.isSafeInteger(value);
+      return (value) => Number.isSafeInteger(value);
     case "string":
-      return typeof value === "string";
+      return (value) => typeof value === "string";
     case "bytes":
-      return value instanceof Uint8Array;
+      return (value) => value instanceof Uint8Array;
     case "bool":
-      return typeof value === "boolean";
+      return (value) => typeof value === "boolean";
   }
+}
+
+/** The check for values (null included) of a feature type. */
+export function valueCheck(type: FeatureType): (value: unknown) => boolean {
+  const element = elementType(type);
+  if (element === undefined) {
+    const check = scalarCheck(type as ScalarType);
+    return (value) => value === null || check(value);
+  }
+  const check = scalarCheck(element);
+  return (value) =>
+    value === null || (Array.isArray(value) && value.every((item) => item !== null && check(item)));
 }
 
 /** Whether a value (possibly null) fits a feature type. */
 export function isValueOf(type: FeatureType, value: unknown): boolean {
-  if (value === null) return true;
-  const element = elementType(type);
-  if (element === undefined) return isScalarOf(type as ScalarType, value);
-  return Array.isArray(value) && value.every((item) => item !== null && isScalarOf(element, item));
+  return valueCheck(type)(value);
 }

@@ -1,4 +1,4 @@
-import { elementType, type FeatureType, type ScalarType } from "./feature-types.js";
+import { elementType, valueCheck, type FeatureType, type ScalarType } from "./feature-types.js";
 
 /**
  * How feature values are stored in Redis hash fields. The registry knows every field's
@@ -10,60 +10,104 @@ import { elementType, type FeatureType, type ScalarType } from "./feature-types.
  * Chosen by measurement against JSON and MessagePack: see docs/value-encoding.md and
  * `npm run bench -- store` (value_codec).
  */
+export interface ValueCodec {
+  /** Whether a value (or null) fits the type. */
+  accepts(value: unknown): boolean;
+  encode(value: unknown): string;
+  decode(text: string): unknown;
+}
+
+const codecs = new Map<FeatureType, ValueCodec>();
+
+/** The codec of a feature type, built once per type: the hot paths call it per value. */
+export function codecFor(type: FeatureType): ValueCodec {
+  let codec = codecs.get(type);
+  if (!codec) codecs.set(type, (codec = buildCodec(type)));
+  return codec;
+}
+
 export function encodeValue(type: FeatureType, value: unknown): string {
-  if (value === null) return "";
-  const element = elementType(type);
-  if (element === undefined) return encodeScalar(type as ScalarType, value);
-  const items = value as unknown[];
-  if (isNumeric(element)) return `[${items.map((item) => String(item)).join(",")}]`;
-  if (element === "bytes") {
-    return JSON.stringify(items.map((item) => Buffer.from(item as Uint8Array).toString("base64")));
-  }
-  return JSON.stringify(items);
+  return codecFor(type).encode(value);
 }
 
 export function decodeValue(type: FeatureType, text: string): unknown {
-  if (text === "") return null;
+  return codecFor(type).decode(text);
+}
+
+function buildCodec(type: FeatureType): ValueCodec {
+  const accepts = valueCheck(type);
   const element = elementType(type);
-  if (element === undefined) return decodeScalar(type as ScalarType, text);
+  if (element === undefined) {
+    const encode = scalarEncoder(type as ScalarType);
+    const decode = scalarDecoder(type as ScalarType);
+    return {
+      accepts,
+      encode: (value) => (value === null ? "" : encode(value)),
+      decode: (text) => (text === "" ? null : decode(text)),
+    };
+  }
   if (isNumeric(element)) {
-    if (text === "[]") return [];
-    return text
-      .slice(1, -1)
-      .split(",")
-      .map((item) => decodeScalar(element, item));
+    const decodeItem = scalarDecoder(element);
+    return {
+      accepts,
+      encode: (value) => (value === null ? "" : `[${(value as unknown[]).join(",")}]`),
+      decode: (text) => {
+        if (text === "") return null;
+        if (text === "[]") return [];
+        return text.slice(1, -1).split(",").map(decodeItem);
+      },
+    };
   }
-  const items = JSON.parse(text) as unknown[];
-  return element === "bytes" ? items.map((item) => Buffer.from(item as string, "base64")) : items;
+  if (element === "bytes") {
+    return {
+      accepts,
+      encode: (value) =>
+        value === null
+          ? ""
+          : JSON.stringify(
+              (value as Uint8Array[]).map((item) => Buffer.from(item).toString("base64")),
+            ),
+      decode: (text) =>
+        text === ""
+          ? null
+          : (JSON.parse(text) as string[]).map((item) => Buffer.from(item, "base64")),
+    };
+  }
+  return {
+    accepts,
+    encode: (value) => (value === null ? "" : JSON.stringify(value)),
+    decode: (text) => (text === "" ? null : (JSON.parse(text) as unknown)),
+  };
 }
 
-function encodeScalar(type: ScalarType, value: unknown): string {
+function scalarEncoder(type: ScalarType): (value: unknown) => string {
   switch (type) {
     case "string":
-      return `=${value as string}`;
+      return (value) => `=${value as string}`;
     case "bytes":
-      return `=${Buffer.from(value as Uint8Array).toString("base64")}`;
+      return (value) => `=${Buffer.from(value as Uint8Array).toString("base64")}`;
     case "bool":
-      return value ? "1" : "0";
+      return (value) => (value ? "1" : "0");
     default:
-      return String(value);
+      return (value) => String(value);
   }
 }
 
-function decodeScalar(type: ScalarType, text: string): unknown {
+function scalarDecoder(type: ScalarType): (text: string) => unknown {
   switch (type) {
     case "string":
-      return text.slice(1);
+      return (text) => text.slice(1);
     case "bytes":
-      return Buffer.from(text.slice(1), "base64");
+      return (text) => Buffer.from(text.slice(1), "base64");
     case "bool":
-      return text === "1";
-    case "int64": {
-      const n = Number(text);
-      return Number.isSafeInteger(n) ? n : BigInt(text);
-    }
+      return (text) => text === "1";
+    case "int64":
+      return (text) => {
+        const n = Number(text);
+        return Number.isSafeInteger(n) ? n : BigInt(text);
+      };
     default:
-      return Number(text);
+      return Number;
   }
 }
 

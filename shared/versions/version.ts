@@ -61,27 +61,37 @@ export function compareVersions(a: Version, b: Version): number {
 
 /** Throws STRATA_E_BAD_WRITE_VERSION naming the bad part; returns the version typed. */
 export function validateVersion(value: unknown): Version {
-  const fail = (what: string): never => {
-    throw new StrataError("STRATA_E_BAD_WRITE_VERSION", `version ${what}: ${show(value)}`, {
-      version: value,
-    });
-  };
-  if (typeof value !== "object" || value === null) return fail("must be an object");
+  // On the write path for every row: plain checks, no closures or allocations unless it fails.
+  if (typeof value !== "object" || value === null) badVersion(value, "must be an object");
   const v = value as Partial<Version>;
-  if (!isIntIn(v.eventTsMs, 0, MAX_EVENT_TS_MS)) fail("eventTsMs must be an integer in [0, 2^48)");
-  if (!isIntIn(v.epoch, 0, MAX_EPOCH)) fail("epoch must be an integer in [0, 2^32)");
+  if (!isIntIn(v.eventTsMs, 0, MAX_EVENT_TS_MS))
+    badVersion(value, "eventTsMs must be an integer in [0, 2^48)");
+  if (!isIntIn(v.epoch, 0, MAX_EPOCH)) badVersion(value, "epoch must be an integer in [0, 2^32)");
   const hlc = v.hlc as Partial<Hlc> | undefined;
   if (
-    !hlc ||
+    typeof hlc !== "object" ||
+    hlc === null ||
     !isIntIn(hlc.wallMs, 0, HLC_MAX_WALL_MS) ||
     !isIntIn(hlc.counter, 0, HLC_MAX_COUNTER)
   ) {
-    fail("hlc must be { wallMs: integer in [0, 2^48), counter: integer in [0, 65535] }");
+    badVersion(
+      value,
+      "hlc must be { wallMs: integer in [0, 2^48), counter: integer in [0, 65535] }",
+    );
   }
   if (typeof v.originRegion !== "string" || !REGION_PATTERN.test(v.originRegion)) {
-    fail("originRegion must be lowercase letters, digits and '-', at most 63 characters");
+    badVersion(
+      value,
+      "originRegion must be lowercase letters, digits and '-', at most 63 characters",
+    );
   }
   return v as Version;
+}
+
+function badVersion(value: unknown, what: string): never {
+  throw new StrataError("STRATA_E_BAD_WRITE_VERSION", `version ${what}: ${show(value)}`, {
+    version: value,
+  });
 }
 
 export function isValidRegion(region: string): boolean {
