@@ -213,6 +213,7 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
   };
   let storeNs = 0;
   let floorNs = 0;
+  await floor.config("RESETSTAT");
   for (let r = 0; r < ROUNDS; r++) {
     const s = await timeRound(r, storeBatch);
     const f = await timeRound(r, floorBatch);
@@ -221,14 +222,23 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
       floorNs += f;
     }
   }
+  // Server-side cost of one CAS call (its HMGET and HSET included), from Redis' own counters.
+  const stats = await floor.info("commandstats");
+  const evalshaUs = Number(/cmdstat_evalsha:.*usec_per_call=([\d.]+)/.exec(stats)?.[1] ?? NaN);
   const rows = (ROUNDS - 1) * BATCHES_PER_ROUND * BATCH;
   const storeRate = Math.round(rows / (storeNs / 1e9));
   const floorRate = Math.round(rows / (floorNs / 1e9));
   log(
-    `cas_write ${storeRate} rows/s; floor_hset_pipeline ${floorRate} rows/s (${IN_FLIGHT} batches of ${BATCH} in flight)`,
+    `cas_write ${storeRate} rows/s; floor_hset_pipeline ${floorRate} rows/s (${IN_FLIGHT} batches of ${BATCH} in flight); EVALSHA ${evalshaUs} us per call inside Redis`,
   );
   return {
-    store: { rows_per_s: storeRate, rows, batch: BATCH, in_flight: IN_FLIGHT },
+    store: {
+      rows_per_s: storeRate,
+      rows,
+      batch: BATCH,
+      in_flight: IN_FLIGHT,
+      redis_evalsha_us_per_call: evalshaUs,
+    },
     floor: { rows_per_s: floorRate, rows, batch: BATCH, in_flight: IN_FLIGHT },
   };
 }
@@ -348,32 +358,45 @@ function measureCodec(log: (line: string) => void) {
   };
   type Figures = { bytes_per_row: number; encode_ns_per_row: number; decode_ns_per_row: number };
   const out: Record<string, Record<string, Figures>> = {};
-  const REPEAT = 100;
+  // Tight loops on a shared machine swing from run to run: five rounds, the codecs
+  // interleaved within each, and the median of the five per codec.
+  const ROUNDS = 5;
+  const REPEAT = 40;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const [shape, make] of Object.entries(shapes)) {
     const random = seededRandom(7);
     const rows = Array.from({ length: 2_000 }, () => make(random));
-    out[shape] = {};
-    for (const [name, codec] of Object.entries(codecs) as [string, Codec][]) {
-      const encoded = rows.map((r) => codec.encode(r));
-      // JIT warm-up before timing.
+    const entries = Object.entries(codecs) as [string, Codec][];
+    const encodedBy = entries.map(([, codec]) => rows.map((r) => codec.encode(r)));
+    // JIT warm-up before timing.
+    entries.forEach(([, codec]) => {
       for (let k = 0; k < 20; k++) for (const r of rows) codec.decode(codec.encode(r) as never);
-      let t0 = nowNs();
-      for (let k = 0; k < REPEAT; k++) for (const r of rows) codec.encode(r);
-      const encodeNs = (nowNs() - t0) / (REPEAT * rows.length);
-      t0 = nowNs();
-      for (let k = 0; k < REPEAT; k++) for (const e of encoded) codec.decode(e as never);
-      const decodeNs = (nowNs() - t0) / (REPEAT * rows.length);
-      const bytes = encoded.reduce((n, e) => n + codec.bytes(e as never), 0) / rows.length;
+    });
+    const encodeNs = entries.map(() => [] as number[]);
+    const decodeNs = entries.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      entries.forEach(([, codec], c) => {
+        let t0 = nowNs();
+        for (let k = 0; k < REPEAT; k++) for (const r of rows) codec.encode(r);
+        encodeNs[c]!.push((nowNs() - t0) / (REPEAT * rows.length));
+        t0 = nowNs();
+        for (let k = 0; k < REPEAT; k++) for (const e of encodedBy[c]!) codec.decode(e as never);
+        decodeNs[c]!.push((nowNs() - t0) / (REPEAT * rows.length));
+      });
+    }
+    out[shape] = {};
+    entries.forEach(([name, codec], c) => {
+      const bytes = encodedBy[c]!.reduce((n, e) => n + codec.bytes(e as never), 0) / rows.length;
       const figures = {
         bytes_per_row: round(bytes, 1),
-        encode_ns_per_row: Math.round(encodeNs),
-        decode_ns_per_row: Math.round(decodeNs),
+        encode_ns_per_row: Math.round(median(encodeNs[c]!)),
+        decode_ns_per_row: Math.round(median(decodeNs[c]!)),
       };
-      out[shape][name] = figures;
+      out[shape]![name] = figures;
       log(
-        `codec ${shape} ${name}: ${figures.bytes_per_row} B/row, encode ${figures.encode_ns_per_row} ns, decode ${figures.decode_ns_per_row} ns`,
+        `codec ${shape} ${name}: ${figures.bytes_per_row} B/row, encode ${figures.encode_ns_per_row} ns, decode ${figures.decode_ns_per_row} ns (median of ${ROUNDS})`,
       );
-    }
+    });
   }
   return out;
 }

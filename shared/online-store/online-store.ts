@@ -13,7 +13,7 @@ import {
   type Reply,
 } from "./pipeline.js";
 import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
-import { CLOCK_FIELD, fieldPrefix, VERSION_FIELD } from "./redis-layout.js";
+import { rowFields } from "./redis-layout.js";
 import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.js";
 
 export interface OnlineStoreOptions {
@@ -118,11 +118,10 @@ export class OnlineStore {
     const prepared = prepareWrites(this.registry, rows);
     const generationOf = await this.targetGenerations(prepared, options.generation);
     const calls = prepared.map((p) => {
-      const prefix = fieldPrefix(p.view.key, generationOf.get(p.view.key)!);
+      const fields = rowFields(p.view, generationOf.get(p.view.key)!);
       const argv = CAS_SCRIPT.evalshaArgv(p.redisKey);
-      argv.push(prefix + VERSION_FIELD, prefix + CLOCK_FIELD, p.encodedVersion, p.encodedClock);
-      const features = p.view.features;
-      for (let i = 0; i < features.length; i++) argv.push(prefix + features[i]!.name, p.values[i]!);
+      argv.push(fields.version, fields.clock, p.encodedVersion, p.encodedClock);
+      for (let i = 0; i < fields.features.length; i++) argv.push(fields.features[i]!, p.values[i]!);
       return { key: p.redisKey, argv };
     });
     const replies = await this.runCas(calls);

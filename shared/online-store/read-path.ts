@@ -9,7 +9,7 @@ import { eventTsOfEncoded } from "../versions/version.js";
 import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
 import { unavailable, type Generations } from "./generations.js";
 import { execBatch, type RedisClient } from "./pipeline.js";
-import { fieldPrefix, VERSION_FIELD } from "./redis-layout.js";
+import { rowFields } from "./redis-layout.js";
 
 /** Feast's per-value statuses. */
 export type FeatureStatus = "PRESENT" | "NOT_FOUND" | "NULL_VALUE" | "OUTSIDE_MAX_AGE";
@@ -39,6 +39,7 @@ interface ViewGroup {
 interface Miss {
   prefixes: string[];
   views: ResolvedView[];
+  generations: number[];
   waiting: { row: number; group: number; prefixIndex: number }[];
 }
 
@@ -78,7 +79,7 @@ export async function readFeatures(
         view.entitySet,
         encodeEntityKey(view.joinKeys, entityRows[r]!),
       );
-      const prefix = fieldPrefix(view.key, generations[g]!);
+      const prefix = rowFields(view, generations[g]!).prefix;
       const entry = cache?.get(key);
       const cached = entry?.kind === "entity" ? entry.rows.get(prefix) : undefined;
       cache?.record(cached !== undefined);
@@ -87,11 +88,13 @@ export async function readFeatures(
         continue;
       }
       let miss = misses.get(key);
-      if (!miss) misses.set(key, (miss = { prefixes: [], views: [], waiting: [] }));
+      if (!miss)
+        misses.set(key, (miss = { prefixes: [], views: [], generations: [], waiting: [] }));
       let prefixIndex = miss.prefixes.indexOf(prefix);
       if (prefixIndex < 0) {
         prefixIndex = miss.prefixes.push(prefix) - 1;
         miss.views.push(view);
+        miss.generations.push(generations[g]!);
       }
       miss.waiting.push({ row: r, group: g, prefixIndex });
     }
@@ -114,9 +117,9 @@ async function fetchMisses(
   const commands = keys.map((key) => {
     const miss = misses.get(key)!;
     const argv: string[] = ["hmget", key];
-    miss.prefixes.forEach((prefix, i) => {
-      argv.push(prefix + VERSION_FIELD);
-      for (const feature of miss.views[i]!.features) argv.push(prefix + feature.name);
+    miss.views.forEach((view, i) => {
+      const fields = rowFields(view, miss.generations[i]!);
+      argv.push(fields.version, ...fields.features);
     });
     return { key, argv };
   });

@@ -20,3 +20,38 @@ export function generationPointerKey(project: string, viewKey: string): string {
 
 /** A view with no pointer yet reads and writes generation 0. */
 export const INITIAL_GENERATION = 0;
+
+/** The hash fields of one view major in one generation. */
+export interface RowFields {
+  prefix: string;
+  version: string;
+  clock: string;
+  /** In the view's feature order. */
+  features: string[];
+}
+
+const rowFieldsCache = new WeakMap<object, Map<number, RowFields>>();
+
+/**
+ * Field names of a view's row in a generation, built once: every written and every
+ * fetched row needs them, and a dozen string concatenations per row add up.
+ */
+export function rowFields(
+  view: { key: string; features: readonly { name: string }[] },
+  generation: number,
+): RowFields {
+  let byGeneration = rowFieldsCache.get(view);
+  if (!byGeneration) rowFieldsCache.set(view, (byGeneration = new Map<number, RowFields>()));
+  let fields = byGeneration.get(generation);
+  if (!fields) {
+    const prefix = fieldPrefix(view.key, generation);
+    fields = {
+      prefix,
+      version: prefix + VERSION_FIELD,
+      clock: prefix + CLOCK_FIELD,
+      features: view.features.map((feature) => prefix + feature.name),
+    };
+    byGeneration.set(generation, fields);
+  }
+  return fields;
+}
