@@ -11,14 +11,4 @@ export function nowNs(): number {
 
 export const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
-/** mulberry32: a seeded PRNG, so runs draw the same workload. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../test/support/seeded-random.js";

@@ -248,8 +248,8 @@ export class OnlineStore {
     const failed = replies.find(([error]) => error !== null);
     if (failed) {
       const message = failed[0]!.message;
-      // Script errors are ours (a bug), connection errors are Redis': say which.
-      throw /ERR|script/i.test(message) && !/connect|closed|timeout/i.test(message)
+      // A script error ("ERR ... script ...", a bug of ours) is not Redis being unavailable.
+      throw /^ERR\b.*script/i.test(message)
         ? new StrataError(
             "STRATA_E_SCRIPT_FAILED",
             `the CAS script failed: ${message}`,

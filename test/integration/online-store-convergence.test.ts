@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
 import { compareVersions, encodeVersion, type Version } from "../../shared/versions/index.js";
+import { seededRandom } from "../support/seeded-random.js";
 import { TOPOLOGIES } from "../support/servers.js";
 import { openStore, testRepo, uniqueProject, type OpenedStore } from "../support/store.js";
 
@@ -10,18 +11,6 @@ const WRITERS = 4;
 const ENTITIES = 40;
 const VERSIONS_PER_ENTITY = 6;
 const REGIONS = ["us-east-1", "eu-west-1", "onprem-dc1"];
-
-/** mulberry32: a small seeded PRNG, so a failing order can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];
@@ -85,7 +74,7 @@ for (const topology of TOPOLOGIES) {
 
     for (const seed of [1, 2, 3]) {
       it(`ends, key by key, at the highest version whatever the order (seed ${seed})`, async () => {
-        const random = rng(seed);
+        const random = seededRandom(seed);
         const writes = makeWrites(random);
         // Give each entity of this seed its own ids, so seeds do not see each other's rows.
         for (const w of writes)
@@ -102,7 +91,7 @@ for (const topology of TOPOLOGIES) {
         // in batches of random size; the writers run at the same time on their own connections.
         await Promise.all(
           writers.map(async (writer, i) => {
-            const own = rng(seed * 100 + i);
+            const own = seededRandom(seed * 100 + i);
             const stream = shuffle([...writes, ...writes.filter(() => own() < 0.33)], own);
             while (stream.length > 0) {
               await writer.store.write(stream.splice(0, 1 + Math.floor(own() * 25)));

@@ -172,71 +172,35 @@ for (const topology of TOPOLOGIES) {
 
     it("reports stale writes and concurrent cross-region writes", async () => {
       const { store } = opened;
-      const first = await store.write([
-        {
-          ...statsRow(700, 1),
-          version: {
-            eventTsMs: NOW - 100,
-            epoch: 0,
-            hlc: { wallMs: 5, counter: 0 },
-            originRegion: "us-east-1",
+      /** Writes driver 700 at (event ms, HLC ms, region), optionally with what it had seen. */
+      const outcome = async (
+        rate: number,
+        eventTsMs: number,
+        wallMs: number,
+        originRegion: string,
+        clock?: WriteRow["clock"],
+      ) => {
+        const report = await store.write([
+          {
+            ...statsRow(700, rate),
+            version: { eventTsMs, epoch: 0, hlc: { wallMs, counter: 0 }, originRegion },
+            ...(clock ? { clock } : {}),
           },
-        },
-      ]);
-      assert.deepEqual(
-        first.rows.map((r) => [r.outcome, r.concurrent]),
-        [["applied", false]],
-      );
+        ]);
+        return report.rows.map((r) => [r.outcome, r.concurrent]);
+      };
+      const seenBoth = {
+        "us-east-1": { wallMs: 7, counter: 0 },
+        "eu-west-1": { wallMs: 6, counter: 0 },
+      };
+
+      assert.deepEqual(await outcome(1, NOW - 100, 5, "us-east-1"), [["applied", false]]);
       // Older event from a region that never saw the first write: stale, and concurrent.
-      const older = await store.write([
-        {
-          ...statsRow(700, 2),
-          version: {
-            eventTsMs: NOW - 200,
-            epoch: 0,
-            hlc: { wallMs: 6, counter: 0 },
-            originRegion: "eu-west-1",
-          },
-        },
-      ]);
-      assert.deepEqual(
-        older.rows.map((r) => [r.outcome, r.concurrent]),
-        [["stale", true]],
-      );
+      assert.deepEqual(await outcome(2, NOW - 200, 6, "eu-west-1"), [["stale", true]]);
       // A write that had seen both regions: applied, not concurrent.
-      const after = await store.write([
-        {
-          ...statsRow(700, 3),
-          version: {
-            eventTsMs: NOW - 50,
-            epoch: 0,
-            hlc: { wallMs: 7, counter: 0 },
-            originRegion: "us-east-1",
-          },
-          clock: { "us-east-1": { wallMs: 7, counter: 0 }, "eu-west-1": { wallMs: 6, counter: 0 } },
-        },
-      ]);
-      assert.deepEqual(
-        after.rows.map((r) => [r.outcome, r.concurrent]),
-        [["applied", false]],
-      );
+      assert.deepEqual(await outcome(3, NOW - 50, 7, "us-east-1", seenBoth), [["applied", false]]);
       // The exact same write again: a duplicate, stale and not concurrent.
-      const duplicate = await store.write([
-        {
-          ...statsRow(700, 3),
-          version: {
-            eventTsMs: NOW - 50,
-            epoch: 0,
-            hlc: { wallMs: 7, counter: 0 },
-            originRegion: "us-east-1",
-          },
-          clock: { "us-east-1": { wallMs: 7, counter: 0 }, "eu-west-1": { wallMs: 6, counter: 0 } },
-        },
-      ]);
-      assert.deepEqual(
-        duplicate.rows.map((r) => [r.outcome, r.concurrent]),
-        [["stale", false]],
-      );
+      assert.deepEqual(await outcome(3, NOW - 50, 7, "us-east-1", seenBoth), [["stale", false]]);
       assert.equal(
         (await store.read([{ driver_id: 700 }], ["stats@1:rate"])).rows[0]!.values[0],
         3,
