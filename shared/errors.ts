@@ -46,6 +46,47 @@ export const ERROR_CODES = {
     status: 400,
     title: "a batch had invalid rows, so none of it was written",
   },
+  // HTTP requests
+  STRATA_E_EMPTY_BODY: { status: 400, title: "the request has no body" },
+  STRATA_E_MALFORMED_JSON: { status: 400, title: "the request body is not valid JSON" },
+  STRATA_E_BAD_REQUEST: {
+    status: 400,
+    title: "the request body does not have the documented shape",
+  },
+  STRATA_E_ENTITY_LENGTH_MISMATCH: {
+    status: 400,
+    title: "the entity join key columns have different lengths",
+  },
+  STRATA_E_TOO_MANY_ENTITIES: {
+    status: 400,
+    title: "the request asks for more entity rows than allowed",
+  },
+  STRATA_E_TOO_MANY_FEATURES: {
+    status: 400,
+    title: "the request asks for more features than allowed",
+  },
+  STRATA_E_FEATURE_NAME_COLLISION: {
+    status: 400,
+    title: "two requested features share a name; ask with full_feature_names",
+  },
+  STRATA_E_UNAUTHENTICATED: { status: 401, title: "no valid API key was presented" },
+  STRATA_E_FORBIDDEN: {
+    status: 403,
+    title: "the API key may not read this project or feature service",
+  },
+  STRATA_E_ROUTE_NOT_FOUND: { status: 404, title: "no such endpoint" },
+  STRATA_E_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: "the endpoint does not take this HTTP method",
+  },
+  STRATA_E_BODY_TOO_LARGE: { status: 413, title: "the request body is larger than allowed" },
+  STRATA_E_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "the request body is not JSON" },
+  STRATA_E_SHUTTING_DOWN: { status: 503, title: "the server is shutting down" },
+  STRATA_E_TIMEOUT: {
+    status: 504,
+    title: "the request did not finish within the server's time limit",
+  },
+  STRATA_E_BAD_CONFIG: { status: 500, title: "the server's configuration is invalid" },
   // Servers
   STRATA_E_REDIS_UNAVAILABLE: {
     status: 503,

@@ -47,12 +47,14 @@ interface Pending {
  * the Redis client-side caching documentation recommends.)
  */
 export class HotCache<V extends object> {
-  private readonly cache: LRUCache<string, V>;
+  private cache: LRUCache<string, V>;
   private readonly sketch: FrequencySketch;
   private readonly pending = new Map<string, Pending>();
   private readonly tinylfu: boolean;
   private nextToken = 1;
   private armed = false;
+  private fallback: LRUCache<string, V> | undefined;
+  private readonly newCache: () => LRUCache<string, V>;
   private readonly counters = {
     hits: 0,
     misses: 0,
@@ -67,19 +69,21 @@ export class HotCache<V extends object> {
     this.tinylfu = (options.admission ?? "tinylfu") === "tinylfu";
     this.sketch = new FrequencySketch(maxEntries);
     const sizeOf = options.sizeOf;
-    this.cache = new LRUCache<string, V>({
-      max: maxEntries,
-      ttl: options.ttlMs ?? 60_000,
-      ...(options.maxBytes !== undefined && sizeOf
-        ? {
-            maxSize: options.maxBytes,
-            sizeCalculation: (value: V, key: string) => Math.max(1, sizeOf(key, value)),
-          }
-        : {}),
-      disposeAfter: (_value, _key, reason) => {
-        if (reason === "evict") this.counters.evictions++;
-      },
-    });
+    this.newCache = () =>
+      new LRUCache<string, V>({
+        max: maxEntries,
+        ttl: options.ttlMs ?? 60_000,
+        ...(options.maxBytes !== undefined && sizeOf
+          ? {
+              maxSize: options.maxBytes,
+              sizeCalculation: (value: V, key: string) => Math.max(1, sizeOf(key, value)),
+            }
+          : {}),
+        disposeAfter: (_value, _key, reason) => {
+          if (reason === "evict") this.counters.evictions++;
+        },
+      });
+    this.cache = this.newCache();
   }
 
   /**
@@ -88,10 +92,28 @@ export class HotCache<V extends object> {
    * cached may have changed unseen.
    */
   setArmed(armed: boolean): void {
-    if (!armed && this.armed) this.flush();
-    // Arming voids tickets taken while unarmed: their reads may have run before tracking was on.
-    if (armed && !this.armed) this.pending.clear();
+    if (!armed && this.armed) {
+      // What was cached may change unseen from now on: it leaves the cache, but is kept aside
+      // as a last resort for reads that Redis cannot answer (served marked as degraded).
+      this.fallback = this.cache;
+      this.cache = this.newCache();
+      this.pending.clear();
+      this.counters.flushes++;
+    }
+    if (armed && !this.armed) {
+      // Arming voids tickets taken while unarmed: their reads may have run before tracking was on.
+      this.pending.clear();
+      this.fallback = undefined;
+    }
     this.armed = armed;
+  }
+
+  /**
+   * What the cache held when invalidation was last lost, while it is still unarmed: only for
+   * answering reads that Redis cannot, and marked as such by the caller. Never fresh.
+   */
+  fallbackGet(key: string): V | undefined {
+    return this.fallback?.peek(key, { allowStale: true });
   }
 
   get isArmed(): boolean {
@@ -170,10 +192,11 @@ export class HotCache<V extends object> {
     if (this.cache.delete(key)) this.counters.invalidations++;
   }
 
-  /** Drops everything and voids every ticket in flight. */
-  flush(): void {
+  /** Drops everything and voids every ticket in flight (and, unless kept, the fallback). */
+  flush(dropFallback = true): void {
     this.pending.clear();
     this.cache.clear();
+    if (dropFallback) this.fallback = undefined;
     this.counters.flushes++;
   }
 

@@ -32,6 +32,12 @@ export class Generations {
     return entry?.kind === "pointer" ? entry.generation : undefined;
   }
 
+  /** The pointer as cached before invalidation was lost, for reads Redis cannot answer. */
+  fallback(viewKey: string): number | undefined {
+    const entry = this.cache?.fallbackGet(this.pointerKey(viewKey));
+    return entry?.kind === "pointer" ? entry.generation : undefined;
+  }
+
   /** Reads the pointers of these views from Redis (one batch) and caches them. */
   async fetch(viewKeys: readonly string[]): Promise<Map<string, number>> {
     const keys = viewKeys.map((viewKey) => this.pointerKey(viewKey));

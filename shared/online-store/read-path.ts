@@ -25,6 +25,12 @@ export interface EntityResult {
 export interface ReadResult {
   features: readonly ResolvedFeatureRef[];
   rows: EntityResult[];
+  /**
+   * True when Redis could not be reached and every value came from what the hot cache held
+   * when it lost invalidation: possibly stale. (When even that lacks a value, the read
+   * fails with STRATA_E_REDIS_UNAVAILABLE instead.)
+   */
+  degraded?: boolean;
 }
 
 /** The requested features of one view major, and where each goes in the answer. */
@@ -64,8 +70,17 @@ export async function readFeatures(
 ): Promise<ReadResult> {
   const groups = groupByView(refs);
   // Pointers are almost always cached: skip the await (and its microtask hops) when they are.
-  const known = cachedGenerations(ctx, groups);
-  const generations = known ?? (await fetchGenerations(ctx, groups));
+  let degraded = false;
+  let generations = cachedGenerations(ctx, groups);
+  if (!generations) {
+    try {
+      generations = await fetchGenerations(ctx, groups);
+    } catch (error) {
+      generations = fallbackGenerations(ctx, groups);
+      if (!generations) throw error;
+      degraded = true;
+    }
+  }
   const now = ctx.now();
   const cache = ctx.entityCache;
   const rows = entityRows.map(() => emptyResult(refs.length));
@@ -99,8 +114,15 @@ export async function readFeatures(
       miss.waiting.push({ row: r, group: g, prefixIndex });
     }
   }
-  if (misses.size > 0) await fetchMisses(ctx, misses, groups, rows, now);
-  return { features: refs, rows };
+  if (misses.size > 0) {
+    try {
+      await fetchMisses(ctx, misses, groups, rows, now);
+    } catch (error) {
+      if (!fillFromFallback(ctx, misses, groups, rows, now)) throw error;
+      degraded = true;
+    }
+  }
+  return degraded ? { features: refs, rows, degraded } : { features: refs, rows };
 }
 
 async function fetchMisses(
@@ -203,4 +225,40 @@ function cachedGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | un
 async function fetchGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<number[]> {
   const fetched = await ctx.generations.fetch(groups.map((g) => g.view.key));
   return groups.map((g) => fetched.get(g.view.key)!);
+}
+
+/** Pointers from the fallback, when Redis cannot be asked: all of them, or undefined. */
+function fallbackGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | undefined {
+  const generations: number[] = [];
+  for (const group of groups) {
+    const generation = ctx.generations.fallback(group.view.key);
+    if (generation === undefined) return undefined;
+    generations.push(generation);
+  }
+  return generations;
+}
+
+/** Answers every miss from the fallback, or none (returns false): a read is whole or fails. */
+function fillFromFallback(
+  ctx: ReadContext,
+  misses: Map<string, Miss>,
+  groups: ViewGroup[],
+  rows: EntityResult[],
+  now: number,
+): boolean {
+  const cache = ctx.entityCache;
+  if (!cache) return false;
+  const found: [Miss, CachedRow[]][] = [];
+  for (const [key, miss] of misses) {
+    const entry = cache.fallbackGet(key);
+    if (entry?.kind !== "entity") return false;
+    const cachedRows = miss.prefixes.map((prefix) => entry.rows.get(prefix));
+    if (cachedRows.some((row) => row === undefined)) return false;
+    found.push([miss, cachedRows as CachedRow[]]);
+  }
+  for (const [miss, cachedRows] of found) {
+    for (const w of miss.waiting)
+      place(rows[w.row]!, groups[w.group]!, cachedRows[w.prefixIndex]!, now);
+  }
+  return true;
 }

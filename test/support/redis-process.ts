@@ -40,7 +40,7 @@ export class RedisProcess {
     const child = this.child;
     const outcome = await waitUntil(() => pingRedis(HOST, this.port), {
       timeoutMs: 15_000,
-      stillAlive: () => child.exitCode === null,
+      stillAlive: () => child.exitCode === null && child.signalCode === null,
     });
     if (outcome !== "ready")
       throw new Error(`redis-server on ${this.port} did not start (${outcome})`);
@@ -49,7 +49,8 @@ export class RedisProcess {
   /** A crash, not a shutdown: the server loses its script cache and (without persistence) its data. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // A killed process has a signalCode and no exitCode: either means it is gone.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;

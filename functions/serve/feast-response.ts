@@ -1,0 +1,113 @@
+import { StrataError } from "../../shared/errors.js";
+import type { ReadResult } from "../../shared/online-store/index.js";
+import type { ResolvedFeatureRef } from "../../shared/registry/index.js";
+import type { OnlineFeaturesRequest } from "./feast-request.js";
+
+const EPOCH_ZERO = '"1970-01-01T00:00:00Z"';
+
+/**
+ * The response as Feast's feature server gives it, column-major: `metadata.feature_names`
+ * lists the join keys then the features, and `results[i]` holds, for feature_names[i], one
+ * value, status and event timestamp per entity row. Strata adds a top-level `"strata"`
+ * object only when it has something to say (a degraded read).
+ *
+ * Written by hand rather than through JSON.stringify: the shape is fixed, values need
+ * bigint and bytes handling, and the serving path is latency-critical.
+ */
+export function renderOnlineFeaturesResponse(
+  request: OnlineFeaturesRequest,
+  result: ReadResult,
+): string {
+  const names = [
+    ...request.entityColumns.map((c) => c.name),
+    ...featureNames(request.refs, request.fullFeatureNames),
+  ];
+  const rowCount = request.entityRows.length;
+  const timestamps = new Map<number, string>();
+  const parts: string[] = [];
+
+  for (const column of request.entityColumns) {
+    parts.push(
+      `{"values":[${column.values.map(jsonValue).join(",")}],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`,
+    );
+  }
+  for (let f = 0; f < request.refs.length; f++) {
+    const values = new Array<string>(rowCount);
+    const statuses = new Array<string>(rowCount);
+    const times = new Array<string>(rowCount);
+    for (let r = 0; r < rowCount; r++) {
+      const row = result.rows[r]!;
+      values[r] = jsonValue(row.values[f]);
+      statuses[r] = `"${row.statuses[f]}"`;
+      const ts = row.eventTimestamps[f];
+      times[r] = ts === null || ts === undefined ? EPOCH_ZERO : isoTimestamp(ts, timestamps);
+    }
+    parts.push(
+      `{"values":[${values.join(",")}],"statuses":[${statuses.join(",")}],"event_timestamps":[${times.join(",")}]}`,
+    );
+  }
+  const strata = result.degraded
+    ? `,"strata":{"degraded":"redis_unavailable","detail":"served from the hot cache while Redis was unreachable; values may be stale"}`
+    : "";
+  return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${parts.join(",")}]${strata}}`;
+}
+
+/**
+ * `feature` (Feast's default) or `view__feature` with full_feature_names; a pinned major is
+ * written `view@2__feature` so two majors never share a name. Short names that collide are
+ * refused rather than silently shadowed.
+ */
+function featureNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[] {
+  const pinned = (ref: ResolvedFeatureRef) => ref.ref.includes("@");
+  const names = refs.map((ref) =>
+    full
+      ? `${ref.view.name}${pinned(ref) ? `@${ref.view.major}` : ""}__${ref.feature.name}`
+      : ref.feature.name,
+  );
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new StrataError(
+        "STRATA_E_FEATURE_NAME_COLLISION",
+        `two requested features are both named "${name}"; ask with "full_feature_names": true`,
+        { feature: name },
+      );
+    }
+    seen.add(name);
+  }
+  return names;
+}
+
+/** JSON for one value: bigints as exact numbers, bytes as base64 (as Feast's JSON does), non-finite numbers as null. */
+export function jsonValue(value: unknown): string {
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "string":
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return value.toString();
+    default:
+      if (value === null || value === undefined) return "null";
+      if (value instanceof Uint8Array) return `"${Buffer.from(value).toString("base64")}"`;
+      if (Array.isArray(value)) return `[${value.map(jsonValue).join(",")}]`;
+      return JSON.stringify(value) ?? "null";
+  }
+}
+
+/** Feast's form: seconds precision, `Z`; milliseconds only when there are some. One format per distinct time per response. */
+function isoTimestamp(ms: number, memo: Map<number, string>): string {
+  let text = memo.get(ms);
+  if (text === undefined) {
+    const iso = new Date(ms).toISOString();
+    text = `"${iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso}"`;
+    memo.set(ms, text);
+  }
+  return text;
+}
+
+function repeat(item: string, count: number): string {
+  return new Array<string>(count).fill(item).join(",");
+}

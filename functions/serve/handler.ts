@@ -1,0 +1,210 @@
+import { isStrataError, StrataError } from "../../shared/errors.js";
+import type { OnlineStore } from "../../shared/online-store/index.js";
+import type { FeatureRegistry } from "../../shared/registry/index.js";
+import { authorize, type ApiKeyVerifier, type Principal } from "./auth.js";
+import type { ServeLimits } from "./config.js";
+import { parseOnlineFeaturesRequest } from "./feast-request.js";
+import { renderOnlineFeaturesResponse } from "./feast-response.js";
+import type { ServeMetrics } from "./metrics.js";
+
+/** A request as every platform can give it: the node:http server, Lambda and Azure Functions adapters map onto this. */
+export interface CoreRequest {
+  method: string;
+  path: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  body: Buffer | string | undefined;
+}
+
+export interface CoreResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ServeDeps {
+  store: OnlineStore;
+  registry: FeatureRegistry;
+  /** null: auth explicitly off. */
+  verifier: ApiKeyVerifier | null;
+  limits: ServeLimits;
+  metrics: ServeMetrics;
+  /** Redis reachable (and the registry loaded, which it is once deps exist). */
+  isReady: () => Promise<boolean>;
+  /**
+   * After SIGTERM, /ready answers 503 so load balancers stop sending traffic, while requests
+   * already in flight still finish (the HTTP server refuses new ones itself).
+   */
+  isShuttingDown: () => boolean;
+  /** Where unexpected errors are reported (they never reach the client). */
+  logError: (message: string, error: unknown) => void;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+/** What Feast clients send: JSON, no content type, or (curl -d's default) a form type with a JSON body. */
+const ACCEPTED_MEDIA_TYPES =
+  /^(application\/json|application\/[\w.+-]+\+json|application\/x-www-form-urlencoded)\s*(;|$)/i;
+
+type Route = (request: CoreRequest, deps: ServeDeps) => Promise<CoreResponse>;
+
+const ROUTES: Record<string, Partial<Record<string, Route>>> = {
+  "/get-online-features": { POST: getOnlineFeatures },
+  "/health": { GET: () => Promise.resolve(json(200, '{"status":"ok"}')) },
+  "/ready": { GET: ready },
+  "/metrics": { GET: metrics },
+};
+
+/**
+ * The serving core every platform shares: routing, auth, limits, the Feast endpoint,
+ * health, metrics, and the error contract (`{"error": {"code", "message", "details"}}` with
+ * the code's HTTP status; unexpected errors become a bare STRATA_E_INTERNAL, details logged
+ * server-side only).
+ */
+export function createServeHandler(
+  deps: ServeDeps,
+): (request: CoreRequest) => Promise<CoreResponse> {
+  return async (request) => {
+    const startedNs = process.hrtime.bigint();
+    const byMethod = ROUTES[request.path];
+    const routeLabel = byMethod ? request.path : "unmatched";
+    deps.metrics.inFlightChange(1);
+    let response: CoreResponse;
+    try {
+      if (!byMethod) {
+        throw new StrataError("STRATA_E_ROUTE_NOT_FOUND", `no endpoint ${request.path}`, {
+          path: request.path,
+        });
+      }
+      const route = byMethod[request.method];
+      if (!route) {
+        const allowed = Object.keys(byMethod).join(", ");
+        throw new StrataError(
+          "STRATA_E_METHOD_NOT_ALLOWED",
+          `${request.path} takes ${allowed}, not ${request.method}`,
+          {
+            allowed,
+          },
+        );
+      }
+      response = await route(request, deps);
+    } catch (error) {
+      response = errorResponse(error, deps);
+    } finally {
+      deps.metrics.inFlightChange(-1);
+    }
+    deps.metrics.observe(routeLabel, request.method, response.status, startedNs);
+    return response;
+  };
+}
+
+async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const principal: Principal | null = deps.verifier
+    ? deps.verifier.authenticate(request.headers.authorization)
+    : null;
+  const contentType = request.headers["content-type"];
+  if (contentType !== undefined && !ACCEPTED_MEDIA_TYPES.test(contentType)) {
+    throw new StrataError(
+      "STRATA_E_UNSUPPORTED_MEDIA_TYPE",
+      `the body must be JSON (Content-Type: application/json), not ${contentType}`,
+      {
+        contentType,
+      },
+    );
+  }
+  const text =
+    typeof request.body === "string" ? request.body : (request.body?.toString("utf8") ?? "");
+  if (Buffer.byteLength(text) > deps.limits.maxBodyBytes) {
+    throw new StrataError(
+      "STRATA_E_BODY_TOO_LARGE",
+      `the body is larger than ${deps.limits.maxBodyBytes} bytes`,
+      {
+        limit: deps.limits.maxBodyBytes,
+      },
+    );
+  }
+  if (text.trim() === "")
+    throw new StrataError(
+      "STRATA_E_EMPTY_BODY",
+      "the request has no body; send the JSON request",
+      {},
+    );
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new StrataError(
+      "STRATA_E_MALFORMED_JSON",
+      `the body is not valid JSON: ${(error as Error).message}`,
+      {},
+    );
+  }
+  const parsed = parseOnlineFeaturesRequest(body, deps.registry, deps.limits);
+  authorize(principal, deps.registry.project, parsed.featureService);
+  const result = await withTimeout(
+    deps.store.read(parsed.entityRows, parsed.refs),
+    deps.limits.requestTimeoutMs,
+  );
+  if (result.degraded) deps.metrics.degradedRead();
+  return json(200, renderOnlineFeaturesResponse(parsed, result));
+}
+
+async function ready(_request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  if (deps.isShuttingDown()) return json(503, '{"status":"shutting down"}');
+  const ok = await deps.isReady().catch(() => false);
+  return ok
+    ? json(200, '{"status":"ready"}')
+    : json(503, '{"status":"not ready","reason":"redis unreachable"}');
+}
+
+async function metrics(_request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const { contentType, body } = await deps.metrics.render();
+  return { status: 200, headers: { "content-type": contentType }, body };
+}
+
+function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
+  if (isStrataError(error)) {
+    if (error.code === "STRATA_E_REDIS_UNAVAILABLE") deps.metrics.redisError();
+    const headers: Record<string, string> = { ...JSON_HEADERS };
+    if (error.code === "STRATA_E_METHOD_NOT_ALLOWED") headers.allow = String(error.details.allowed);
+    if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="strata"';
+    // A Redis error's cause stays in the server log; the client gets the code and a plain message.
+    if (error.code === "STRATA_E_REDIS_UNAVAILABLE")
+      deps.logError("redis unavailable", error.cause ?? error);
+    const message =
+      error.code === "STRATA_E_REDIS_UNAVAILABLE"
+        ? "Redis did not answer and the values are not cached; retry"
+        : error.message;
+    return {
+      status: error.status,
+      headers,
+      body: JSON.stringify({ error: { code: error.code, message, details: error.details } }),
+    };
+  }
+  deps.logError("unexpected error while serving", error);
+  return json(
+    500,
+    JSON.stringify({
+      error: { code: "STRATA_E_INTERNAL", message: "internal error", details: {} },
+    }),
+  );
+}
+
+function json(status: number, body: string): CoreResponse {
+  return { status, headers: JSON_HEADERS, body };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new StrataError("STRATA_E_TIMEOUT", `the read did not finish within ${ms} ms`, {
+            timeoutMs: ms,
+          }),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,67 @@
+// The serving container's entry point: node dist/functions/serve/main.js (or tsx in development).
+// Configuration comes from the environment; see docs/serving.md.
+import { isStrataError } from "../../shared/errors.js";
+import { loadServeConfig } from "./config.js";
+import { startHttpServer } from "./http-server.js";
+import { createServeRuntime } from "./runtime.js";
+
+function log(
+  level: "info" | "warn" | "error",
+  message: string,
+  fields: Record<string, unknown> = {},
+): void {
+  process.stdout.write(
+    `${JSON.stringify({ level, time: new Date().toISOString(), message, ...fields })}\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  const config = loadServeConfig();
+  if (!config.apiKeys) log("warn", "STRATA_AUTH=off: serving without authentication");
+  const runtime = await createServeRuntime(config, (message, error) =>
+    log("error", message, { error: error instanceof Error ? error.message : String(error) }),
+  );
+  const server = await startHttpServer(runtime.handle, {
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    requestTimeoutMs: Math.max(config.limits.requestTimeoutMs * 5, 10_000),
+  });
+  log("info", "serving", {
+    url: server.url,
+    project: runtime.registry.project,
+    views: runtime.registry.views().map((v) => v.key),
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "shutting down", { signal, graceMs: config.shutdownGraceMs });
+    runtime.beginShutdown();
+    server
+      .close(config.shutdownGraceMs)
+      .then(() => runtime.close())
+      .then(
+        () => {
+          log("info", "stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log("error", "shutdown failed", { error: String(error) });
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  log(
+    "error",
+    "could not start",
+    isStrataError(error) ? { code: error.code, error: error.message } : { error: String(error) },
+  );
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { OnlineStoreStats } from "../../shared/online-store/index.js";
+
+/** The serving tier's Prometheus metrics, in a registry of its own (never prom-client's global one). */
+export class ServeMetrics {
+  readonly registry = new Registry();
+  private readonly duration: Histogram<"route" | "method" | "status">;
+  private readonly requests: Counter<"route" | "status">;
+  private readonly inFlight: Gauge;
+  private readonly redisErrors: Counter;
+  private readonly degradedReads: Counter;
+  /** Label children are looked up once per (route, method, status), not per request. */
+  private readonly children = new Map<
+    string,
+    { observe: (seconds: number) => void; inc: () => void }
+  >();
+
+  constructor(storeStats: () => OnlineStoreStats) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "strata_serve_" });
+    this.duration = new Histogram({
+      name: "strata_http_request_duration_seconds",
+      help: "Time from a request's arrival to its response, by endpoint",
+      labelNames: ["route", "method", "status"],
+      // Microsecond-scale buckets: the hot-cache path answers in tens of microseconds.
+      buckets: [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2,
+      ],
+      registers,
+    });
+    this.requests = new Counter({
+      name: "strata_http_requests_total",
+      help: "Requests answered, by endpoint and status code",
+      labelNames: ["route", "status"],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: "strata_http_requests_in_flight",
+      help: "Requests being answered now",
+      registers,
+    });
+    this.redisErrors = new Counter({
+      name: "strata_redis_errors_total",
+      help: "Reads that Redis could not answer",
+      registers,
+    });
+    this.degradedReads = new Counter({
+      name: "strata_degraded_reads_total",
+      help: "Reads answered from the hot cache's last contents while Redis was unreachable",
+      registers,
+    });
+    const fromStats = (name: string, help: string, pick: (s: OnlineStoreStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(pick(storeStats()));
+        },
+      });
+    // Monotonic totals read from the store at scrape time (gauges, since prom-client counters cannot be set).
+    fromStats(
+      "strata_hot_cache_hits",
+      "Hot cache lookups answered from memory (total)",
+      (s) => s.cache?.hits ?? 0,
+    );
+    fromStats(
+      "strata_hot_cache_misses",
+      "Hot cache lookups that went to Redis (total)",
+      (s) => s.cache?.misses ?? 0,
+    );
+    fromStats(
+      "strata_hot_cache_evictions",
+      "Entries evicted for space (total)",
+      (s) => s.cache?.evictions ?? 0,
+    );
+    fromStats(
+      "strata_hot_cache_invalidations",
+      "Entries dropped on Redis' word that they changed (total)",
+      (s) => s.cache?.invalidations ?? 0,
+    );
+    fromStats(
+      "strata_hot_cache_flushes",
+      "Whole-cache flushes, e.g. on losing the invalidation channel (total)",
+      (s) => s.cache?.flushes ?? 0,
+    );
+    fromStats(
+      "strata_hot_cache_entries",
+      "Entries in the hot cache now",
+      (s) => s.cache?.size ?? 0,
+    );
+  }
+
+  observe(route: string, method: string, status: number, startedNs: bigint): void {
+    const key = `${route}|${method}|${status}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const histogram = this.duration.labels(route, method, String(status));
+      const counter = this.requests.labels(route, String(status));
+      child = { observe: (s) => histogram.observe(s), inc: () => counter.inc() };
+      this.children.set(key, child);
+    }
+    child.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+    child.inc();
+  }
+
+  inFlightChange(delta: 1 | -1): void {
+    this.inFlight.inc(delta);
+  }
+
+  redisError(): void {
+    this.redisErrors.inc();
+  }
+
+  degradedRead(): void {
+    this.degradedReads.inc();
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

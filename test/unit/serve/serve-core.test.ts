@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isStrataError } from "../../../shared/errors.js";
+import {
+  ApiKeyVerifier,
+  authorize,
+  generateApiKey,
+  hashApiKey,
+} from "../../../functions/serve/auth.js";
+import { loadServeConfig } from "../../../functions/serve/config.js";
+import { jsonValue } from "../../../functions/serve/feast-response.js";
+
+describe("API keys", () => {
+  const admin = generateApiKey("admin");
+  const scoped = generateApiKey("scoped", { projects: ["demo"], featureServices: ["svc_a"] });
+  const verifier = new ApiKeyVerifier([admin.record, scoped.record]);
+
+  it("stores only the SHA-256 of a key", () => {
+    assert.equal(admin.record.sha256, hashApiKey(admin.key));
+    assert.ok(!JSON.stringify(admin.record).includes(admin.key));
+  });
+
+  it("accepts a configured key and rejects anything else with 401", () => {
+    assert.equal(verifier.authenticate(`Bearer ${admin.key}`).keyId, "admin");
+    for (const header of [undefined, "", "Basic abc", `Bearer ${admin.key}x`, "Bearer"]) {
+      assert.throws(
+        () => verifier.authenticate(header),
+        (e: unknown) => isStrataError(e, "STRATA_E_UNAUTHENTICATED"),
+      );
+    }
+  });
+
+  it("limits a scoped key to its projects and feature services (403)", () => {
+    const principal = verifier.authenticate(`Bearer ${scoped.key}`);
+    assert.doesNotThrow(() => authorize(principal, "demo", "svc_a"));
+    assert.throws(
+      () => authorize(principal, "demo", "svc_b"),
+      (e: unknown) => isStrataError(e, "STRATA_E_FORBIDDEN"),
+    );
+    assert.throws(
+      () => authorize(principal, "demo", undefined),
+      (e: unknown) => isStrataError(e, "STRATA_E_FORBIDDEN"),
+    );
+    assert.throws(
+      () => authorize(principal, "other", "svc_a"),
+      (e: unknown) => isStrataError(e, "STRATA_E_FORBIDDEN"),
+    );
+  });
+});
+
+describe("serving configuration", () => {
+  const base = {
+    STRATA_REPO: "repo.js",
+    REDIS_URL: "redis://127.0.0.1:6379",
+    STRATA_API_KEYS: JSON.stringify([generateApiKey("k").record]),
+  };
+
+  it("defaults to Feast's port and safe limits, with auth on", () => {
+    const config = loadServeConfig(base);
+    assert.equal(config.port, 6566);
+    assert.equal(config.limits.maxBodyBytes, 1024 * 1024);
+    assert.equal(config.apiKeys?.length, 1);
+  });
+
+  it("refuses to start without keys unless auth is explicitly off", () => {
+    assert.throws(
+      () => loadServeConfig({ ...base, STRATA_API_KEYS: undefined }),
+      (e: unknown) =>
+        isStrataError(e, "STRATA_E_BAD_CONFIG") && e.message.includes("STRATA_API_KEYS_FILE"),
+    );
+    assert.equal(
+      loadServeConfig({ ...base, STRATA_API_KEYS: undefined, STRATA_AUTH: "off" }).apiKeys,
+      null,
+    );
+  });
+
+  for (const [variable, value] of [
+    ["STRATA_PORT", "http"],
+    ["STRATA_MAX_ENTITIES", "0"],
+    ["REDIS_URL", "localhost:6379"],
+    ["STRATA_AUTH", "maybe"],
+    ["STRATA_API_KEYS", '[{"id": "k", "sha256": "plaintext-key"}]'],
+  ] as const) {
+    it(`names ${variable} when it is bad`, () => {
+      assert.throws(
+        () => loadServeConfig({ ...base, [variable]: value }),
+        (e: unknown) => isStrataError(e, "STRATA_E_BAD_CONFIG") && e.message.includes(variable),
+      );
+    });
+  }
+});
+
+describe("response values", () => {
+  it("writes JSON that Feast clients parse: exact int64, base64 bytes, null for non-finite numbers", () => {
+    assert.equal(jsonValue(9007199254740993n), "9007199254740993");
+    assert.equal(jsonValue(Buffer.from([0, 255])), '"AP8="');
+    assert.equal(jsonValue(Number.NaN), "null");
+    assert.equal(jsonValue(undefined), "null");
+    assert.equal(jsonValue(["a", 1, true]), '["a",1,true]');
+    assert.equal(jsonValue('quote " and \\'), JSON.stringify('quote " and \\'));
+  });
+});
