@@ -1,6 +1,8 @@
 // npm run demo: brings the local stack up, registers the example feature repo, writes
-// sample rows through the online store, and reads them back on both Redis topologies.
-// It grows with the product: each capability that lands adds its step here.
+// sample rows through the online store on both Redis topologies, then starts the serving
+// tier and answers a real Feast request over HTTP. `npm run demo -- --serve` keeps the
+// server running afterwards. It grows with the product: each capability adds its step.
+import http from "node:http";
 import { Cluster, Redis } from "ioredis";
 import repo from "../examples/feature-repo.js";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
@@ -10,6 +12,11 @@ import { isStrataError } from "../shared/errors.js";
 import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
+import { generateApiKey } from "../functions/serve/auth.js";
+import { DEFAULT_LIMITS } from "../functions/serve/config.js";
+import { startHttpServer } from "../functions/serve/http-server.js";
+import { createServeRuntime } from "../functions/serve/runtime.js";
+import { isPortFree } from "../dev/stack/processes.js";
 
 const REGION = "local-dev";
 
@@ -135,9 +142,62 @@ async function main(): Promise<void> {
     standalone.disconnect();
     cluster.disconnect();
   }
-  console.log(
-    "\nThe HTTP serving tier is not built yet; the store above is what it will serve from.",
+  await serveDemo(registry, process.argv.includes("--serve"));
+}
+
+/** The serving tier on Feast's port (or the next free one), with a freshly generated API key. */
+async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promise<void> {
+  let port = 6566;
+  while (!(await isPortFree(port, "127.0.0.1"))) port++;
+  const { key, record } = generateApiKey("demo");
+  const runtime = await createServeRuntime(
+    {
+      host: "127.0.0.1",
+      port,
+      repoPath: "examples/feature-repo.ts",
+      redis: { url: resolveEndpoints().redis.address },
+      apiKeys: [record],
+      limits: DEFAULT_LIMITS,
+      cacheEntries: 100_000,
+      shutdownGraceMs: 2_000,
+    },
+    (message, error) => console.error(message, error),
+    registry,
   );
+  const server = await startHttpServer(runtime.handle, {
+    host: "127.0.0.1",
+    port,
+    maxBodyBytes: DEFAULT_LIMITS.maxBodyBytes,
+    requestTimeoutMs: 10_000,
+  });
+  const body = JSON.stringify({
+    features: [
+      "driver_hourly_stats:conv_rate",
+      "driver_hourly_stats:acc_rate",
+      "driver_hourly_stats:avg_daily_trips",
+    ],
+    entities: { driver_id: [1001, 1002, 1003] },
+  });
+  console.log(`\nserving tier: ${server.url} (API key generated for this run: ${key})`);
+  console.log("Feast's request, unchanged:\n");
+  console.log(
+    `curl -s -X POST ${server.url}/get-online-features \\\n  -H 'Authorization: Bearer ${key}' \\\n  -d '${body}'\n`,
+  );
+  // node:http, not fetch: fetch refuses port 6566 (on the WHATWG "bad ports" list), which
+  // is Feast's default port, so Feast's clients and curl use it and so do we.
+  const response = await postJson(`${server.url}/get-online-features`, body, {
+    authorization: `Bearer ${key}`,
+  });
+  console.log(`HTTP ${response.status}`);
+  console.log(JSON.stringify(JSON.parse(response.body), null, 2));
+  if (keepServing) {
+    console.log(`\nServing until Ctrl-C: try the curl command above, or ${server.url}/metrics.`);
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  } else {
+    console.log("\n(npm run demo -- --serve keeps the server running.)");
+  }
+  await server.close(2_000);
+  await runtime.close();
   console.log("Stop the stack with: npm run stack -- down");
 }
 
@@ -149,3 +209,24 @@ main().catch((error: unknown) => {
   }
   process.exitCode = 1;
 });
+
+function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", ...headers } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
