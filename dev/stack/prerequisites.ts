@@ -27,16 +27,7 @@ export async function ensureRedis(log: (line: string) => void): Promise<void> {
       "install Debian's redis-server (sudo apt-get install redis-server), or set REDIS_URL and REDIS_CLUSTER_NODES",
     );
   }
-  log("redis-server not found: installing Debian's redis-server with apt-get ...");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  await runCommand("apt-get", ["update", "-qq"], "apt-get update", 5 * 60_000, env);
-  await runCommand(
-    "apt-get",
-    ["install", "-y", "-qq", "--no-install-recommends", "redis-server"],
-    "apt-get install redis-server",
-    10 * 60_000,
-    env,
-  );
+  await aptInstall("redis-server", log);
   if (!onPath("redis-server") || !onPath("redis-cli")) {
     throw new StackError(
       "apt-get installed redis-server, but redis-server or redis-cli is not on PATH",
@@ -74,4 +65,36 @@ export function parseJavaMajor(versionOutput: string): number | undefined {
   if (!match) return undefined;
   const first = Number(match[1]);
   return first === 1 && match[2] !== undefined ? Number(match[2]) : first;
+}
+
+/**
+ * A Debian-packaged tool a benchmark needs (wrk): installed with apt-get when missing and
+ * we are root, like redis-server; otherwise a clear message.
+ */
+export async function ensureTool(
+  command: string,
+  debianPackage: string,
+  log: (line: string) => void,
+): Promise<void> {
+  if (onPath(command)) return;
+  if (!isRoot() || !onPath("apt-get")) {
+    throw new StackError(
+      `${command} is not installed`,
+      `install Debian's ${debianPackage} (sudo apt-get install ${debianPackage})`,
+    );
+  }
+  await aptInstall(debianPackage, log);
+}
+
+async function aptInstall(debianPackage: string, log: (line: string) => void): Promise<void> {
+  log(`installing Debian's ${debianPackage} with apt-get ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  await runCommand("apt-get", ["update", "-qq"], "apt-get update", 5 * 60_000, env);
+  await runCommand(
+    "apt-get",
+    ["install", "-y", "-qq", "--no-install-recommends", debianPackage],
+    `apt-get install ${debianPackage}`,
+    10 * 60_000,
+    env,
+  );
 }

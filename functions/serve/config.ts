@@ -10,7 +10,7 @@ export interface ServeLimits {
   maxEntities: number;
   /** Most features in one request (STRATA_MAX_FEATURES, default 500). */
   maxFeatures: number;
-  /** A request taking longer is answered 504 (STRATA_REQUEST_TIMEOUT_MS, default 2,000). */
+  /** Redis must answer a read within this, or the request is answered 504 (STRATA_REQUEST_TIMEOUT_MS, default 2,000). */
   requestTimeoutMs: number;
 }
 

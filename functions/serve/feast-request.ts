@@ -93,7 +93,7 @@ export function parseOnlineFeaturesRequest(
       { requested: rowCount, limit: limits.maxEntities },
     );
   }
-  const needed = new Set(refs.flatMap((ref) => ref.view.joinKeys.map((k) => k.name)));
+  const needed = joinKeysNeeded(refs);
   for (const key of needed) {
     if (!entityColumns.some((c) => c.name === key)) {
       throw new StrataError(
@@ -101,7 +101,7 @@ export function parseOnlineFeaturesRequest(
         `"entities" lacks join key ${show(key)}, which the requested features need`,
         {
           joinKey: key,
-          needed: [...needed],
+          needed,
         },
       );
     }
@@ -121,4 +121,17 @@ export function parseOnlineFeaturesRequest(
 
 function badRequest(message: string): StrataError {
   return new StrataError("STRATA_E_BAD_REQUEST", message, {});
+}
+
+const joinKeysCache = new WeakMap<readonly ResolvedFeatureRef[], string[]>();
+
+/** The join keys the requested features need, once per resolved list. */
+function joinKeysNeeded(refs: readonly ResolvedFeatureRef[]): string[] {
+  let keys = joinKeysCache.get(refs);
+  if (!keys)
+    joinKeysCache.set(
+      refs,
+      (keys = [...new Set(refs.flatMap((ref) => ref.view.joinKeys.map((k) => k.name)))]),
+    );
+  return keys;
 }

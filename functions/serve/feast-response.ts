@@ -1,9 +1,20 @@
 import { StrataError } from "../../shared/errors.js";
-import type { ReadResult } from "../../shared/online-store/index.js";
+import type { FeatureStatus, ReadResult } from "../../shared/online-store/index.js";
 import type { ResolvedFeatureRef } from "../../shared/registry/index.js";
 import type { OnlineFeaturesRequest } from "./feast-request.js";
 
 const EPOCH_ZERO = '"1970-01-01T00:00:00Z"';
+const QUOTED_STATUS: Record<FeatureStatus, string> = {
+  PRESENT: '"PRESENT"',
+  NOT_FOUND: '"NOT_FOUND"',
+  NULL_VALUE: '"NULL_VALUE"',
+  OUTSIDE_MAX_AGE: '"OUTSIDE_MAX_AGE"',
+};
+/** Response names per resolved list (the registry hands out the same list for the same request). */
+const namesCache = new WeakMap<
+  readonly ResolvedFeatureRef[],
+  { short?: string[]; full?: string[] }
+>();
 
 /**
  * The response as Feast's feature server gives it, column-major: `metadata.feature_names`
@@ -38,7 +49,7 @@ export function renderOnlineFeaturesResponse(
     for (let r = 0; r < rowCount; r++) {
       const row = result.rows[r]!;
       values[r] = jsonValue(row.values[f]);
-      statuses[r] = `"${row.statuses[f]}"`;
+      statuses[r] = QUOTED_STATUS[row.statuses[f]!];
       const ts = row.eventTimestamps[f];
       times[r] = ts === null || ts === undefined ? EPOCH_ZERO : isoTimestamp(ts, timestamps);
     }
@@ -58,6 +69,17 @@ export function renderOnlineFeaturesResponse(
  * refused rather than silently shadowed.
  */
 function featureNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[] {
+  let cached = namesCache.get(refs);
+  if (!cached) namesCache.set(refs, (cached = {}));
+  const hit = full ? cached.full : cached.short;
+  if (hit) return hit;
+  const names = buildNames(refs, full);
+  if (full) cached.full = names;
+  else cached.short = names;
+  return names;
+}
+
+function buildNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[] {
   const pinned = (ref: ResolvedFeatureRef) => ref.ref.includes("@");
   const names = refs.map((ref) =>
     full

@@ -140,10 +140,9 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
   }
   const parsed = parseOnlineFeaturesRequest(body, deps.registry, deps.limits);
   authorize(principal, deps.registry.project, parsed.featureService);
-  const result = await withTimeout(
-    deps.store.read(parsed.entityRows, parsed.refs),
-    deps.limits.requestTimeoutMs,
-  );
+  // No timer per request: Redis is the only thing a read waits on, and the serving client's
+  // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
+  const result = await deps.store.read(parsed.entityRows, parsed.refs);
   if (result.degraded) deps.metrics.degradedRead();
   return json(200, renderOnlineFeaturesResponse(parsed, result));
 }
@@ -163,6 +162,24 @@ async function metrics(_request: CoreRequest, deps: ServeDeps): Promise<CoreResp
 
 function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
   if (isStrataError(error)) {
+    if (
+      error.code === "STRATA_E_REDIS_UNAVAILABLE" &&
+      /timed out/i.test(String((error.cause as Error | undefined)?.message))
+    ) {
+      const timeout = new StrataError(
+        "STRATA_E_TIMEOUT",
+        `Redis did not answer within ${deps.limits.requestTimeoutMs} ms`,
+        {
+          timeoutMs: deps.limits.requestTimeoutMs,
+        },
+      );
+      deps.metrics.redisError();
+      return {
+        status: timeout.status,
+        headers: { ...JSON_HEADERS },
+        body: JSON.stringify({ error: timeout.toJSON() }),
+      };
+    }
     if (error.code === "STRATA_E_REDIS_UNAVAILABLE") deps.metrics.redisError();
     const headers: Record<string, string> = { ...JSON_HEADERS };
     if (error.code === "STRATA_E_METHOD_NOT_ALLOWED") headers.allow = String(error.details.allowed);
@@ -191,20 +208,4 @@ function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
 
 function json(status: number, body: string): CoreResponse {
   return { status, headers: JSON_HEADERS, body };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new StrataError("STRATA_E_TIMEOUT", `the read did not finish within ${ms} ms`, {
-            timeoutMs: ms,
-          }),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -5,15 +5,11 @@ import type { OnlineStoreStats } from "../../shared/online-store/index.js";
 export class ServeMetrics {
   readonly registry = new Registry();
   private readonly duration: Histogram<"route" | "method" | "status">;
-  private readonly requests: Counter<"route" | "status">;
   private readonly inFlight: Gauge;
   private readonly redisErrors: Counter;
   private readonly degradedReads: Counter;
   /** Label children are looked up once per (route, method, status), not per request. */
-  private readonly children = new Map<
-    string,
-    { observe: (seconds: number) => void; inc: () => void }
-  >();
+  private readonly children = new Map<string, (seconds: number) => void>();
 
   constructor(storeStats: () => OnlineStoreStats) {
     const registers = [this.registry];
@@ -28,12 +24,7 @@ export class ServeMetrics {
       ],
       registers,
     });
-    this.requests = new Counter({
-      name: "strata_http_requests_total",
-      help: "Requests answered, by endpoint and status code",
-      labelNames: ["route", "status"],
-      registers,
-    });
+
     this.inFlight = new Gauge({
       name: "strata_http_requests_in_flight",
       help: "Requests being answered now",
@@ -91,17 +82,16 @@ export class ServeMetrics {
     );
   }
 
+  /** One answered request: its duration, by endpoint, method and status (the histogram's _count counts them). */
   observe(route: string, method: string, status: number, startedNs: bigint): void {
     const key = `${route}|${method}|${status}`;
-    let child = this.children.get(key);
-    if (!child) {
-      const histogram = this.duration.labels(route, method, String(status));
-      const counter = this.requests.labels(route, String(status));
-      child = { observe: (s) => histogram.observe(s), inc: () => counter.inc() };
-      this.children.set(key, child);
+    let observe = this.children.get(key);
+    if (!observe) {
+      const child = this.duration.labels(route, method, String(status));
+      observe = (seconds) => child.observe(seconds);
+      this.children.set(key, observe);
     }
-    child.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
-    child.inc();
+    observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
   }
 
   inFlightChange(delta: 1 | -1): void {

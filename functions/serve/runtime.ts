@@ -49,8 +49,17 @@ export async function loadRegistry(repoPath: string): Promise<FeatureRegistry> {
  * Redis clients for serving fail fast: no offline queue and one retry, so a read during an
  * outage answers 503 (or from the hot cache's last contents) at once instead of queueing.
  */
-export function connectServingRedis(redis: ServeConfig["redis"]): RedisClient {
-  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 };
+export function connectServingRedis(
+  redis: ServeConfig["redis"],
+  commandTimeoutMs: number,
+): RedisClient {
+  const options = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    // The request timeout: a read waits on nothing but Redis.
+    commandTimeout: commandTimeoutMs,
+  };
   return "url" in redis
     ? new Redis(redis.url, options)
     : new Cluster(redis.clusterNodes, { enableOfflineQueue: false, redisOptions: options });
@@ -63,7 +72,7 @@ export async function createServeRuntime(
   registry?: FeatureRegistry,
 ): Promise<ServeRuntime> {
   const resolvedRegistry = registry ?? (await loadRegistry(config.repoPath));
-  const client = connectServingRedis(config.redis);
+  const client = connectServingRedis(config.redis, config.limits.requestTimeoutMs);
   let store: OnlineStore;
   try {
     store = await OnlineStore.open({

@@ -159,7 +159,7 @@ export class OnlineStore {
     const refs =
       typeof features[0] === "string"
         ? this.registry.resolveRefs(features as string[])
-        : (features as ResolvedFeatureRef[]);
+        : (features as readonly ResolvedFeatureRef[]);
     return readFeatures(this.readContext, entities, refs);
   }
 

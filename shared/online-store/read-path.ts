@@ -201,7 +201,16 @@ function emptyResult(width: number): EntityResult {
   };
 }
 
+const groupsByRefs = new WeakMap<readonly ResolvedFeatureRef[], ViewGroup[]>();
+
+/** The requested features grouped by view; cached per resolved list (the registry reuses them). */
 function groupByView(refs: readonly ResolvedFeatureRef[]): ViewGroup[] {
+  let groups = groupsByRefs.get(refs);
+  if (!groups) groupsByRefs.set(refs, (groups = buildGroups(refs)));
+  return groups;
+}
+
+function buildGroups(refs: readonly ResolvedFeatureRef[]): ViewGroup[] {
   const groups: ViewGroup[] = [];
   refs.forEach((ref, out) => {
     let group = groups.find((g) => g.view === ref.view);

@@ -75,8 +75,9 @@ export class FeatureRegistry {
   private readonly entitiesByName = new Map<string, ResolvedEntity>();
   /** view name → majors, ascending. */
   private readonly viewsByName = new Map<string, ResolvedView[]>();
-  private readonly services = new Map<string, ResolvedFeatureRef[]>();
+  private readonly services = new Map<string, readonly ResolvedFeatureRef[]>();
   private readonly refCache = new Map<string, ResolvedFeatureRef>();
+  private readonly listCache = new Map<string, readonly ResolvedFeatureRef[]>();
 
   constructor(repo: FeatureRepoDefinition) {
     this.project = checkName(repo.project, "project", IDENTIFIER);
@@ -163,8 +164,22 @@ export class FeatureRegistry {
     return resolved;
   }
 
-  /** Resolves every reference, reporting all the bad ones in one error rather than the first. */
-  resolveRefs(refs: readonly string[]): ResolvedFeatureRef[] {
+  /**
+   * Resolves every reference, reporting all the bad ones in one error rather than the first.
+   * The same list of references gives the same (frozen) array back, so that per-request work
+   * derived from it (grouping by view, response names) can be cached on its identity.
+   */
+  resolveRefs(refs: readonly string[]): readonly ResolvedFeatureRef[] {
+    const key = refs.join("\u0001");
+    const cached = this.listCache.get(key);
+    if (cached) return cached;
+    const resolved = Object.freeze(this.resolveEach(refs));
+    if (this.listCache.size >= 10_000) this.listCache.clear();
+    this.listCache.set(key, resolved);
+    return resolved;
+  }
+
+  private resolveEach(refs: readonly string[]): ResolvedFeatureRef[] {
     const resolved: ResolvedFeatureRef[] = [];
     const errors: StrataError[] = [];
     for (const ref of refs) {
@@ -185,7 +200,7 @@ export class FeatureRegistry {
   }
 
   /** The features a model consumes through a feature service, pinned as the service says. */
-  service(name: string): ResolvedFeatureRef[] {
+  service(name: string): readonly ResolvedFeatureRef[] {
     const refs = this.services.get(name);
     if (!refs) {
       throw new StrataError(
@@ -348,7 +363,7 @@ export class FeatureRegistry {
         feature_service: name,
       });
     }
-    const refs = def.features.map((ref) => {
+    const refs = def.features.map((ref): ResolvedFeatureRef => {
       try {
         return this.resolveRef(ref);
       } catch (error) {
@@ -361,7 +376,7 @@ export class FeatureRegistry {
         throw error;
       }
     });
-    this.services.set(name, refs);
+    this.services.set(name, Object.freeze(refs));
   }
 }
 

@@ -313,7 +313,8 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     for (const name of [
       "strata_http_request_duration_seconds_bucket",
-      'strata_http_requests_total{route="/get-online-features",status="200"}',
+      'strata_http_request_duration_seconds_count{route="/get-online-features",method="POST",status="200"}',
+      'strata_http_request_duration_seconds_count{route="/get-online-features",method="POST",status="401"}',
       "strata_http_requests_in_flight",
       "strata_hot_cache_hits",
       "strata_hot_cache_misses",

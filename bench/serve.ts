@@ -1,0 +1,234 @@
+// npm run bench -- serve: the serving tier under wrk, against a raw node:http floor, in one run.
+//   floor       raw node:http answering the same request with a canned body of the same size
+//   l1_hit      1 entity x 10 features, all from the hot cache
+//   redis_read  1 entity x 10 features, hot cache off (generation pointers still cached)
+//   batch100    100 entities x 10 features, hot cache on (warm)
+// Each at 1 and 32 connections: p50, p99, p99.9 latency (us) and requests/s. Every server
+// runs as its own process and gets the same treatment: started the same way, warmed up the
+// same way, loaded by the same wrk.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { resolveEndpoints } from "../dev/stack/endpoints.js";
+import { ensureTool } from "../dev/stack/prerequisites.js";
+import { generateApiKey } from "../functions/serve/auth.js";
+import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
+import { FeatureRegistry } from "../shared/registry/index.js";
+import { HybridLogicalClock } from "../shared/versions/index.js";
+import type { BenchTableRow } from "./run.js";
+import { round } from "./_stats.js";
+
+export const description =
+  "the HTTP serving tier under wrk vs a raw node:http server with a canned body of the same size";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_S = 2;
+const CONNECTIONS = [1, 32] as const;
+
+interface WrkFigures {
+  p50_us: number;
+  p99_us: number;
+  p999_us: number;
+  rps: number;
+  requests: number;
+  non2xx: number;
+}
+
+export async function run(log: (line: string) => void) {
+  await ensureTool("wrk", "wrk", log);
+  const project = `benchserve${process.pid}`;
+  process.env.BENCH_PROJECT = project;
+  const { default: repo, BENCH_FEATURES } = await import("./_bench-repo.js");
+  const registry = new FeatureRegistry(repo);
+  await seed(registry, BENCH_FEATURES);
+
+  const { key, record } = generateApiKey("bench");
+  const features = BENCH_FEATURES.map((f) => `bench_view:${f}`);
+  const oneEntity = JSON.stringify({ features, entities: { item_id: [7] } });
+  const hundred = JSON.stringify({
+    features,
+    entities: { item_id: Array.from({ length: 100 }, (_, i) => i) },
+  });
+  const serverEnv = (cacheEntries: number) => ({
+    STRATA_REPO: path.join(here, "_bench-repo.ts"),
+    BENCH_PROJECT: project,
+    REDIS_URL: resolveEndpoints().redis.address,
+    STRATA_HOST: "127.0.0.1",
+    STRATA_PORT: "0",
+    STRATA_API_KEYS: JSON.stringify([record]),
+    STRATA_CACHE_ENTRIES: String(cacheEntries),
+  });
+
+  const cached = await startProcess(["functions/serve/main.ts"], serverEnv(100_000));
+  const uncached = await startProcess(["functions/serve/main.ts"], serverEnv(0));
+  // The floor answers with exactly the bytes the real server answers l1_hit with.
+  const realBody = execFileSync(
+    "curl",
+    [
+      "-s",
+      "-X",
+      "POST",
+      `${cached.url}/get-online-features`,
+      "-H",
+      `Authorization: Bearer ${key}`,
+      "-d",
+      oneEntity,
+    ],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (!realBody.startsWith('{"metadata"'))
+    throw new Error(`the serving tier answered ${realBody.slice(0, 200)}`);
+  const floor = await startProcess(["bench/_floor-server.ts"], { FLOOR_BODY: realBody });
+
+  const scenarios = {
+    floor: { url: floor.url, body: oneEntity },
+    l1_hit: { url: cached.url, body: oneEntity },
+    redis_read: { url: uncached.url, body: oneEntity },
+    batch100: { url: cached.url, body: hundred },
+  };
+  const results: Record<string, Record<string, WrkFigures>> = {};
+  try {
+    for (const connections of CONNECTIONS) {
+      for (const [name, scenario] of Object.entries(scenarios)) {
+        wrk(scenario.url, scenario.body, key, connections, WARMUP_S); // warm-up, discarded
+        const figures = wrk(scenario.url, scenario.body, key, connections, DURATION_S);
+        (results[name] ??= {})[`c${connections}`] = figures;
+        log(
+          `${name} c${connections}: p50 ${figures.p50_us} us, p99 ${figures.p99_us} us, p99.9 ${figures.p999_us} us, ${figures.rps} req/s${figures.non2xx ? `, ${figures.non2xx} non-2xx!` : ""}`,
+        );
+      }
+    }
+  } finally {
+    for (const p of [cached, uncached, floor]) p.stop();
+  }
+
+  const ratio = (a: number, b: number) => round(a / b, 2);
+  const f = results.floor!;
+  const l1 = results.l1_hit!;
+  const summary = {
+    l1_hit_p50_over_floor_c1: ratio(l1.c1!.p50_us, f.c1!.p50_us),
+    l1_hit_p50_over_floor_c32: ratio(l1.c32!.p50_us, f.c32!.p50_us),
+    l1_hit_rps_share_of_floor_c32: ratio(l1.c32!.rps, f.c32!.rps),
+    redis_read_p99_us_c1: results.redis_read!.c1!.p99_us,
+    batch100_p99_us_c1: results.batch100!.c1!.p99_us,
+  };
+  const table: BenchTableRow[] = Object.entries(results).flatMap(([name, byConn]) =>
+    Object.entries(byConn).map(([conn, fig]) => ({
+      measurement: `${name} ${conn}`,
+      p50_us: fig.p50_us,
+      p99_us: fig.p99_us,
+      p999_us: fig.p999_us,
+      rps: fig.rps,
+    })),
+  );
+  table.push({
+    measurement: "l1_hit p50 / floor p50 (c1, c32)",
+    p50_us: `${summary.l1_hit_p50_over_floor_c1}x, ${summary.l1_hit_p50_over_floor_c32}x`,
+    p99_us: "",
+    p999_us: "",
+    rps: `${Math.round(summary.l1_hit_rps_share_of_floor_c32 * 100)}% of floor (c32)`,
+  });
+  return {
+    results: {
+      scenarios: results,
+      summary,
+      duration_s: DURATION_S,
+      load_generator: "wrk -t1",
+      response_bytes_l1_hit: Buffer.byteLength(realBody),
+    },
+    table,
+  };
+}
+
+async function seed(registry: FeatureRegistry, features: string[]): Promise<void> {
+  const client = new Redis(resolveEndpoints().redis.address);
+  const store = await OnlineStore.open({ client, registry, hotCache: false });
+  const clock = new HybridLogicalClock();
+  const rows: WriteRow[] = Array.from({ length: 100 }, (_, id) => ({
+    view: "bench_view",
+    entity: { item_id: id },
+    values: Object.fromEntries(features.map((f, i) => [f, id + i / 7])),
+    version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
+  }));
+  await store.write(rows);
+  await store.close();
+  client.disconnect();
+}
+
+function wrk(
+  url: string,
+  body: string,
+  key: string,
+  connections: number,
+  seconds: number,
+): WrkFigures {
+  const out = execFileSync(
+    "wrk",
+    [
+      "-t1",
+      `-c${connections}`,
+      `-d${seconds}s`,
+      "-s",
+      path.join(here, "_wrk-post.lua"),
+      `${url}/get-online-features`,
+    ],
+    {
+      encoding: "utf8",
+      env: { ...process.env, WRK_BODY: body, WRK_AUTH: `Bearer ${key}` },
+      timeout: (seconds + 30) * 1000,
+    },
+  );
+  const line = out.split("\n").find((l) => l.startsWith('{"p50_us"'));
+  if (!line) throw new Error(`wrk printed no figures:\n${out}`);
+  const raw = JSON.parse(line) as {
+    p50_us: number;
+    p99_us: number;
+    p999_us: number;
+    requests: number;
+    duration_us: number;
+    non2xx: number;
+  };
+  return {
+    p50_us: raw.p50_us,
+    p99_us: raw.p99_us,
+    p999_us: raw.p999_us,
+    rps: Math.round(raw.requests / (raw.duration_us / 1e6)),
+    requests: raw.requests,
+    non2xx: raw.non2xx,
+  };
+}
+
+async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ url: string; stop: () => void }> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(
+      () => reject(new Error(`${args.join(" ")} did not start: ${output}`)),
+      30_000,
+    );
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split("\n").find((l) => l.includes('"serving"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`${args.join(" ")} exited with ${code}: ${output}`)),
+    );
+  });
+  return { url, stop: () => child.kill("SIGTERM") };
+}
