@@ -3,7 +3,8 @@
 //   l1_hit      1 entity x 10 features, all from the hot cache
 //   redis_read  1 entity x 10 features, hot cache off (generation pointers still cached)
 //   batch100    100 entities x 10 features, hot cache on (warm)
-// Each at 1 and 32 connections: p50, p99, p99.9 latency (us) and requests/s. Every server
+// Each at 1 and 32 connections: p50, p99, p99.9 latency (us) and requests/s, the median of
+// interleaved rounds. Every server
 // runs as its own process and gets the same treatment: started the same way, warmed up the
 // same way, loaded by the same wrk.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -24,8 +25,9 @@ export const description =
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_S = 2;
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP_S = 1;
 const CONNECTIONS = [1, 32] as const;
 
 interface WrkFigures {
@@ -91,20 +93,29 @@ export async function run(log: (line: string) => void) {
     redis_read: { url: uncached.url, body: oneEntity },
     batch100: { url: cached.url, body: hundred },
   };
-  const results: Record<string, Record<string, WrkFigures>> = {};
+  // Rounds interleave the scenarios, and each figure is the median of its rounds: on this
+  // shared machine a single run can drift by tens of microseconds between scenarios.
+  const runs: Record<string, Record<string, WrkFigures[]>> = {};
   try {
     for (const connections of CONNECTIONS) {
-      for (const [name, scenario] of Object.entries(scenarios)) {
-        wrk(scenario.url, scenario.body, key, connections, WARMUP_S); // warm-up, discarded
-        const figures = wrk(scenario.url, scenario.body, key, connections, DURATION_S);
-        (results[name] ??= {})[`c${connections}`] = figures;
-        log(
-          `${name} c${connections}: p50 ${figures.p50_us} us, p99 ${figures.p99_us} us, p99.9 ${figures.p999_us} us, ${figures.rps} req/s${figures.non2xx ? `, ${figures.non2xx} non-2xx!` : ""}`,
-        );
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [name, scenario] of Object.entries(scenarios)) {
+          wrk(scenario.url, scenario.body, key, connections, WARMUP_S); // warm-up, discarded
+          const figures = wrk(scenario.url, scenario.body, key, connections, DURATION_S);
+          ((runs[name] ??= {})[`c${connections}`] ??= []).push(figures);
+          log(
+            `round ${round + 1}/${ROUNDS} ${name} c${connections}: p50 ${figures.p50_us} us, p99 ${figures.p99_us} us, p99.9 ${figures.p999_us} us, ${figures.rps} req/s${figures.non2xx ? `, ${figures.non2xx} non-2xx!` : ""}`,
+          );
+        }
       }
     }
   } finally {
     for (const p of [cached, uncached, floor]) p.stop();
+  }
+  const results: Record<string, Record<string, WrkFigures>> = {};
+  for (const [name, byConn] of Object.entries(runs)) {
+    for (const [conn, figures] of Object.entries(byConn))
+      (results[name] ??= {})[conn] = medianFigures(figures);
   }
 
   const ratio = (a: number, b: number) => round(a / b, 2);
@@ -231,4 +242,20 @@ async function startProcess(
     );
   });
   return { url, stop: () => child.kill("SIGTERM") };
+}
+
+/** Each figure is the median over the rounds (so one noisy round does not decide). */
+function medianFigures(rounds: WrkFigures[]): WrkFigures {
+  const median = (pick: (f: WrkFigures) => number) => {
+    const sorted = rounds.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  };
+  return {
+    p50_us: median((f) => f.p50_us),
+    p99_us: median((f) => f.p99_us),
+    p999_us: median((f) => f.p999_us),
+    rps: median((f) => f.rps),
+    requests: rounds.reduce((n, f) => n + f.requests, 0),
+    non2xx: rounds.reduce((n, f) => n + f.non2xx, 0),
+  };
 }
