@@ -18,6 +18,7 @@ import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
+import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
 import { round } from "./_stats.js";
 
 export const description =
@@ -42,9 +43,7 @@ interface WrkFigures {
 export async function run(log: (line: string) => void) {
   await ensureTool("wrk", "wrk", log);
   const project = `benchserve${process.pid}`;
-  process.env.BENCH_PROJECT = project;
-  const { default: repo, BENCH_FEATURES } = await import("./_bench-repo.js");
-  const registry = new FeatureRegistry(repo);
+  const registry = new FeatureRegistry(benchRepo(project));
   await seed(registry, BENCH_FEATURES);
 
   const { key, record } = generateApiKey("bench");

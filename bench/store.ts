@@ -15,27 +15,15 @@ import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
 import { codecFor, FeatureRegistry, type FeatureType } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
+import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
 import { nowNs, percentiles, round, seededRandom } from "./_stats.js";
 
 export const description =
   "online store reads and writes vs raw ioredis HMGET / pipelined HSET on the same Redis, hot-cache hit ratio, value encoding";
 
-const FEATURES = 10;
-const featureNames = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
+const featureNames = BENCH_FEATURES;
 const refs = featureNames.map((f) => `bench_view:${f}`);
-const registry = new FeatureRegistry({
-  project: `bench${process.pid}`,
-  entities: [{ name: "item", joinKeys: { item_id: "int64" } }],
-  views: [
-    {
-      name: "bench_view",
-      version: "1.0.0",
-      entities: ["item"],
-      features: Object.fromEntries(featureNames.map((f) => [f, "float64"])),
-      maxAgeMs: 86_400_000,
-    },
-  ],
-});
+const registry = new FeatureRegistry(benchRepo(`bench${process.pid}`));
 const view = registry.view("bench_view");
 const redisKey = (id: number) =>
   entityRedisKey(registry.project, view.entitySet, encodeEntityKey(view.joinKeys, { item_id: id }));

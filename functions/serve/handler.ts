@@ -111,9 +111,12 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
       },
     );
   }
-  const text =
-    typeof request.body === "string" ? request.body : (request.body?.toString("utf8") ?? "");
-  if (Buffer.byteLength(text) > deps.limits.maxBodyBytes) {
+  // The HTTP server stops reading at the limit; function adapters hand over whole bodies.
+  const size =
+    typeof request.body === "string"
+      ? Buffer.byteLength(request.body)
+      : (request.body?.length ?? 0);
+  if (size > deps.limits.maxBodyBytes) {
     throw new StrataError(
       "STRATA_E_BODY_TOO_LARGE",
       `the body is larger than ${deps.limits.maxBodyBytes} bytes`,
@@ -122,6 +125,8 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
       },
     );
   }
+  const text =
+    typeof request.body === "string" ? request.body : (request.body?.toString("utf8") ?? "");
   if (text.trim() === "")
     throw new StrataError(
       "STRATA_E_EMPTY_BODY",
@@ -161,49 +166,40 @@ async function metrics(_request: CoreRequest, deps: ServeDeps): Promise<CoreResp
 }
 
 function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
-  if (isStrataError(error)) {
-    if (
-      error.code === "STRATA_E_REDIS_UNAVAILABLE" &&
-      /timed out/i.test(String((error.cause as Error | undefined)?.message))
-    ) {
-      const timeout = new StrataError(
-        "STRATA_E_TIMEOUT",
-        `Redis did not answer within ${deps.limits.requestTimeoutMs} ms`,
-        {
-          timeoutMs: deps.limits.requestTimeoutMs,
-        },
-      );
-      deps.metrics.redisError();
-      return {
-        status: timeout.status,
-        headers: { ...JSON_HEADERS },
-        body: JSON.stringify({ error: timeout.toJSON() }),
-      };
-    }
-    if (error.code === "STRATA_E_REDIS_UNAVAILABLE") deps.metrics.redisError();
-    const headers: Record<string, string> = { ...JSON_HEADERS };
-    if (error.code === "STRATA_E_METHOD_NOT_ALLOWED") headers.allow = String(error.details.allowed);
-    if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="strata"';
-    // A Redis error's cause stays in the server log; the client gets the code and a plain message.
-    if (error.code === "STRATA_E_REDIS_UNAVAILABLE")
-      deps.logError("redis unavailable", error.cause ?? error);
-    const message =
-      error.code === "STRATA_E_REDIS_UNAVAILABLE"
-        ? "Redis did not answer and the values are not cached; retry"
-        : error.message;
-    return {
-      status: error.status,
-      headers,
-      body: JSON.stringify({ error: { code: error.code, message, details: error.details } }),
-    };
+  if (!isStrataError(error)) {
+    deps.logError("unexpected error while serving", error);
+    return json(
+      500,
+      JSON.stringify({
+        error: { code: "STRATA_E_INTERNAL", message: "internal error", details: {} },
+      }),
+    );
   }
-  deps.logError("unexpected error while serving", error);
-  return json(
-    500,
-    JSON.stringify({
-      error: { code: "STRATA_E_INTERNAL", message: "internal error", details: {} },
-    }),
-  );
+  let reported = error;
+  if (error.code === "STRATA_E_REDIS_UNAVAILABLE") {
+    // The cause (addresses, driver messages) stays in the server log; the client gets the code.
+    deps.metrics.redisError();
+    deps.logError("redis unavailable", error.cause ?? error);
+    const timedOut = /timed out/i.test(String((error.cause as Error | undefined)?.message));
+    reported = timedOut
+      ? new StrataError(
+          "STRATA_E_TIMEOUT",
+          `Redis did not answer within ${deps.limits.requestTimeoutMs} ms`,
+          {
+            timeoutMs: deps.limits.requestTimeoutMs,
+          },
+        )
+      : new StrataError(
+          "STRATA_E_REDIS_UNAVAILABLE",
+          "Redis did not answer and the values are not cached; retry",
+          {},
+        );
+  }
+  const headers: Record<string, string> = { ...JSON_HEADERS };
+  if (reported.code === "STRATA_E_METHOD_NOT_ALLOWED")
+    headers.allow = String(reported.details.allowed);
+  if (reported.status === 401) headers["www-authenticate"] = 'Bearer realm="strata"';
+  return { status: reported.status, headers, body: JSON.stringify({ error: reported.toJSON() }) };
 }
 
 function json(status: number, body: string): CoreResponse {
