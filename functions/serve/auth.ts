@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { StrataError } from "../../shared/errors.js";
 
 /** One API key as configured: only its SHA-256 is ever stored. */
@@ -65,7 +65,8 @@ export class ApiKeyVerifier {
         {},
       );
     }
-    const presented = createHash("sha256").update(match[1]!).digest();
+    // One-shot hash: no Hash object per request.
+    const presented = hash("sha256", match[1]!, "buffer");
     let found: Principal | undefined;
     for (const key of this.keys) {
       if (timingSafeEqual(presented, key.digest)) found = key.principal;

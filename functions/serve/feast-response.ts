@@ -13,7 +13,7 @@ const QUOTED_STATUS: Record<FeatureStatus, string> = {
 /** Response names per resolved list (the registry hands out the same list for the same request). */
 const namesCache = new WeakMap<
   readonly ResolvedFeatureRef[],
-  { short?: string[]; full?: string[] }
+  { short?: string[]; full?: string[]; metadata: Map<string, string> }
 >();
 
 /**
@@ -29,38 +29,59 @@ export function renderOnlineFeaturesResponse(
   request: OnlineFeaturesRequest,
   result: ReadResult,
 ): string {
-  const names = [
-    ...request.entityColumns.map((c) => c.name),
-    ...featureNames(request.refs, request.fullFeatureNames),
-  ];
   const rowCount = request.entityRows.length;
   const timestamps = new Map<number, string>();
-  const parts: string[] = [];
-
+  // One pass of appends (V8 keeps them as a rope, flattened once when the server encodes
+  // the body): no per-column arrays and joins on the hot path.
+  let out = `{"metadata":{"feature_names":${metadataNames(request)}},"results":[`;
+  let first = true;
   for (const column of request.entityColumns) {
-    parts.push(
-      `{"values":[${column.values.map(jsonValue).join(",")}],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`,
-    );
+    out += first ? '{"values":[' : ',{"values":[';
+    first = false;
+    for (let r = 0; r < rowCount; r++)
+      out += r === 0 ? jsonValue(column.values[r]) : `,${jsonValue(column.values[r])}`;
+    out += `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
   }
+  const rows = result.rows;
   for (let f = 0; f < request.refs.length; f++) {
-    const values = new Array<string>(rowCount);
-    const statuses = new Array<string>(rowCount);
-    const times = new Array<string>(rowCount);
+    let values = "";
+    let statuses = "";
+    let times = "";
     for (let r = 0; r < rowCount; r++) {
-      const row = result.rows[r]!;
-      values[r] = jsonValue(row.values[f]);
-      statuses[r] = QUOTED_STATUS[row.statuses[f]!];
+      const row = rows[r]!;
       const ts = row.eventTimestamps[f];
-      times[r] = ts === null || ts === undefined ? EPOCH_ZERO : isoTimestamp(ts, timestamps);
+      const sep = r === 0 ? "" : ",";
+      values += sep + jsonValue(row.values[f]);
+      statuses += sep + QUOTED_STATUS[row.statuses[f]!];
+      times += sep + (ts === null || ts === undefined ? EPOCH_ZERO : isoTimestamp(ts, timestamps));
     }
-    parts.push(
-      `{"values":[${values.join(",")}],"statuses":[${statuses.join(",")}],"event_timestamps":[${times.join(",")}]}`,
-    );
+    out += `${first ? "" : ","}{"values":[${values}],"statuses":[${statuses}],"event_timestamps":[${times}]}`;
+    first = false;
   }
-  const strata = result.degraded
-    ? `,"strata":{"degraded":"redis_unavailable","detail":"served from the hot cache while Redis was unreachable; values may be stale"}`
-    : "";
-  return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${parts.join(",")}]${strata}}`;
+  if (result.degraded) {
+    out += `],"strata":{"degraded":"redis_unavailable","detail":"served from the hot cache while Redis was unreachable; values may be stale"}}`;
+  } else {
+    out += "]}";
+  }
+  return out;
+}
+
+/** `["driver_id","conv_rate",...]`, built once per (features, name style, entity columns). */
+function metadataNames(request: OnlineFeaturesRequest): string {
+  const columns = request.entityColumns.map((c) => c.name).join("\u0001");
+  let cached = namesCache.get(request.refs);
+  if (!cached) namesCache.set(request.refs, (cached = { metadata: new Map() }));
+  const key = `${request.fullFeatureNames ? "full" : "short"}\u0002${columns}`;
+  let text = cached.metadata.get(key);
+  if (text === undefined) {
+    const names = [
+      ...request.entityColumns.map((c) => c.name),
+      ...featureNames(request.refs, request.fullFeatureNames),
+    ];
+    text = JSON.stringify(names);
+    if (cached.metadata.size < 100) cached.metadata.set(key, text);
+  }
+  return text;
 }
 
 /**
@@ -70,7 +91,7 @@ export function renderOnlineFeaturesResponse(
  */
 function featureNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[] {
   let cached = namesCache.get(refs);
-  if (!cached) namesCache.set(refs, (cached = {}));
+  if (!cached) namesCache.set(refs, (cached = { metadata: new Map() }));
   const hit = full ? cached.full : cached.short;
   if (hit) return hit;
   const names = buildNames(refs, full);

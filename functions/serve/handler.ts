@@ -64,7 +64,7 @@ export function createServeHandler(
   deps: ServeDeps,
 ): (request: CoreRequest) => Promise<CoreResponse> {
   return async (request) => {
-    const startedNs = process.hrtime.bigint();
+    const started = performance.now();
     const byMethod = ROUTES[request.path];
     const routeLabel = byMethod ? request.path : "unmatched";
     deps.metrics.inFlightChange(1);
@@ -92,7 +92,7 @@ export function createServeHandler(
     } finally {
       deps.metrics.inFlightChange(-1);
     }
-    deps.metrics.observe(routeLabel, request.method, response.status, startedNs);
+    deps.metrics.observe(routeLabel, request.method, response.status, started);
     return response;
   };
 }

@@ -83,7 +83,7 @@ export class ServeMetrics {
   }
 
   /** One answered request: its duration, by endpoint, method and status (the histogram's _count counts them). */
-  observe(route: string, method: string, status: number, startedNs: bigint): void {
+  observe(route: string, method: string, status: number, startedMs: number): void {
     const key = `${route}|${method}|${status}`;
     let observe = this.children.get(key);
     if (!observe) {
@@ -91,7 +91,7 @@ export class ServeMetrics {
       observe = (seconds) => child.observe(seconds);
       this.children.set(key, observe);
     }
-    observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+    observe((performance.now() - startedMs) / 1000);
   }
 
   inFlightChange(delta: 1 | -1): void {

@@ -73,6 +73,14 @@ export async function createServeRuntime(
 ): Promise<ServeRuntime> {
   const resolvedRegistry = registry ?? (await loadRegistry(config.repoPath));
   const client = connectServingRedis(config.redis, config.limits.requestTimeoutMs);
+  // Connection errors are expected during an outage; ioredis reconnects by itself. Log the
+  // first of a run, not every retry.
+  let lastError = "";
+  client.on("error", (error: Error) => {
+    if (error.message !== lastError) logError("redis connection error", error);
+    lastError = error.message;
+  });
+  client.on("ready", () => (lastError = ""));
   let store: OnlineStore;
   try {
     store = await OnlineStore.open({
