@@ -37,10 +37,12 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log("info", "shutting down", { signal, graceMs: config.shutdownGraceMs });
     runtime.beginShutdown();
-    server
-      .close(config.shutdownGraceMs)
+    // close() stops listening before it returns its promise: log after, so that "shutting
+    // down" in the log means no new connection is accepted any more.
+    const drained = server.close(config.shutdownGraceMs);
+    log("info", "shutting down", { signal, graceMs: config.shutdownGraceMs });
+    drained
       .then(() => runtime.close())
       .then(
         () => {
