@@ -9,7 +9,7 @@ import { eventTsOfEncoded } from "../versions/version.js";
 import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
 import { unavailable, type Generations } from "./generations.js";
 import { execBatch, type RedisClient } from "./pipeline.js";
-import { rowFields } from "./redis-layout.js";
+import { rowFields, type RowFields } from "./redis-layout.js";
 
 /** Feast's per-value statuses. */
 export type FeatureStatus = "PRESENT" | "NOT_FOUND" | "NULL_VALUE" | "OUTSIDE_MAX_AGE";
@@ -43,10 +43,9 @@ interface ViewGroup {
 
 /** Rows of one entity hash that Redis must supply, and who waits for them. */
 interface Miss {
-  prefixes: string[];
-  views: ResolvedView[];
-  generations: number[];
-  waiting: { row: number; group: number; prefixIndex: number }[];
+  /** The missing view rows of this entity hash: their view and field names. */
+  parts: { view: ResolvedView; fields: RowFields }[];
+  waiting: { row: number; group: number; part: number }[];
 }
 
 export interface ReadContext {
@@ -87,31 +86,34 @@ export async function readFeatures(
   const misses = new Map<string, Miss>();
 
   for (let r = 0; r < entityRows.length; r++) {
+    // Views of one entity set (several majors of a view, say) share the hash: encode its key
+    // and look it up once per row, not once per view.
+    let entitySet: string | undefined;
+    let key = "";
+    let entry: CacheEntry | undefined;
     for (let g = 0; g < groups.length; g++) {
       const view = groups[g]!.view;
-      const key = entityRedisKey(
-        ctx.registry.project,
-        view.entitySet,
-        encodeEntityKey(view.joinKeys, entityRows[r]!),
-      );
-      const prefix = rowFields(view, generations[g]!).prefix;
-      const entry = cache?.get(key);
-      const cached = entry?.kind === "entity" ? entry.rows.get(prefix) : undefined;
+      if (view.entitySet !== entitySet) {
+        entitySet = view.entitySet;
+        key = entityRedisKey(
+          ctx.registry.project,
+          entitySet,
+          encodeEntityKey(view.joinKeys, entityRows[r]!),
+        );
+        entry = cache?.get(key);
+      }
+      const fields = rowFields(view, generations[g]!);
+      const cached = entry?.kind === "entity" ? entry.rows.get(fields.prefix) : undefined;
       cache?.record(cached !== undefined);
       if (cached) {
         place(rows[r]!, groups[g]!, cached, now);
         continue;
       }
       let miss = misses.get(key);
-      if (!miss)
-        misses.set(key, (miss = { prefixes: [], views: [], generations: [], waiting: [] }));
-      let prefixIndex = miss.prefixes.indexOf(prefix);
-      if (prefixIndex < 0) {
-        prefixIndex = miss.prefixes.push(prefix) - 1;
-        miss.views.push(view);
-        miss.generations.push(generations[g]!);
-      }
-      miss.waiting.push({ row: r, group: g, prefixIndex });
+      if (!miss) misses.set(key, (miss = { parts: [], waiting: [] }));
+      let part = miss.parts.findIndex((p) => p.fields === fields);
+      if (part < 0) part = miss.parts.push({ view, fields }) - 1;
+      miss.waiting.push({ row: r, group: g, part });
     }
   }
   if (misses.size > 0) {
@@ -137,12 +139,8 @@ async function fetchMisses(
   const tickets: FetchTicket[] = cache ? keys.map((key) => cache.beginFetch(key)) : [];
   const abandonAll = () => tickets.forEach((ticket) => cache!.abandon(ticket));
   const commands = keys.map((key) => {
-    const miss = misses.get(key)!;
     const argv: string[] = ["hmget", key];
-    miss.views.forEach((view, i) => {
-      const fields = rowFields(view, miss.generations[i]!);
-      argv.push(fields.version, ...fields.features);
-    });
+    for (const { fields } of misses.get(key)!.parts) argv.push(fields.version, ...fields.features);
     return { key, argv };
   });
   const replies = await execBatch(ctx.client, commands).catch((error: unknown) => {
@@ -156,17 +154,18 @@ async function fetchMisses(
   }
   keys.forEach((key, k) => {
     const miss = misses.get(key)!;
-    const fields = replies[k]![1] as (string | null)[];
-    const decoded = new Map<string, CachedRow>();
+    const values = replies[k]![1] as (string | null)[];
+    const decoded: CachedRow[] = [];
     let offset = 0;
-    miss.prefixes.forEach((prefix, i) => {
-      const view = miss.views[i]!;
-      decoded.set(prefix, decodeRow(view, fields, offset));
+    for (const { view } of miss.parts) {
+      decoded.push(decodeRow(view, values, offset));
       offset += 1 + view.features.length;
-    });
-    if (cache) cache.fill(tickets[k]!, { kind: "entity", rows: decoded }, mergeEntries);
-    for (const w of miss.waiting)
-      place(rows[w.row]!, groups[w.group]!, decoded.get(miss.prefixes[w.prefixIndex]!)!, now);
+    }
+    if (cache) {
+      const byPrefix = new Map(miss.parts.map((p, i) => [p.fields.prefix, decoded[i]!]));
+      cache.fill(tickets[k]!, { kind: "entity", rows: byPrefix }, mergeEntries);
+    }
+    for (const w of miss.waiting) place(rows[w.row]!, groups[w.group]!, decoded[w.part]!, now);
   });
 }
 
@@ -261,13 +260,12 @@ function fillFromFallback(
   for (const [key, miss] of misses) {
     const entry = cache.fallbackGet(key);
     if (entry?.kind !== "entity") return false;
-    const cachedRows = miss.prefixes.map((prefix) => entry.rows.get(prefix));
+    const cachedRows = miss.parts.map((p) => entry.rows.get(p.fields.prefix));
     if (cachedRows.some((row) => row === undefined)) return false;
     found.push([miss, cachedRows as CachedRow[]]);
   }
   for (const [miss, cachedRows] of found) {
-    for (const w of miss.waiting)
-      place(rows[w.row]!, groups[w.group]!, cachedRows[w.prefixIndex]!, now);
+    for (const w of miss.waiting) place(rows[w.row]!, groups[w.group]!, cachedRows[w.part]!, now);
   }
   return true;
 }
