@@ -38,6 +38,20 @@ export class Generations {
     return entry?.kind === "pointer" ? entry.generation : undefined;
   }
 
+  /** The active generation of each view: cached pointers as they are, the rest in one batch. */
+  async active(viewKeys: readonly string[]): Promise<Map<string, number>> {
+    const known = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const key of viewKeys) {
+      const generation = this.peek(key);
+      if (generation === undefined) unknown.push(key);
+      else known.set(key, generation);
+    }
+    if (unknown.length > 0)
+      for (const [key, generation] of await this.fetch(unknown)) known.set(key, generation);
+    return known;
+  }
+
   /** Reads the pointers of these views from Redis (one batch) and caches them. */
   async fetch(viewKeys: readonly string[]): Promise<Map<string, number>> {
     const keys = viewKeys.map((viewKey) => this.pointerKey(viewKey));

@@ -171,9 +171,7 @@ export class OnlineStore {
   /** The generation a view major serves now. */
   async activeGeneration(viewRef: string): Promise<number> {
     const view = this.registry.viewByRef(viewRef);
-    return (
-      this.generations.peek(view.key) ?? (await this.generations.fetch([view.key])).get(view.key)!
-    );
+    return (await this.generations.active([view.key])).get(view.key)!;
   }
 
   /** Flips a view major to another generation: one SET, seen by readers as all-old or all-new. */
@@ -216,17 +214,7 @@ export class OnlineStore {
       }
       return new Map(viewKeys.map((key) => [key, explicit]));
     }
-    const known = new Map<string, number>();
-    const unknown: string[] = [];
-    for (const key of viewKeys) {
-      const generation = this.generations.peek(key);
-      if (generation === undefined) unknown.push(key);
-      else known.set(key, generation);
-    }
-    if (unknown.length > 0)
-      for (const [key, generation] of await this.generations.fetch(unknown))
-        known.set(key, generation);
-    return known;
+    return this.generations.active(viewKeys);
   }
 
   /** EVALSHA for every row; rows whose server lost the script are re-sent once with EVAL. */

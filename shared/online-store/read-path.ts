@@ -231,7 +231,7 @@ function cachedGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | un
 }
 
 async function fetchGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<number[]> {
-  const fetched = await ctx.generations.fetch(groups.map((g) => g.view.key));
+  const fetched = await ctx.generations.active(groups.map((g) => g.view.key));
   return groups.map((g) => fetched.get(g.view.key)!);
 }
 
