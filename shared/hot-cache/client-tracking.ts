@@ -68,7 +68,8 @@ export class ClientTracking {
     return this.allArmed();
   }
 
-  async stop(): Promise<void> {
+  /** Stops tracking: subscriber connections closed, the cache disarmed (and so flushed). */
+  stop(): void {
     this.stopped = true;
     if (!(this.client instanceof Redis)) {
       this.client.off("+node", this.onNodeAdded);
@@ -76,7 +77,6 @@ export class ClientTracking {
     }
     for (const id of [...this.nodes.keys()]) this.untrack(id);
     this.target.setArmed(false);
-    await Promise.resolve();
   }
 
   private track(data: Redis): void {

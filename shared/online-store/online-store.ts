@@ -5,14 +5,9 @@ import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-re
 import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
 import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
-import {
-  execBatch,
-  waitUntilReady,
-  type KeyedCommand,
-  type RedisClient,
-  type Reply,
-} from "./pipeline.js";
+import { execBatch, type KeyedCommand, type RedisClient, type Reply } from "./pipeline.js";
 import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
+import { waitUntilReady } from "./redis-ready.js";
 import { rowFields } from "./redis-layout.js";
 import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.js";
 
@@ -194,9 +189,11 @@ export class OnlineStore {
   }
 
   /** Stops invalidation (and drops the cache). Does not close the Redis client: the caller owns it. */
-  async close(): Promise<void> {
-    await this.tracking?.stop();
+  close(): Promise<void> {
+    this.tracking?.stop();
     this.cache?.flush();
+    // A promise, so that closing can grow asynchronous work without changing its callers.
+    return Promise.resolve();
   }
 
   private async targetGenerations(
