@@ -72,7 +72,7 @@ export const ERROR_CODES = {
   STRATA_E_UNAUTHENTICATED: { status: 401, title: "no valid API key was presented" },
   STRATA_E_FORBIDDEN: {
     status: 403,
-    title: "the API key may not read this project or feature service",
+    title: "the API key may not read (or push to) this project or feature service",
   },
   STRATA_E_ROUTE_NOT_FOUND: { status: 404, title: "no such endpoint" },
   STRATA_E_METHOD_NOT_ALLOWED: {
@@ -94,6 +94,43 @@ export const ERROR_CODES = {
   },
   STRATA_E_SCRIPT_FAILED: { status: 500, title: "a Redis script failed" },
   STRATA_E_INTERNAL: { status: 500, title: "an unexpected internal error" },
+  // Changelog and ingestion
+  STRATA_E_UNKNOWN_PUSH_SOURCE: {
+    status: 404,
+    title: "a push source (or feature view) does not exist",
+  },
+  STRATA_E_PUSH_TARGET: {
+    status: 400,
+    title: 'a push asks for a store this server does not write (only "online")',
+  },
+  STRATA_E_BACKPRESSURE: {
+    status: 429,
+    title: "the write queue is full; nothing was accepted, retry after a pause",
+  },
+  STRATA_E_CHANGELOG_UNAVAILABLE: {
+    status: 503,
+    title: "Kafka did not acknowledge the write, so it was not accepted",
+  },
+  STRATA_E_NOT_YET_APPLIED: {
+    status: 503,
+    title: "the write is in the changelog, but this region's Redis has not applied it yet",
+  },
+  STRATA_E_PUSH_DISABLED: {
+    status: 503,
+    title: "this server has no changelog configured, so it takes no writes",
+  },
+  STRATA_E_BAD_RECORD: {
+    status: 400,
+    title: "a changelog record cannot be decoded or does not match the registry",
+  },
+  STRATA_E_UNSUPPORTED_SCHEMA: {
+    status: 400,
+    title: "a changelog record has a schema version this build does not read",
+  },
+  STRATA_E_BAD_TOPIC_CONFIG: {
+    status: 500,
+    title: "a changelog topic exists with settings that would lose data",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

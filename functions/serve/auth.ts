@@ -10,6 +10,8 @@ export interface ApiKeyRecord {
   projects?: string[];
   /** Feature services the key may read; absent: any request. When set, raw feature lists are refused. */
   featureServices?: string[];
+  /** Whether the key may write (POST /push) to its projects; false when absent: read keys cannot write. */
+  push?: boolean;
 }
 
 /** Who is calling, once the key is verified. */
@@ -17,6 +19,7 @@ export interface Principal {
   keyId: string;
   projects?: ReadonlySet<string>;
   featureServices?: ReadonlySet<string>;
+  push: boolean;
 }
 
 interface StoredKey {
@@ -52,6 +55,7 @@ export class ApiKeyVerifier {
         keyId: r.id,
         projects: r.projects ? new Set(r.projects) : undefined,
         featureServices: r.featureServices ? new Set(r.featureServices) : undefined,
+        push: r.push === true,
       },
     }));
   }
@@ -108,5 +112,17 @@ export function authorize(
         { key: principal.keyId, feature_service: featureService },
       );
     }
+  }
+}
+
+/** Throws STRATA_E_FORBIDDEN unless the principal may push to this project. */
+export function authorizePush(principal: Principal | null, project: string): void {
+  if (!principal) return;
+  if (!principal.push || (principal.projects && !principal.projects.has(project))) {
+    throw new StrataError(
+      "STRATA_E_FORBIDDEN",
+      `API key "${principal.keyId}" may not push to project "${project}"`,
+      { key: principal.keyId, project },
+    );
   }
 }

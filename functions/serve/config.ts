@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { show, StrataError } from "../../shared/errors.js";
+import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
+import { badConfig, EnvReader, type RedisAddress } from "../../shared/config/env.js";
 import type { ApiKeyRecord } from "./auth.js";
 
 /** Request limits: every one configurable, every default safe for an inference endpoint. */
@@ -20,7 +21,7 @@ export interface ServeConfig {
   port: number;
   /** Path of the feature repo module (a compiled .js, or .ts under tsx). */
   repoPath: string;
-  redis: { url: string } | { clusterNodes: { host: string; port: number }[] };
+  redis: RedisAddress;
   /** API keys by their SHA-256; null when auth is explicitly off (STRATA_AUTH=off). */
   apiKeys: ApiKeyRecord[] | null;
   limits: ServeLimits;
@@ -28,6 +29,22 @@ export interface ServeConfig {
   cacheEntries: number;
   /** How long SIGTERM waits for in-flight requests before closing connections (STRATA_SHUTDOWN_GRACE_MS, default 10,000). */
   shutdownGraceMs: number;
+  /** The write side (POST /push); absent when KAFKA_BROKERS is not set, and then pushes get 503. */
+  changelog?: ServeChangelogConfig;
+}
+
+export interface ServeChangelogConfig {
+  brokers: string[];
+  /** This region: the origin of the versions it writes (STRATA_REGION). */
+  region: string;
+  topics: ChangelogTopicConfig;
+  /** Standard writes held in memory at most before pushes get 429 (STRATA_WRITE_QUEUE_MAX, default 100,000). */
+  queueMaxRecords: number;
+  /** Batch size and linger of standard writes (STRATA_WRITE_BATCH, default 1,000; STRATA_WRITE_LINGER_MS, default 5). */
+  batchSize: number;
+  lingerMs: number;
+  /** A write Kafka has not acknowledged by then fails with 503 (STRATA_ACK_TIMEOUT_MS, default 10,000). */
+  ackTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ServeLimits = {
@@ -42,59 +59,42 @@ export const DEFAULT_LIMITS: ServeLimits = {
  * with STRATA_E_BAD_CONFIG naming the variable and what it accepts.
  */
 export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw badConfig(name, raw, `an integer from ${min} to ${max}`);
-    }
-    return value;
-  };
-  const repoPath = env.STRATA_REPO;
-  if (!repoPath) throw badConfig("STRATA_REPO", repoPath, "the path of the feature repo module");
+  const read = new EnvReader(env);
+  const brokers = read.kafkaBrokers(false);
   return {
-    host: env.STRATA_HOST || "0.0.0.0",
-    port: int("STRATA_PORT", 6566, 0, 65535),
-    repoPath,
-    redis: redisConfig(env),
+    host: read.get("STRATA_HOST") ?? "0.0.0.0",
+    port: read.int("STRATA_PORT", 6566, 0, 65535),
+    repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
+    redis: read.redis(),
     apiKeys: apiKeys(env),
     limits: {
-      maxBodyBytes: int(
+      maxBodyBytes: read.int(
         "STRATA_MAX_BODY_BYTES",
         DEFAULT_LIMITS.maxBodyBytes,
         1_024,
         64 * 1024 * 1024,
       ),
-      maxEntities: int("STRATA_MAX_ENTITIES", DEFAULT_LIMITS.maxEntities, 1, 100_000),
-      maxFeatures: int("STRATA_MAX_FEATURES", DEFAULT_LIMITS.maxFeatures, 1, 10_000),
-      requestTimeoutMs: int(
+      maxEntities: read.int("STRATA_MAX_ENTITIES", DEFAULT_LIMITS.maxEntities, 1, 100_000),
+      maxFeatures: read.int("STRATA_MAX_FEATURES", DEFAULT_LIMITS.maxFeatures, 1, 10_000),
+      requestTimeoutMs: read.int(
         "STRATA_REQUEST_TIMEOUT_MS",
         DEFAULT_LIMITS.requestTimeoutMs,
         10,
         600_000,
       ),
     },
-    cacheEntries: int("STRATA_CACHE_ENTRIES", 100_000, 0, 50_000_000),
-    shutdownGraceMs: int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    cacheEntries: read.int("STRATA_CACHE_ENTRIES", 100_000, 0, 50_000_000),
+    shutdownGraceMs: read.int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    changelog: brokers && {
+      brokers,
+      region: read.region(),
+      topics: read.changelogTopics(),
+      queueMaxRecords: read.int("STRATA_WRITE_QUEUE_MAX", 100_000, 1, 10_000_000),
+      batchSize: read.int("STRATA_WRITE_BATCH", 1_000, 1, 100_000),
+      lingerMs: read.int("STRATA_WRITE_LINGER_MS", 5, 0, 60_000),
+      ackTimeoutMs: read.int("STRATA_ACK_TIMEOUT_MS", 10_000, 100, 600_000),
+    },
   };
-}
-
-function redisConfig(env: NodeJS.ProcessEnv): ServeConfig["redis"] {
-  if (env.REDIS_CLUSTER_NODES) {
-    const nodes = env.REDIS_CLUSTER_NODES.split(",").map((item) => {
-      const match = /^(.+):(\d+)$/.exec(item.trim());
-      if (!match)
-        throw badConfig("REDIS_CLUSTER_NODES", env.REDIS_CLUSTER_NODES, "host:port[,host:port...]");
-      return { host: match[1]!.replace(/^\[|\]$/g, ""), port: Number(match[2]) };
-    });
-    return { clusterNodes: nodes };
-  }
-  const url = env.REDIS_URL;
-  if (!url || !/^rediss?:\/\//.test(url)) {
-    throw badConfig("REDIS_URL", url, "redis://host:port (or set REDIS_CLUSTER_NODES)");
-  }
-  return { url };
 }
 
 /**
@@ -157,19 +157,15 @@ function apiKeys(env: NodeJS.ProcessEnv): ApiKeyRecord[] | null {
         throw badConfig(`${source}[${i}].${list}`, value, "a list of names");
       }
     }
+    if (record.push !== undefined && typeof record.push !== "boolean") {
+      throw badConfig(`${source}[${i}].push`, record.push, "true or false");
+    }
     return {
       id: record.id,
       sha256: record.sha256,
       projects: record.projects,
       featureServices: record.featureServices,
+      push: record.push,
     };
   });
-}
-
-function badConfig(variable: string, value: unknown, wanted: string): StrataError {
-  return new StrataError(
-    "STRATA_E_BAD_CONFIG",
-    `${variable} is ${show(value)}; it must be ${wanted}`,
-    { variable },
-  );
 }

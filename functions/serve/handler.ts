@@ -1,11 +1,14 @@
+import type { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
 import { isStrataError, StrataError } from "../../shared/errors.js";
 import type { OnlineStore } from "../../shared/online-store/index.js";
 import type { FeatureRegistry } from "../../shared/registry/index.js";
-import { authorize, type ApiKeyVerifier, type Principal } from "./auth.js";
+import type { Hlc } from "../../shared/versions/hlc.js";
+import { authorize, authorizePush, type ApiKeyVerifier, type Principal } from "./auth.js";
 import type { ServeLimits } from "./config.js";
 import { parseOnlineFeaturesRequest } from "./feast-request.js";
 import { renderOnlineFeaturesResponse } from "./feast-response.js";
 import type { ServeMetrics } from "./metrics.js";
+import { parsePushRequest } from "./push-request.js";
 
 /** A request as every platform can give it: the node:http server, Lambda and Azure Functions adapters map onto this. */
 export interface CoreRequest {
@@ -36,6 +39,8 @@ export interface ServeDeps {
    * already in flight still finish (the HTTP server refuses new ones itself).
    */
   isShuttingDown: () => boolean;
+  /** The write side; absent when no changelog is configured (pushes get 503). */
+  push?: { writer: ChangelogWriter; region: string; hlc: () => Hlc };
   /** Where unexpected errors are reported (they never reach the client). */
   logError: (message: string, error: unknown) => void;
 }
@@ -49,6 +54,7 @@ type Route = (request: CoreRequest, deps: ServeDeps) => Promise<CoreResponse>;
 
 const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   "/get-online-features": { POST: getOnlineFeatures },
+  "/push": { POST: push },
   "/health": { GET: () => Promise.resolve(json(200, '{"status":"ok"}')) },
   "/ready": { GET: ready },
   "/metrics": { GET: metrics },
@@ -98,17 +104,63 @@ export function createServeHandler(
 }
 
 async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
-  const principal: Principal | null = deps.verifier
-    ? deps.verifier.authenticate(request.headers.authorization)
-    : null;
+  const principal = authenticate(request, deps);
+  const parsed = parseOnlineFeaturesRequest(
+    readJsonBody(request, deps),
+    deps.registry,
+    deps.limits,
+  );
+  authorize(principal, deps.registry.project, parsed.featureService);
+  // No timer per request: Redis is the only thing a read waits on, and the serving client's
+  // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
+  const result = await deps.store.read(parsed.entityRows, parsed.refs);
+  if (result.degraded) deps.metrics.degradedRead();
+  return json(200, renderOnlineFeaturesResponse(parsed, result));
+}
+
+/** Feast's push: rows validated, then written through the changelog (docs/changelog.md). */
+async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const principal = authenticate(request, deps);
+  authorizePush(principal, deps.registry.project);
+  if (!deps.push) {
+    throw new StrataError(
+      "STRATA_E_PUSH_DISABLED",
+      "this server has no changelog (KAFKA_BROKERS is not set), so it takes no pushes",
+      {},
+    );
+  }
+  const parsed = parsePushRequest(readJsonBody(request, deps), {
+    registry: deps.registry,
+    limits: deps.limits,
+    region: deps.push.region,
+    hlc: deps.push.hlc,
+  });
+  const result = await deps.push.writer.write(parsed.rows, { wait: parsed.wait });
+  return json(
+    200,
+    JSON.stringify({
+      status: "ok",
+      push_source_name: parsed.target.name,
+      rows: parsed.pushedRows,
+      views: parsed.target.views.map((v) => v.key),
+      reached: result.reached,
+      ...(result.applied && { applied: result.applied }),
+    }),
+  );
+}
+
+function authenticate(request: CoreRequest, deps: ServeDeps): Principal | null {
+  return deps.verifier ? deps.verifier.authenticate(request.headers.authorization) : null;
+}
+
+/** The body as JSON, after the media type, size and emptiness checks every JSON endpoint shares. */
+function readJsonBody(request: CoreRequest, deps: ServeDeps): unknown {
   const contentType = request.headers["content-type"];
   if (contentType !== undefined && !ACCEPTED_MEDIA_TYPES.test(contentType)) {
     throw new StrataError(
       "STRATA_E_UNSUPPORTED_MEDIA_TYPE",
       `the body must be JSON (Content-Type: application/json), not ${contentType}`,
-      {
-        contentType,
-      },
+      { contentType },
     );
   }
   // The HTTP server stops reading at the limit; function adapters hand over whole bodies.
@@ -120,22 +172,20 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
     throw new StrataError(
       "STRATA_E_BODY_TOO_LARGE",
       `the body is larger than ${deps.limits.maxBodyBytes} bytes`,
-      {
-        limit: deps.limits.maxBodyBytes,
-      },
+      { limit: deps.limits.maxBodyBytes },
     );
   }
   const text =
     typeof request.body === "string" ? request.body : (request.body?.toString("utf8") ?? "");
-  if (text.trim() === "")
+  if (text.trim() === "") {
     throw new StrataError(
       "STRATA_E_EMPTY_BODY",
       "the request has no body; send the JSON request",
       {},
     );
-  let body: unknown;
+  }
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new StrataError(
       "STRATA_E_MALFORMED_JSON",
@@ -143,13 +193,6 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
       {},
     );
   }
-  const parsed = parseOnlineFeaturesRequest(body, deps.registry, deps.limits);
-  authorize(principal, deps.registry.project, parsed.featureService);
-  // No timer per request: Redis is the only thing a read waits on, and the serving client's
-  // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
-  const result = await deps.store.read(parsed.entityRows, parsed.refs);
-  if (result.degraded) deps.metrics.degradedRead();
-  return json(200, renderOnlineFeaturesResponse(parsed, result));
 }
 
 async function ready(_request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
@@ -199,6 +242,13 @@ function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
   if (reported.code === "STRATA_E_METHOD_NOT_ALLOWED")
     headers.allow = String(reported.details.allowed);
   if (reported.status === 401) headers["www-authenticate"] = 'Bearer realm="strata"';
+  if (reported.status === 429) headers["retry-after"] = "1";
+  if (
+    reported.code === "STRATA_E_CHANGELOG_UNAVAILABLE" ||
+    reported.code === "STRATA_E_NOT_YET_APPLIED"
+  ) {
+    deps.logError(reported.message, reported.cause ?? reported);
+  }
   return { status: reported.status, headers, body: JSON.stringify({ error: reported.toJSON() }) };
 }
 

@@ -1,25 +1,16 @@
 // The serving container's entry point: node dist/functions/serve/main.js (or tsx in development).
 // Configuration comes from the environment; see docs/serving.md.
 import { isStrataError } from "../../shared/errors.js";
+import { errorField, log } from "../../shared/log.js";
 import { loadServeConfig } from "./config.js";
 import { startHttpServer } from "./http-server.js";
 import { createServeRuntime } from "./runtime.js";
-
-function log(
-  level: "info" | "warn" | "error",
-  message: string,
-  fields: Record<string, unknown> = {},
-): void {
-  process.stdout.write(
-    `${JSON.stringify({ level, time: new Date().toISOString(), message, ...fields })}\n`,
-  );
-}
 
 async function main(): Promise<void> {
   const config = loadServeConfig();
   if (!config.apiKeys) log("warn", "STRATA_AUTH=off: serving without authentication");
   const runtime = await createServeRuntime(config, (message, error) =>
-    log("error", message, { error: error instanceof Error ? error.message : String(error) }),
+    log("error", message, error === null ? {} : { error: errorField(error) }),
   );
   const server = await startHttpServer(runtime.handle, {
     host: config.host,

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ChangelogWriterStats } from "../../shared/changelog/changelog-writer.js";
 import type { OnlineStoreStats } from "../../shared/online-store/index.js";
 
 /** The serving tier's Prometheus metrics, in a registry of its own (never prom-client's global one). */
@@ -11,7 +12,7 @@ export class ServeMetrics {
   /** Label children are looked up once per (route, method, status), not per request. */
   private readonly children = new Map<string, (seconds: number) => void>();
 
-  constructor(storeStats: () => OnlineStoreStats) {
+  constructor(storeStats: () => OnlineStoreStats, writerStats?: () => ChangelogWriterStats) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "strata_serve_" });
     this.duration = new Histogram({
@@ -80,6 +81,32 @@ export class ServeMetrics {
       "Entries in the hot cache now",
       (s) => s.cache?.size ?? 0,
     );
+    if (writerStats) {
+      const fromWriter = (name: string, help: string, pick: (s: ChangelogWriterStats) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(pick(writerStats()));
+          },
+        });
+      fromWriter(
+        "strata_changelog_queue_records",
+        "Standard writes queued or in flight to Kafka now",
+        (s) => s.queued,
+      );
+      fromWriter(
+        "strata_changelog_records_acked",
+        "Records Kafka acknowledged (total)",
+        (s) => s.recordsAcked,
+      );
+      fromWriter(
+        "strata_changelog_send_errors",
+        "Failed sends to Kafka, each retried (total)",
+        (s) => s.sendErrors,
+      );
+    }
   }
 
   /** One answered request: its duration, by endpoint, method and status (the histogram's _count counts them). */

@@ -1,11 +1,11 @@
-import { pathToFileURL } from "node:url";
-import path from "node:path";
-import { Cluster, Redis } from "ioredis";
-import { StrataError } from "../../shared/errors.js";
-import { OnlineStore, type RedisClient } from "../../shared/online-store/index.js";
-import { FeatureRegistry, type FeatureRepoDefinition } from "../../shared/registry/index.js";
+import { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
+import { createKafka } from "../../shared/changelog/kafka-client.js";
+import { ensureChangelogTopics } from "../../shared/changelog/topics.js";
+import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
+import { loadRegistry, type FeatureRegistry } from "../../shared/registry/index.js";
+import { HybridLogicalClock } from "../../shared/versions/hlc.js";
 import { ApiKeyVerifier } from "./auth.js";
-import type { ServeConfig } from "./config.js";
+import type { ServeChangelogConfig, ServeConfig } from "./config.js";
 import { createServeHandler, type CoreRequest, type CoreResponse } from "./handler.js";
 import { ServeMetrics } from "./metrics.js";
 
@@ -18,53 +18,6 @@ export interface ServeRuntime {
   close: () => Promise<void>;
 }
 
-/** Loads a feature repo module (its default export, or an export named `repo`). */
-export async function loadRegistry(repoPath: string): Promise<FeatureRegistry> {
-  let module: { default?: FeatureRepoDefinition; repo?: FeatureRepoDefinition };
-  try {
-    module = (await import(pathToFileURL(path.resolve(repoPath)).href)) as typeof module;
-  } catch (error) {
-    throw new StrataError(
-      "STRATA_E_BAD_CONFIG",
-      `STRATA_REPO ${repoPath} could not be loaded: ${(error as Error).message}`,
-      {
-        variable: "STRATA_REPO",
-      },
-    );
-  }
-  const definition = module.default ?? module.repo;
-  if (!definition) {
-    throw new StrataError(
-      "STRATA_E_BAD_CONFIG",
-      `STRATA_REPO ${repoPath} exports no feature repo (default export or "repo")`,
-      {
-        variable: "STRATA_REPO",
-      },
-    );
-  }
-  return new FeatureRegistry(definition);
-}
-
-/**
- * Redis clients for serving fail fast: no offline queue and one retry, so a read during an
- * outage answers 503 (or from the hot cache's last contents) at once instead of queueing.
- */
-export function connectServingRedis(
-  redis: ServeConfig["redis"],
-  commandTimeoutMs: number,
-): RedisClient {
-  const options = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    // The request timeout: a read waits on nothing but Redis.
-    commandTimeout: commandTimeoutMs,
-  };
-  return "url" in redis
-    ? new Redis(redis.url, options)
-    : new Cluster(redis.clusterNodes, { enableOfflineQueue: false, redisOptions: options });
-}
-
 /** Everything one serving process needs, shared by the HTTP server and the function adapters. */
 export async function createServeRuntime(
   config: ServeConfig,
@@ -72,7 +25,10 @@ export async function createServeRuntime(
   registry?: FeatureRegistry,
 ): Promise<ServeRuntime> {
   const resolvedRegistry = registry ?? (await loadRegistry(config.repoPath));
-  const client = connectServingRedis(config.redis, config.limits.requestTimeoutMs);
+  const client = connectFailFast(config.redis, {
+    // The request timeout: a read waits on nothing but Redis.
+    commandTimeoutMs: config.limits.requestTimeoutMs,
+  });
   // Connection errors are expected during an outage; ioredis reconnects by itself. Log the
   // first of a run, not every retry.
   let lastError = "";
@@ -92,8 +48,19 @@ export async function createServeRuntime(
     client.disconnect();
     throw error;
   }
+  let writer: ChangelogWriter | undefined;
+  if (config.changelog) {
+    try {
+      writer = await openChangelogWriter(config.changelog, store, logError);
+    } catch (error) {
+      await store.close();
+      client.disconnect();
+      throw error;
+    }
+  }
+  const hlc = new HybridLogicalClock();
   let shuttingDown = false;
-  const metrics = new ServeMetrics(() => store.stats());
+  const metrics = new ServeMetrics(() => store.stats(), writer && (() => writer.stats()));
   const handle = createServeHandler({
     store,
     registry: resolvedRegistry,
@@ -102,6 +69,7 @@ export async function createServeRuntime(
     metrics,
     isReady: async () => (await client.ping()) === "PONG",
     isShuttingDown: () => shuttingDown,
+    push: writer && { writer, region: config.changelog!.region, hlc: () => hlc.now() },
     logError,
   });
   return {
@@ -113,6 +81,10 @@ export async function createServeRuntime(
     },
     close: async () => {
       shuttingDown = true;
+      const unsent = await writer?.close(config.shutdownGraceMs);
+      if (unsent) {
+        logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
+      }
       await store.close();
       // QUIT lets Redis finish our commands; a client that is not connected has none to
       // finish, and its QUIT would wait for a reconnect that may never come.
@@ -120,4 +92,36 @@ export async function createServeRuntime(
       else client.disconnect();
     },
   };
+}
+
+/** Creates the changelog topics if needed and connects the writer of POST /push. */
+async function openChangelogWriter(
+  config: ServeChangelogConfig,
+  store: OnlineStore,
+  logError: (message: string, error: unknown) => void,
+): Promise<ChangelogWriter> {
+  const kafka = createKafka(
+    { brokers: config.brokers, clientId: `strata-serve-${config.region}` },
+    (_level, message, fields) => logError(message, fields),
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { warnings } = await ensureChangelogTopics(admin, store.registry.project, config.topics);
+    for (const warning of warnings) logError(warning, null);
+  } finally {
+    await admin.disconnect();
+  }
+  return ChangelogWriter.open({
+    kafka,
+    registry: store.registry,
+    store,
+    queue: {
+      maxRecords: config.queueMaxRecords,
+      batchSize: config.batchSize,
+      lingerMs: config.lingerMs,
+    },
+    ackTimeoutMs: config.ackTimeoutMs,
+    onError: logError,
+  });
 }

@@ -109,8 +109,19 @@ export class OnlineStore {
    * strictly greater than the stored one. The whole batch is validated first; one bad
    * row rejects the batch (STRATA_E_BATCH_REJECTED) and nothing is written.
    */
-  async write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
-    const prepared = prepareWrites(this.registry, rows);
+  write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
+    return this.writePrepared(prepareWrites(this.registry, rows), options);
+  }
+
+  /**
+   * Writes rows that were validated and encoded already (by `prepareWrites`, or decoded from
+   * the changelog): the changelog consumer validates record by record, so one bad record
+   * goes to the dead-letter topic instead of rejecting its batch.
+   */
+  async writePrepared(
+    prepared: readonly PreparedWrite[],
+    options: WriteOptions = {},
+  ): Promise<WriteReport> {
     const generationOf = await this.targetGenerations(prepared, options.generation);
     const calls = prepared.map((p) => {
       const fields = rowFields(p.view, generationOf.get(p.view.key)!);
@@ -197,7 +208,7 @@ export class OnlineStore {
   }
 
   private async targetGenerations(
-    prepared: PreparedWrite[],
+    prepared: readonly PreparedWrite[],
     explicit: number | undefined,
   ): Promise<Map<string, number>> {
     const viewKeys = [...new Set(prepared.map((p) => p.view.key))];

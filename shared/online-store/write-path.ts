@@ -27,7 +27,10 @@ export interface WriteRow {
 export interface PreparedWrite {
   index: number;
   view: ResolvedView;
+  /** The entity's join key values, encoded (shared/key-codec.ts). */
+  encodedKey: string;
   redisKey: string;
+  version: Version;
   encodedVersion: string;
   encodedClock: string;
   /** Encoded values in the view's feature order. */
@@ -108,7 +111,9 @@ function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): Pr
   return {
     index,
     view,
+    encodedKey,
     redisKey: entityRedisKey(registry.project, view.entitySet, encodedKey),
+    version,
     encodedVersion: encodeVersion(version),
     // The common case, no clock given, is the writer's own entry: encode it without building a vector.
     encodedClock:

@@ -35,11 +35,25 @@ export interface FeatureServiceDefinition {
   description?: string;
 }
 
+/**
+ * Feast's push source: a name producers push rows to, written to one or more view majors.
+ * A view can also be pushed to by its own name (`view` or `view@major`) without one.
+ */
+export interface PushSourceDefinition {
+  name: string;
+  /** `view` (latest major) or `view@major`; each takes its join keys and features from the pushed columns. */
+  views: string[];
+  /** The pushed column with each row's event time; Feast's default, `event_timestamp`, if absent. */
+  timestampField?: string;
+  description?: string;
+}
+
 export interface FeatureRepoDefinition {
   project: string;
   entities: EntityDefinition[];
   views: FeatureViewDefinition[];
   services?: FeatureServiceDefinition[];
+  pushSources?: PushSourceDefinition[];
 }
 
 /** Identity helper for feature repo files: gives the object its type, nothing else. */

@@ -5,6 +5,7 @@ import type {
   FeatureRepoDefinition,
   FeatureServiceDefinition,
   FeatureViewDefinition,
+  PushSourceDefinition,
 } from "./definitions.js";
 import {
   isFeatureType,
@@ -50,6 +51,16 @@ export interface ResolvedView {
   criticality: Criticality;
 }
 
+/** Where a push goes: the view majors it writes and the column holding event times. */
+export interface PushTarget {
+  name: string;
+  views: readonly ResolvedView[];
+  timestampField: string;
+}
+
+/** Feast's default timestamp column of a push. */
+export const DEFAULT_TIMESTAMP_FIELD = "event_timestamp";
+
 /** A feature reference resolved to its view major and position. */
 export interface ResolvedFeatureRef {
   /** The reference as written: `view:feature` or `view@2:feature`. */
@@ -76,6 +87,7 @@ export class FeatureRegistry {
   /** view name → majors, ascending. */
   private readonly viewsByName = new Map<string, ResolvedView[]>();
   private readonly services = new Map<string, readonly ResolvedFeatureRef[]>();
+  private readonly pushSources = new Map<string, PushTarget>();
   private readonly refCache = new Map<string, ResolvedFeatureRef>();
   private readonly listCache = new Map<string, readonly ResolvedFeatureRef[]>();
 
@@ -85,6 +97,7 @@ export class FeatureRegistry {
     for (const view of repo.views) this.addView(view);
     for (const majors of this.viewsByName.values()) majors.sort((a, b) => a.major - b.major);
     for (const service of repo.services ?? []) this.addService(service);
+    for (const source of repo.pushSources ?? []) this.addPushSource(source);
   }
 
   entities(): ResolvedEntity[] {
@@ -210,6 +223,21 @@ export class FeatureRegistry {
       );
     }
     return refs;
+  }
+
+  /** A push source by name, or a view pushed to directly (`view`, `view@major`). */
+  pushTarget(name: string): PushTarget {
+    const source = this.pushSources.get(name);
+    if (source) return source;
+    const viewName = typeof name === "string" ? name.split("@")[0]! : "";
+    if (this.viewsByName.has(viewName)) {
+      return { name, views: [this.viewByRef(name)], timestampField: DEFAULT_TIMESTAMP_FIELD };
+    }
+    throw new StrataError(
+      "STRATA_E_UNKNOWN_PUSH_SOURCE",
+      `push source ${show(name)} does not exist, and no feature view has that name`,
+      { push_source_name: name, known: [...this.pushSources.keys()] },
+    );
   }
 
   private addEntity(entity: EntityDefinition): void {
@@ -377,6 +405,29 @@ export class FeatureRegistry {
       }
     });
     this.services.set(name, Object.freeze(refs));
+  }
+
+  private addPushSource(def: PushSourceDefinition): void {
+    const name = checkName(def.name, "push source", SERVICE_NAME);
+    if (this.pushSources.has(name) || this.viewsByName.has(name)) {
+      throw new StrataError(
+        "STRATA_E_BAD_REGISTRY",
+        `push source ${show(name)} is registered twice, or shares its name with a feature view`,
+        { push_source: name },
+      );
+    }
+    if (!Array.isArray(def.views) || def.views.length === 0) {
+      throw new StrataError("STRATA_E_BAD_REGISTRY", `push source ${name} names no views`, {
+        push_source: name,
+      });
+    }
+    const views = def.views.map((ref) => this.viewByRef(ref));
+    const timestampField = checkName(
+      def.timestampField ?? DEFAULT_TIMESTAMP_FIELD,
+      `timestamp field of push source ${name}`,
+      IDENTIFIER,
+    );
+    this.pushSources.set(name, { name, views, timestampField });
   }
 }
 

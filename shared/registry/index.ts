@@ -3,3 +3,4 @@ export * from "./feature-types.js";
 export * from "./feature-registry.js";
 export * from "./semver.js";
 export * from "./value-codec.js";
+export * from "./load-repo.js";

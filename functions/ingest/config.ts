@@ -1,0 +1,38 @@
+import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
+import { EnvReader, type RedisAddress } from "../../shared/config/env.js";
+
+export interface IngestConfig {
+  /** Path of the feature repo module (STRATA_REPO). */
+  repoPath: string;
+  redis: RedisAddress;
+  brokers: string[];
+  /** The region this consumer applies to; its consumer group is strata.<project>.<region>.apply. */
+  region: string;
+  topics: ChangelogTopicConfig;
+  /** Records per CAS batch, committed after each (STRATA_INGEST_CHUNK, default 2,000). */
+  chunkSize: number;
+  /** Partitions applied in parallel (STRATA_INGEST_CONCURRENCY, default 3). */
+  concurrency: number;
+  /** Where /metrics, /health and /ready listen (STRATA_METRICS_HOST, STRATA_METRICS_PORT, default 0.0.0.0:9464). */
+  metricsHost: string;
+  metricsPort: number;
+  /** How often consumer lag is read from the group's committed offsets (STRATA_LAG_POLL_MS, default 5,000). */
+  lagPollMs: number;
+}
+
+/** The regional consumer's configuration, from the environment (docs/changelog.md). */
+export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const read = new EnvReader(env);
+  return {
+    repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
+    redis: read.redis(),
+    brokers: read.kafkaBrokers(true)!,
+    region: read.region(),
+    topics: read.changelogTopics(),
+    chunkSize: read.int("STRATA_INGEST_CHUNK", 2_000, 1, 100_000),
+    concurrency: read.int("STRATA_INGEST_CONCURRENCY", 3, 1, 64),
+    metricsHost: read.get("STRATA_METRICS_HOST") ?? "0.0.0.0",
+    metricsPort: read.int("STRATA_METRICS_PORT", 9464, 0, 65535),
+    lagPollMs: read.int("STRATA_LAG_POLL_MS", 5_000, 100, 600_000),
+  };
+}

@@ -1,0 +1,191 @@
+// The regional changelog consumer's entry point: node dist/functions/ingest/main.js (the serve
+// image, another command), or tsx in development. Configuration: docs/changelog.md.
+import { createServer, type Server } from "node:http";
+import type { Admin } from "kafkajs";
+import {
+  ChangelogConsumer,
+  changelogTopic,
+  consumerGroupId,
+  createKafka,
+  ensureChangelogTopics,
+} from "../../shared/changelog/index.js";
+import { isStrataError } from "../../shared/errors.js";
+import { errorField, log } from "../../shared/log.js";
+import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
+import { loadRegistry } from "../../shared/registry/index.js";
+import { loadIngestConfig } from "./config.js";
+import { IngestMetrics } from "./metrics.js";
+
+async function main(): Promise<void> {
+  const config = loadIngestConfig();
+  const registry = await loadRegistry(config.repoPath);
+  const client = connectFailFast(config.redis);
+  let lastRedisError = "";
+  client.on("error", (error: Error) => {
+    if (error.message !== lastRedisError)
+      log("warn", "redis connection error", { error: error.message });
+    lastRedisError = error.message;
+  });
+  client.on("ready", () => (lastRedisError = ""));
+  // The consumer only writes: no hot cache, no invalidation subscribers.
+  const store = await OnlineStore.open({ client, registry, hotCache: false });
+  const kafka = createKafka(
+    { brokers: config.brokers, clientId: `strata-ingest-${config.region}` },
+    (level, message, fields) => log(level, message, fields as Record<string, unknown>),
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  const { created, warnings } = await ensureChangelogTopics(admin, registry.project, config.topics);
+  for (const warning of warnings) log("warn", warning);
+  if (created.length > 0) log("info", "created topics", { topics: created });
+
+  const metrics = new IngestMetrics(registry.views().map((v) => v.key));
+  let lastRetryLog = 0;
+  const consumer = await ChangelogConsumer.start({
+    kafka,
+    store,
+    region: config.region,
+    chunkSize: config.chunkSize,
+    partitionsConsumedConcurrently: config.concurrency,
+    observer: {
+      applied: (outcome) => {
+        metrics.applied(outcome);
+        for (const r of outcome.rejected) {
+          log("warn", "dead-lettered a record", {
+            partition: r.partition,
+            offset: r.message.offset,
+            code: r.error.code,
+            reason: r.error.message,
+          });
+        }
+      },
+      lag: (partition, lag) => metrics.lag(partition, lag),
+      retry: (what, error, attempt) => {
+        metrics.retry(what);
+        // One line per few seconds of an outage, not one per retry.
+        if (Date.now() - lastRetryLog > 5_000) {
+          lastRetryLog = Date.now();
+          log("warn", `${what} failed; retrying, nothing is skipped or committed`, {
+            attempt,
+            error: errorField(error),
+          });
+        }
+      },
+    },
+  });
+  const groupId = consumerGroupId(registry.project, config.region);
+  log("info", "consuming", {
+    topic: changelogTopic(registry.project),
+    group: groupId,
+    region: config.region,
+  });
+  const lagTimer = setInterval(() => {
+    pollCommittedLag(admin, registry.project, groupId, metrics).catch((error: unknown) =>
+      log("warn", "could not read consumer lag", { error: errorField(error) }),
+    );
+  }, config.lagPollMs);
+
+  const server = await startMetricsServer(config.metricsHost, config.metricsPort, metrics, () =>
+    client.ping().then((reply) => reply === "PONG"),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "shutting down: finishing the chunk in progress and committing it", { signal });
+    clearInterval(lagTimer);
+    consumer
+      .stop()
+      .then(async () => {
+        server.close();
+        await admin.disconnect();
+        await store.close();
+        await client.quit().catch(() => client.disconnect());
+        log("info", "stopped");
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log("error", "shutdown failed", { error: errorField(error) });
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** Lag in records per partition: the log end minus the group's committed offset. */
+async function pollCommittedLag(
+  admin: Admin,
+  project: string,
+  groupId: string,
+  metrics: IngestMetrics,
+): Promise<void> {
+  const topic = changelogTopic(project);
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const byPartition = new Map(
+    committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
+  );
+  for (const end of ends) {
+    const done = byPartition.get(end.partition) ?? -1;
+    const from = done < 0 ? Number(end.low) : done;
+    metrics.committedLag(end.partition, Math.max(0, Number(end.high) - from));
+  }
+}
+
+function startMetricsServer(
+  host: string,
+  port: number,
+  metrics: IngestMetrics,
+  redisReady: () => Promise<boolean>,
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const answer = (status: number, type: string, body: string) => {
+      response.writeHead(status, { "content-type": type });
+      response.end(body);
+    };
+    if (request.url === "/metrics") {
+      metrics.render().then(
+        ({ contentType, body }) => answer(200, contentType, body),
+        () => answer(500, "text/plain", "metrics failed\n"),
+      );
+    } else if (request.url === "/health") {
+      answer(200, "application/json", '{"status":"ok"}');
+    } else if (request.url === "/ready") {
+      void redisReady()
+        .catch(() => false)
+        .then((ok) =>
+          ok
+            ? answer(200, "application/json", '{"status":"ready"}')
+            : answer(
+                503,
+                "application/json",
+                '{"status":"not ready","reason":"redis unreachable"}',
+              ),
+        );
+    } else {
+      answer(404, "application/json", '{"status":"not found"}');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      log("info", "metrics listening", { address: server.address() });
+      resolve(server);
+    });
+  });
+}
+
+main().catch((error: unknown) => {
+  log(
+    "error",
+    "could not start",
+    isStrataError(error)
+      ? { code: error.code, error: error.message }
+      : { error: errorField(error) },
+  );
+  process.exit(1);
+});

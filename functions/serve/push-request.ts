@@ -1,0 +1,201 @@
+import type { WaitFor } from "../../shared/changelog/changelog-writer.js";
+import { show, StrataError } from "../../shared/errors.js";
+import type { WriteRow } from "../../shared/online-store/index.js";
+import {
+  elementType,
+  type FeatureRegistry,
+  type FeatureType,
+  type PushTarget,
+} from "../../shared/registry/index.js";
+import type { Hlc } from "../../shared/versions/hlc.js";
+import type { ServeLimits } from "./config.js";
+
+/** A `/push` request, validated: one write row per (pushed row, target view). */
+export interface PushRequest {
+  target: PushTarget;
+  /** Rows in the pushed table. */
+  pushedRows: number;
+  rows: WriteRow[];
+  wait: WaitFor | undefined;
+}
+
+export interface PushContext {
+  registry: FeatureRegistry;
+  limits: ServeLimits;
+  /** This region's name and clock: every pushed row is versioned here. */
+  region: string;
+  hlc: () => Hlc;
+}
+
+/** Feast's optional created-timestamp column; accepted and not stored (versions order writes). */
+const IGNORED_COLUMNS = new Set(["created", "created_timestamp"]);
+const WAITS = new Set<string>(["enqueued", "acked", "applied"]);
+
+/**
+ * Parses Feast's push body: `{"push_source_name": "...", "df": {"<column>": [values]},
+ * "to": "online"}`, plus Strata's optional `"wait": "enqueued" | "acked" | "applied"`.
+ * Columns are the target views' join keys and features and the event timestamp column.
+ * Every bad row is named (STRATA_E_BATCH_REJECTED lists them), and nothing is written.
+ */
+export function parsePushRequest(body: unknown, context: PushContext): PushRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest('the body must be a JSON object with "push_source_name" and "df"');
+  }
+  const { push_source_name: name, df, to, wait } = body as Record<string, unknown>;
+  if (typeof name !== "string") throw badRequest('"push_source_name" must be a string');
+  if (to !== undefined && to !== "online") {
+    throw new StrataError(
+      "STRATA_E_PUSH_TARGET",
+      `"to" is ${show(to)}; Strata writes the online store only ("online")`,
+      { to },
+    );
+  }
+  if (wait !== undefined && (typeof wait !== "string" || !WAITS.has(wait))) {
+    throw badRequest(`"wait" is ${show(wait)}; it must be "enqueued", "acked" or "applied"`);
+  }
+  const target = context.registry.pushTarget(name);
+  const columns = checkColumns(df, target, context.limits);
+  const pushedRows = columns.get(target.timestampField)!.length;
+
+  const rejected: { index: number; code: string; message: string }[] = [];
+  const eventTimes = columns.get(target.timestampField)!.map((value, index) => {
+    const ms = eventTimeMs(value);
+    if (ms === undefined) {
+      rejected.push({
+        index,
+        code: "STRATA_E_BAD_WRITE_VERSION",
+        message: `${target.timestampField} ${show(value)} is not an ISO-8601 time or epoch milliseconds`,
+      });
+    }
+    return ms ?? 0;
+  });
+  if (rejected.length > 0) {
+    throw new StrataError(
+      "STRATA_E_BATCH_REJECTED",
+      `${rejected.length} of ${pushedRows} rows are invalid, so none was written; first: row ${rejected[0]!.index}: ${rejected[0]!.message}`,
+      { rejected, notWritten: pushedRows - rejected.length },
+    );
+  }
+
+  const rows: WriteRow[] = [];
+  for (const view of target.views) {
+    for (let i = 0; i < pushedRows; i++) {
+      const entity: Record<string, unknown> = {};
+      for (const key of view.joinKeys) entity[key.name] = columns.get(key.name)![i];
+      const values: Record<string, unknown> = {};
+      for (const feature of view.features) {
+        values[feature.name] = fromJson(feature.type, columns.get(feature.name)![i]);
+      }
+      rows.push({
+        view: view.key,
+        entity,
+        values,
+        version: {
+          eventTsMs: eventTimes[i]!,
+          epoch: 0,
+          hlc: context.hlc(),
+          originRegion: context.region,
+        },
+      });
+    }
+  }
+  return { target, pushedRows, rows, wait: wait as WaitFor | undefined };
+}
+
+/** The df as columns of one length, holding exactly what the target views need. */
+function checkColumns(
+  df: unknown,
+  target: PushTarget,
+  limits: ServeLimits,
+): Map<string, unknown[]> {
+  if (typeof df !== "object" || df === null || Array.isArray(df)) {
+    throw badRequest('"df" must be an object of column name to a list of values');
+  }
+  const columns = new Map<string, unknown[]>();
+  let length: number | undefined;
+  for (const [column, values] of Object.entries(df as Record<string, unknown>)) {
+    if (!Array.isArray(values)) throw badRequest(`df column ${show(column)} is not a list`);
+    if (length !== undefined && values.length !== length) {
+      throw badRequest(
+        `df columns have different lengths (${show(column)} has ${values.length}, not ${length})`,
+      );
+    }
+    length = values.length;
+    columns.set(column, values);
+  }
+  if (length === undefined || length === 0) throw badRequest('"df" has no rows');
+  if (length > limits.maxEntities) {
+    throw new StrataError(
+      "STRATA_E_TOO_MANY_ENTITIES",
+      `the push has ${length} rows; at most ${limits.maxEntities} are allowed per request`,
+      { rows: length, limit: limits.maxEntities },
+    );
+  }
+  const needed = new Set([target.timestampField]);
+  for (const view of target.views) {
+    for (const key of view.joinKeys) {
+      needed.add(key.name);
+      if (!columns.has(key.name)) {
+        throw new StrataError(
+          "STRATA_E_MISSING_JOIN_KEY",
+          `df has no column ${show(key.name)}, a join key of ${view.key}`,
+          { joinKey: key.name, view: view.key },
+        );
+      }
+    }
+    for (const feature of view.features) {
+      needed.add(feature.name);
+      if (!columns.has(feature.name)) {
+        throw new StrataError(
+          "STRATA_E_MISSING_FEATURE_VALUE",
+          `df has no column ${show(feature.name)}, a feature of ${view.key} (push null values to clear it)`,
+          { feature: feature.name, view: view.key },
+        );
+      }
+    }
+  }
+  if (!columns.has(target.timestampField)) {
+    throw badRequest(`df has no ${show(target.timestampField)} column with each row's event time`);
+  }
+  for (const column of columns.keys()) {
+    if (!needed.has(column) && !IGNORED_COLUMNS.has(column)) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_FEATURE",
+        `df column ${show(column)} is not a join key, feature or timestamp of push source ${target.name}`,
+        { feature: column, push_source_name: target.name },
+      );
+    }
+  }
+  return columns;
+}
+
+/** ISO-8601 (a time without a zone is UTC, as Feast reads it) or integer epoch milliseconds. */
+function eventTimeMs(value: unknown): number | undefined {
+  if (typeof value === "number")
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const text = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(" ", "T")}Z`;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) || ms < 0 ? undefined : ms;
+}
+
+/**
+ * JSON has no bytes and no 64-bit integers: bytes arrive base64-encoded (as Feast's JSON API
+ * sends them) and int64 values past 2^53 as decimal strings. Anything else is passed on for
+ * the registry's type check to accept or name.
+ */
+function fromJson(type: FeatureType, value: unknown): unknown {
+  const element = elementType(type);
+  if (element !== undefined) {
+    return Array.isArray(value) ? value.map((item) => fromJson(element, item)) : value;
+  }
+  if (type === "bytes" && typeof value === "string") return Buffer.from(value, "base64");
+  if (type === "int64" && typeof value === "string" && /^-?\d{1,19}$/.test(value)) {
+    return BigInt(value);
+  }
+  return value;
+}
+
+function badRequest(message: string): StrataError {
+  return new StrataError("STRATA_E_BAD_REQUEST", message, {});
+}

@@ -1,0 +1,112 @@
+import type { KafkaMessage } from "kafkajs";
+import { isStrataError, type StrataError } from "../errors.js";
+import type { OnlineStore } from "../online-store/online-store.js";
+import type { PreparedWrite } from "../online-store/write-path.js";
+import { decodeChangelogRecord } from "./record.js";
+
+/** A record that cannot be applied, with why. */
+export interface RejectedRecord {
+  message: KafkaMessage;
+  partition: number;
+  /** The view named by the record key (`view@major`), when the key has one. */
+  view: string | undefined;
+  error: StrataError;
+}
+
+/** What applying one chunk did, per view major. */
+export interface ApplyOutcome {
+  byView: Map<string, { applied: number; stale: number; concurrent: number }>;
+  rejected: RejectedRecord[];
+  /** Latest event time among the applied records (ms), for event-time lag. */
+  maxEventTsMs: number | undefined;
+}
+
+export interface ApplierOptions {
+  store: OnlineStore;
+  /** Where rejected records go before the offset moves past them (the dead-letter topic); awaited. */
+  reject: (records: RejectedRecord[]) => Promise<void>;
+  /** Whether to keep retrying (false once the consumer stops or loses the partition). */
+  shouldContinue: () => boolean;
+  /** Called while waiting between retries, e.g. to heartbeat the consumer group. */
+  whileWaiting?: () => Promise<void>;
+  onRetry?: (what: "apply" | "reject", error: unknown, attempt: number) => void;
+  backoffMs?: { initial: number; max: number };
+}
+
+/** Thrown when retrying stops because the caller no longer wants the chunk applied. */
+export class ApplyAborted extends Error {
+  constructor() {
+    super("applying stopped before the chunk was applied");
+  }
+}
+
+/**
+ * Turns changelog records into CAS writes: decode and validate each record on its own (a
+ * bad one is rejected with its reason, the rest go on), then apply the valid ones in one
+ * batch. Redis being unavailable never skips anything: the chunk is retried with backoff
+ * until it is applied or the caller stops, and only then may offsets move past it.
+ */
+export class ChangelogApplier {
+  private readonly backoff: { initial: number; max: number };
+
+  constructor(private readonly options: ApplierOptions) {
+    this.backoff = options.backoffMs ?? { initial: 50, max: 5_000 };
+  }
+
+  async apply(messages: readonly KafkaMessage[], partition: number): Promise<ApplyOutcome> {
+    const registry = this.options.store.registry;
+    const writes: PreparedWrite[] = [];
+    const rejected: RejectedRecord[] = [];
+    let maxEventTsMs: number | undefined;
+    for (const message of messages) {
+      const key = message.key?.toString("utf8");
+      try {
+        const write = decodeChangelogRecord(
+          registry,
+          key,
+          message.value?.toString("utf8"),
+          writes.length,
+        );
+        writes.push(write);
+        if (maxEventTsMs === undefined || write.version.eventTsMs > maxEventTsMs) {
+          maxEventTsMs = write.version.eventTsMs;
+        }
+      } catch (error) {
+        if (!isStrataError(error)) throw error;
+        rejected.push({ message, partition, view: key?.split("/")[0], error });
+      }
+    }
+    if (rejected.length > 0) await this.retry("reject", () => this.options.reject(rejected));
+    const byView: ApplyOutcome["byView"] = new Map();
+    if (writes.length === 0) return { byView, rejected, maxEventTsMs };
+    const report = await this.retry("apply", () => this.options.store.writePrepared(writes));
+    report.rows.forEach((row, i) => {
+      const viewKey = writes[i]!.view.key;
+      let counts = byView.get(viewKey);
+      if (!counts) byView.set(viewKey, (counts = { applied: 0, stale: 0, concurrent: 0 }));
+      if (row.outcome === "applied") counts.applied++;
+      else counts.stale++;
+      if (row.concurrent) counts.concurrent++;
+    });
+    return { byView, rejected, maxEventTsMs };
+  }
+
+  private async retry<T>(what: "apply" | "reject", run: () => Promise<T>): Promise<T> {
+    let wait = this.backoff.initial;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        this.options.onRetry?.(what, error, attempt);
+        if (!this.options.shouldContinue()) throw new ApplyAborted();
+        const until = Date.now() + wait;
+        while (Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, until - Date.now())));
+          await this.options.whileWaiting?.().catch(() => undefined);
+          if (!this.options.shouldContinue()) throw new ApplyAborted();
+        }
+        wait = Math.min(wait * 2, this.backoff.max);
+      }
+    }
+  }
+}

@@ -1,0 +1,13 @@
+export * from "./changelog-writer.js";
+export * from "./changelog-consumer.js";
+export {
+  ApplyAborted,
+  ChangelogApplier,
+  type ApplyOutcome,
+  type RejectedRecord,
+} from "./applier.js";
+export { DEAD_LETTER_HEADERS } from "./dead-letter.js";
+export { createKafka, type KafkaConnection, type KafkaLog } from "./kafka-client.js";
+export * from "./record.js";
+export * from "./replay.js";
+export * from "./topics.js";

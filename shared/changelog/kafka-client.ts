@@ -1,0 +1,40 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from "kafkajs";
+
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  /** TLS and SASL for managed Kafka (MSK IAM, Event Hubs); loopback development uses neither. */
+  ssl?: KafkaConfig["ssl"];
+  sasl?: KafkaConfig["sasl"];
+}
+
+export type KafkaLog = (level: "warn" | "error", message: string, fields: object) => void;
+
+/**
+ * Warnings we cause on purpose. The writer bounds the idempotent producer's retries so that
+ * a write fails with STRATA_E_CHANGELOG_UNAVAILABLE instead of hanging while Kafka is down;
+ * retries inside that bound are still deduplicated by the broker.
+ */
+const EXPECTED_WARNINGS = [/^Limiting retries for the idempotent producer/];
+
+/** A kafkajs client whose warnings and errors go to the process' own log. */
+export function createKafka(connection: KafkaConnection, log: KafkaLog): Kafka {
+  return new Kafka({
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl,
+    sasl: connection.sasl,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, namespace, log: entry }: LogEntry) => {
+        const { message, ...fields } = entry;
+        if (EXPECTED_WARNINGS.some((pattern) => pattern.test(message))) return;
+        log(
+          level === logLevel.ERROR ? "error" : "warn",
+          `kafkajs ${namespace}: ${message}`,
+          fields,
+        );
+      },
+  });
+}

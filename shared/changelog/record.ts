@@ -1,0 +1,187 @@
+import { show, StrataError } from "../errors.js";
+import { decodeEntityKey, encodeEntityKey, entityRedisKey } from "../key-codec.js";
+import type { PreparedWrite } from "../online-store/write-path.js";
+import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
+import { encodeVersion, validateVersion, type Version } from "../versions/version.js";
+
+/**
+ * The changelog record, schema 1 (docs/changelog.md). JSON, because records are small
+ * (a few hundred bytes), V8 parses JSON natively faster than a JavaScript MessagePack or
+ * Avro decoder handles objects this size, and an operator can read a poisoned record with
+ * any console consumer. Values travel in the value codec's text form, the text Redis
+ * stores: exact for int64 past 2^53 and for bytes, and applied without re-encoding.
+ *
+ * Key: `<view>@<major>/<encoded entity key>`, so log compaction keeps one record per
+ * (view major, entity). Value:
+ *   {"schema":1, "view":"driver_hourly_stats", "major":1, "entity":"i1001",
+ *    "version":{"eventTsMs":..., "epoch":0, "hlc":{"wallMs":..., "counter":0}, "originRegion":"eu-west-1"},
+ *    "clock":"eu-west-1:0190a1b2c3d40000", "values":{"conv_rate":"0.5", ...}}
+ */
+export const CHANGELOG_SCHEMA_VERSION = 1;
+
+export interface ChangelogRecordV1 {
+  schema: 1;
+  view: string;
+  major: number;
+  /** The entity's join key values, encoded (shared/key-codec.ts). */
+  entity: string;
+  version: Version;
+  /** The writer's clock vector, encoded (shared/versions/clock-vector.ts). */
+  clock: string;
+  /** Every feature of the view major, by name, in value-codec text ("" is null). */
+  values: Record<string, string>;
+}
+
+export interface EncodedRecord {
+  key: string;
+  value: string;
+}
+
+export function recordKey(viewKey: string, encodedEntity: string): string {
+  return `${viewKey}/${encodedEntity}`;
+}
+
+export function encodeChangelogRecord(write: PreparedWrite): EncodedRecord {
+  const values: Record<string, string> = {};
+  write.view.features.forEach((feature, i) => (values[feature.name] = write.values[i]!));
+  const record: ChangelogRecordV1 = {
+    schema: CHANGELOG_SCHEMA_VERSION,
+    view: write.view.name,
+    major: write.view.major,
+    entity: write.encodedKey,
+    version: write.version,
+    clock: write.encodedClock,
+    values,
+  };
+  return { key: recordKey(write.view.key, write.encodedKey), value: JSON.stringify(record) };
+}
+
+const CLOCK_VECTOR =
+  /^(?:[a-z0-9][a-z0-9-]{0,62}:[0-9a-f]{16})(?:,[a-z0-9][a-z0-9-]{0,62}:[0-9a-f]{16})*$/;
+
+/**
+ * Decodes and validates one record against the registry, into a write ready for the CAS.
+ * Everything a bad record can be wrong about throws a StrataError whose code and message
+ * become its dead-letter reason: STRATA_E_BAD_RECORD, STRATA_E_UNSUPPORTED_SCHEMA,
+ * STRATA_E_UNKNOWN_VIEW, STRATA_E_BAD_ENTITY_KEY, STRATA_E_BAD_WRITE_VERSION,
+ * STRATA_E_MISSING_FEATURE_VALUE, STRATA_E_UNKNOWN_FEATURE, STRATA_E_VALUE_TYPE.
+ */
+export function decodeChangelogRecord(
+  registry: FeatureRegistry,
+  key: string | undefined,
+  value: string | undefined,
+  index = 0,
+): PreparedWrite {
+  if (value === undefined || value === "") throw badRecord("the record has no value", key);
+  let parsed: Partial<ChangelogRecordV1> & { schema?: unknown };
+  try {
+    parsed = JSON.parse(value) as typeof parsed;
+  } catch (error) {
+    throw badRecord(`the value is not JSON (${(error as Error).message})`, key);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw badRecord("the value is not a JSON object", key);
+  }
+  if (parsed.schema !== CHANGELOG_SCHEMA_VERSION) {
+    if (Number.isInteger(parsed.schema)) {
+      throw new StrataError(
+        "STRATA_E_UNSUPPORTED_SCHEMA",
+        `record schema ${show(parsed.schema)} is not one this build reads (${CHANGELOG_SCHEMA_VERSION})`,
+        { schema: parsed.schema, key },
+      );
+    }
+    throw badRecord(`"schema" is ${show(parsed.schema)}, not a schema version`, key);
+  }
+  if (typeof parsed.view !== "string" || !Number.isInteger(parsed.major)) {
+    throw badRecord('"view" must be a view name and "major" an integer', key);
+  }
+  const view = registry.view(parsed.view, parsed.major);
+  if (typeof parsed.entity !== "string") throw badRecord('"entity" must be a string', key);
+  checkEntity(view, parsed.entity);
+  if (key !== recordKey(view.key, parsed.entity)) {
+    // Compaction keeps the last record per key: a key that is not (view major, entity)
+    // would let it drop rows it must keep.
+    throw badRecord(`the key ${show(key)} is not ${show(recordKey(view.key, parsed.entity))}`, key);
+  }
+  const version = validateVersion(parsed.version);
+  if (typeof parsed.clock !== "string" || !CLOCK_VECTOR.test(parsed.clock)) {
+    throw badRecord(`"clock" ${show(parsed.clock)} is not an encoded clock vector`, key);
+  }
+  return {
+    index,
+    view,
+    encodedKey: parsed.entity,
+    redisKey: entityRedisKey(registry.project, view.entitySet, parsed.entity),
+    version,
+    encodedVersion: encodeVersion(version),
+    encodedClock: parsed.clock,
+    values: checkValues(view, parsed.values),
+  };
+}
+
+function checkEntity(view: ResolvedView, encoded: string): void {
+  const parts = decodeEntityKey(encoded);
+  const row: Record<string, unknown> = {};
+  view.joinKeys.forEach((joinKey, i) => (row[joinKey.name] = parts[i]));
+  // Re-encoding with the view's join key types catches a wrong count and a wrong type.
+  if (parts.length !== view.joinKeys.length || encodeEntityKey(view.joinKeys, row) !== encoded) {
+    throw new StrataError(
+      "STRATA_E_BAD_ENTITY_KEY",
+      `entity ${show(encoded)} does not fit the join keys of ${view.key} (${view.joinKeys.map((k) => `${k.name}: ${k.type}`).join(", ")})`,
+      { key: encoded, view: view.key },
+    );
+  }
+}
+
+function checkValues(view: ResolvedView, values: unknown): string[] {
+  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+    throw badRecord('"values" must be an object of feature name to encoded value', undefined);
+  }
+  const byName = values as Record<string, unknown>;
+  for (const name in byName) {
+    if (!view.featureIndex.has(name)) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_FEATURE",
+        `feature ${show(name)} does not exist in view ${view.key}`,
+        { feature: name, view: view.key },
+      );
+    }
+  }
+  return view.features.map((feature) => {
+    const text = byName[feature.name];
+    if (typeof text !== "string") {
+      throw new StrataError(
+        "STRATA_E_MISSING_FEATURE_VALUE",
+        `record has no encoded value for feature ${show(feature.name)} of view ${view.key}`,
+        { feature: feature.name, view: view.key },
+      );
+    }
+    if (!decodesAs(feature.codec, text)) {
+      throw new StrataError(
+        "STRATA_E_VALUE_TYPE",
+        `feature ${view.key}:${feature.name} is ${feature.type}, but the record holds ${show(text)}`,
+        { feature: feature.name, view: view.key, type: feature.type },
+      );
+    }
+    return text;
+  });
+}
+
+function decodesAs(
+  codec: { decode(text: string): unknown; accepts(value: unknown): boolean },
+  text: string,
+): boolean {
+  try {
+    const value = codec.decode(text);
+    // NaN is what Number() makes of garbage; a float written as NaN is encoded "NaN".
+    return codec.accepts(value) && !(Number.isNaN(value) && text !== "NaN");
+  } catch {
+    return false;
+  }
+}
+
+function badRecord(reason: string, key: string | undefined): StrataError {
+  return new StrataError("STRATA_E_BAD_RECORD", `changelog record ${show(key)}: ${reason}`, {
+    key,
+  });
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import type { Kafka } from "kafkajs";
+import type { OnlineStore } from "../online-store/online-store.js";
+import { ChangelogApplier, type RejectedRecord } from "./applier.js";
+import { changelogTopic } from "./topics.js";
+
+export interface ReplayOptions {
+  kafka: Kafka;
+  /** The store to rebuild (usually over an empty Redis). */
+  store: OnlineStore;
+  /** Replay records produced at or after this time (ms); from the beginning when absent. */
+  fromTimestampMs?: number;
+  /** Progress, after every applied chunk. */
+  onProgress?: (progress: ReplayProgress) => void;
+  chunkSize?: number;
+}
+
+export interface ReplayProgress {
+  records: number;
+  total: number;
+  applied: number;
+  stale: number;
+  rejected: number;
+}
+
+export interface ReplayReport extends ReplayProgress {
+  elapsedMs: number;
+  /** Records that could not be applied (they are in the dead-letter topic since live consumption). */
+  rejectedSamples: { partition: number; offset: string; code: string; message: string }[];
+}
+
+/**
+ * Rebuilds a region's Redis from the changelog: reads every partition from the beginning
+ * (or from the first offset at `fromTimestampMs`) up to the end offsets seen at start, and
+ * applies every record with the same CAS as the live consumer, so the order records arrive
+ * in does not matter. It reads with a throwaway consumer group and commits nothing, so the
+ * live consumer's offsets are untouched. The same replay pre-warms a new feature version.
+ */
+export async function replayChangelog(options: ReplayOptions): Promise<ReplayReport> {
+  const started = performance.now();
+  const topic = changelogTopic(options.store.registry.project);
+  const admin = options.kafka.admin();
+  await admin.connect();
+  const groupId = `strata.replay.${randomUUID()}`;
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const starts =
+      options.fromTimestampMs === undefined
+        ? ends.map((p) => ({ partition: p.partition, offset: p.low }))
+        : await admin.fetchTopicOffsetsByTimestamp(topic, options.fromTimestampMs);
+    // The next offset to read, and the end to stop at, per partition.
+    const remaining = new Map<number, { next: bigint; end: bigint }>();
+    for (const end of ends) {
+      const start = starts.find((s) => s.partition === end.partition)!;
+      // -1: no record at or after the timestamp.
+      const from = start.offset === "-1" ? BigInt(end.high) : BigInt(start.offset);
+      if (from < BigInt(end.high)) {
+        remaining.set(end.partition, { next: from, end: BigInt(end.high) });
+      }
+    }
+    const total = [...remaining.values()].reduce((n, r) => n + Number(r.end - r.next), 0);
+    const progress: ReplayProgress = { records: 0, total, applied: 0, stale: 0, rejected: 0 };
+    const rejectedSamples: ReplayReport["rejectedSamples"] = [];
+    if (remaining.size > 0) {
+      await consumeUntilEnds(options, topic, groupId, remaining, progress, rejectedSamples);
+    }
+    return { ...progress, rejectedSamples, elapsedMs: performance.now() - started };
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+async function consumeUntilEnds(
+  options: ReplayOptions,
+  topic: string,
+  groupId: string,
+  remaining: Map<number, { next: bigint; end: bigint }>,
+  progress: ReplayProgress,
+  rejectedSamples: ReplayReport["rejectedSamples"],
+): Promise<void> {
+  const consumer = options.kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  const chunkSize = options.chunkSize ?? 2_000;
+  let finish!: () => void;
+  let fail!: (error: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  let stopping = false;
+  const applier = new ChangelogApplier({
+    store: options.store,
+    reject: (records: RejectedRecord[]) => {
+      progress.rejected += records.length;
+      for (const r of records.slice(0, Math.max(0, 20 - rejectedSamples.length))) {
+        rejectedSamples.push({
+          partition: r.partition,
+          offset: r.message.offset,
+          code: r.error.code,
+          message: r.error.message,
+        });
+      }
+      return Promise.resolve();
+    },
+    shouldContinue: () => !stopping,
+  });
+  consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const state = remaining.get(batch.partition);
+        if (!state) return;
+        const wanted = batch.messages.filter((m) => {
+          const offset = BigInt(m.offset);
+          return offset >= state.next && offset < state.end;
+        });
+        for (let i = 0; i < wanted.length; i += chunkSize) {
+          const chunk = wanted.slice(i, i + chunkSize);
+          const outcome = await applier.apply(chunk, batch.partition);
+          for (const counts of outcome.byView.values()) {
+            progress.applied += counts.applied;
+            progress.stale += counts.stale;
+          }
+          progress.records += chunk.length;
+          options.onProgress?.({ ...progress });
+          await payload.heartbeat();
+        }
+        // A compacted log has gaps: the batch's last offset, not a count, says how far we are.
+        const last = batch.messages[batch.messages.length - 1];
+        if (last) state.next = BigInt(last.offset) + 1n;
+        if (state.next >= state.end || BigInt(batch.highWatermark) <= state.next) {
+          remaining.delete(batch.partition);
+        }
+        if (remaining.size === 0) finish();
+      },
+    });
+    // Start each partition at its own first offset (the timestamp's, or the log start).
+    for (const [partition, state] of remaining) {
+      consumer.seek({ topic, partition, offset: state.next.toString() });
+    }
+    await done;
+  } finally {
+    stopping = true;
+    await consumer.disconnect();
+  }
+}

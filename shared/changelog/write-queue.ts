@@ -1,0 +1,173 @@
+import { StrataError } from "../errors.js";
+import type { EncodedRecord } from "./record.js";
+
+export interface WriteQueueOptions {
+  /** Records held in memory (queued and in flight) at most; beyond it, enqueue refuses. */
+  maxRecords: number;
+  /** A batch is sent as soon as this many records wait... */
+  batchSize: number;
+  /** ...or when the oldest has waited this long. */
+  lingerMs: number;
+  /** Sends one batch; resolves once Kafka acknowledged it (acks=all). */
+  send: (records: EncodedRecord[]) => Promise<void>;
+  /** A failed send (it is retried, never dropped). */
+  onSendError: (error: unknown, attempt: number) => void;
+  /** Retry backoff bounds for failed sends. */
+  retryBackoffMs?: { initial: number; max: number };
+}
+
+interface Ticket {
+  remaining: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface Entry {
+  record: EncodedRecord;
+  ticket: Ticket | undefined;
+}
+
+/**
+ * The bounded in-memory queue of `standard` writes: batched by size and linger, sent one
+ * batch at a time in order, and retried until Kafka takes them: an enqueued record is never
+ * dropped. When it holds `maxRecords`, enqueue throws STRATA_E_BACKPRESSURE instead of
+ * growing: memory stays bounded and callers (HTTP 429) slow down.
+ */
+export class WriteQueue {
+  private entries: Entry[] = [];
+  private inFlight = 0;
+  private sending: Promise<void> | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Set when close() gave up: the send loop stops retrying. */
+  private abandoned = false;
+  private readonly backoff: { initial: number; max: number };
+
+  constructor(private readonly options: WriteQueueOptions) {
+    this.backoff = options.retryBackoffMs ?? { initial: 100, max: 5_000 };
+  }
+
+  /** Records queued or in flight. */
+  get depth(): number {
+    return this.entries.length + this.inFlight;
+  }
+
+  /**
+   * Queues records; with `waitForAck`, the promise settles when Kafka acknowledged all of
+   * them, otherwise at once. All or nothing: a batch that does not fit is refused whole.
+   */
+  enqueue(records: readonly EncodedRecord[], waitForAck: boolean): Promise<void> {
+    if (this.closed) {
+      throw new StrataError("STRATA_E_SHUTTING_DOWN", "the changelog writer is closed", {});
+    }
+    if (this.depth + records.length > this.options.maxRecords) {
+      throw new StrataError(
+        "STRATA_E_BACKPRESSURE",
+        `the write queue holds ${this.depth} of ${this.options.maxRecords} records; ${records.length} more do not fit, retry after a pause`,
+        { queued: this.depth, limit: this.options.maxRecords, offered: records.length },
+      );
+    }
+    let acked = Promise.resolve();
+    let ticket: Ticket | undefined;
+    if (waitForAck && records.length > 0) {
+      acked = new Promise<void>((resolve, reject) => {
+        ticket = { remaining: records.length, resolve, reject };
+      });
+    }
+    for (const record of records) this.entries.push({ record, ticket });
+    this.schedule();
+    return acked;
+  }
+
+  /** Resolves when everything queued so far has been sent. */
+  async flush(): Promise<void> {
+    while (this.depth > 0) {
+      this.startSending();
+      await this.sending;
+    }
+  }
+
+  /**
+   * Stops taking records and sends what is queued, for at most `deadlineMs`. Records still
+   * unsent then are lost to this process: their waiters are rejected and the count returned,
+   * so the caller can report it.
+   */
+  async close(deadlineMs: number): Promise<number> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), deadlineMs);
+    });
+    const outcome = await Promise.race([this.flush().then(() => "done" as const), deadline]);
+    clearTimeout(timer);
+    clearTimeout(this.lingerTimer);
+    if (outcome === "done") return 0;
+    this.abandoned = true;
+    const unsent = this.entries.length + this.inFlight;
+    this.rejectAll(this.entries);
+    this.entries = [];
+    return unsent;
+  }
+
+  private schedule(): void {
+    if (this.sending) return;
+    if (this.entries.length >= this.options.batchSize) {
+      this.startSending();
+    } else if (!this.lingerTimer && this.entries.length > 0) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.startSending();
+      }, this.options.lingerMs);
+    }
+  }
+
+  private startSending(): void {
+    if (this.sending || this.entries.length === 0) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.sending = this.sendLoop().finally(() => {
+      this.sending = undefined;
+      this.schedule();
+    });
+  }
+
+  /** Sends full batches back to back while they are there; a partial batch waits for linger. */
+  private async sendLoop(): Promise<void> {
+    do {
+      const batch = this.entries.splice(0, this.options.batchSize);
+      this.inFlight = batch.length;
+      const sent = await this.sendWithRetry(batch.map((e) => e.record));
+      this.inFlight = 0;
+      if (!sent) return this.rejectAll(batch);
+      for (const entry of batch) {
+        const ticket = entry.ticket;
+        if (ticket && --ticket.remaining === 0) ticket.resolve();
+      }
+    } while (this.entries.length >= this.options.batchSize || (this.closed && this.entries.length));
+  }
+
+  private rejectAll(entries: readonly Entry[]): void {
+    const error = new StrataError(
+      "STRATA_E_CHANGELOG_UNAVAILABLE",
+      "the writer closed before Kafka acknowledged this write",
+      {},
+    );
+    for (const entry of entries) entry.ticket?.reject(error);
+  }
+
+  /** False when the queue was abandoned before Kafka took the batch. */
+  private async sendWithRetry(records: EncodedRecord[]): Promise<boolean> {
+    let wait = this.backoff.initial;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.send(records);
+        return true;
+      } catch (error) {
+        if (this.abandoned) return false;
+        this.options.onSendError(error, attempt);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, this.backoff.max);
+      }
+    }
+  }
+}
