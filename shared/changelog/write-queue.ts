@@ -35,7 +35,7 @@ interface Entry {
  */
 export class WriteQueue {
   private entries: Entry[] = [];
-  private inFlight = 0;
+  private inFlight: Entry[] = [];
   private sending: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -49,7 +49,7 @@ export class WriteQueue {
 
   /** Records queued or in flight. */
   get depth(): number {
-    return this.entries.length + this.inFlight;
+    return this.entries.length + this.inFlight.length;
   }
 
   /**
@@ -103,8 +103,8 @@ export class WriteQueue {
     clearTimeout(this.lingerTimer);
     if (outcome === "done") return 0;
     this.abandoned = true;
-    const unsent = this.entries.length + this.inFlight;
-    this.rejectAll(this.entries);
+    const unsent = this.depth;
+    this.rejectAll([...this.inFlight, ...this.entries]);
     this.entries = [];
     return unsent;
   }
@@ -135,9 +135,9 @@ export class WriteQueue {
   private async sendLoop(): Promise<void> {
     do {
       const batch = this.entries.splice(0, this.options.batchSize);
-      this.inFlight = batch.length;
+      this.inFlight = batch;
       const sent = await this.sendWithRetry(batch.map((e) => e.record));
-      this.inFlight = 0;
+      this.inFlight = [];
       if (!sent) return this.rejectAll(batch);
       for (const entry of batch) {
         const ticket = entry.ticket;

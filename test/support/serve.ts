@@ -5,6 +5,7 @@ import type { FeatureRegistry } from "../../shared/registry/index.js";
 import { generateApiKey, type ApiKeyRecord } from "../../functions/serve/auth.js";
 import {
   DEFAULT_LIMITS,
+  type ServeChangelogConfig,
   type ServeConfig,
   type ServeLimits,
 } from "../../functions/serve/config.js";
@@ -27,6 +28,7 @@ export async function startTestServer(
     limits?: Partial<ServeLimits>;
     extraKeys?: ApiKeyRecord[];
     cacheEntries?: number;
+    changelog?: ServeChangelogConfig;
   } = {},
 ): Promise<TestServer> {
   const { key, record } = generateApiKey("test-admin");
@@ -39,6 +41,7 @@ export async function startTestServer(
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     cacheEntries: options.cacheEntries ?? 10_000,
     shutdownGraceMs: 2_000,
+    changelog: options.changelog,
   };
   const errors: unknown[] = [];
   const runtime = await createServeRuntime(
@@ -72,12 +75,13 @@ export async function post(
     key,
     contentType = "application/json",
     raw,
-  }: { key?: string; contentType?: string | null; raw?: string } = {},
+    path = "/get-online-features",
+  }: { key?: string; contentType?: string | null; raw?: string; path?: string } = {},
 ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
   const headers: Record<string, string> = {};
   if (contentType !== null) headers["content-type"] = contentType;
   if (key) headers.authorization = `Bearer ${key}`;
-  const response = await fetch(`${url}/get-online-features`, {
+  const response = await fetch(`${url}${path}`, {
     method: "POST",
     headers,
     body: raw ?? JSON.stringify(body),

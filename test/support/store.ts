@@ -33,9 +33,11 @@ export function testRepo(project: string): FeatureRepoDefinition {
         entities: ["rider"],
         features: { score: "float32", vip: "bool", blob: "bytes" },
         maxAgeMs: 86_400_000,
+        criticality: "critical",
       },
     ],
     services: [{ name: "model_a", features: ["stats@1:rate", "stats@1:trips"] }],
+    pushSources: [{ name: "driver_stats_push", views: ["stats@1", "stats@2"] }],
   };
 }
 

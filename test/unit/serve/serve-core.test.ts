@@ -4,6 +4,7 @@ import { isStrataError } from "../../../shared/errors.js";
 import {
   ApiKeyVerifier,
   authorize,
+  authorizePush,
   generateApiKey,
   hashApiKey,
 } from "../../../functions/serve/auth.js";
@@ -43,6 +44,23 @@ describe("API keys", () => {
     );
     assert.throws(
       () => authorize(principal, "other", "svc_a"),
+      (e: unknown) => isStrataError(e, "STRATA_E_FORBIDDEN"),
+    );
+  });
+});
+
+describe("push permission", () => {
+  it("lets only keys configured with push write, and only to their projects", () => {
+    const reader = generateApiKey("reader");
+    const pusher = generateApiKey("pusher", { push: true, projects: ["demo"] });
+    const verifier = new ApiKeyVerifier([reader.record, pusher.record]);
+    assert.throws(
+      () => authorizePush(verifier.authenticate(`Bearer ${reader.key}`), "demo"),
+      (e: unknown) => isStrataError(e, "STRATA_E_FORBIDDEN"),
+    );
+    assert.doesNotThrow(() => authorizePush(verifier.authenticate(`Bearer ${pusher.key}`), "demo"));
+    assert.throws(
+      () => authorizePush(verifier.authenticate(`Bearer ${pusher.key}`), "other"),
       (e: unknown) => isStrataError(e, "STRATA_E_FORBIDDEN"),
     );
   });

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import {
+  decodeChangelogRecord,
+  encodeChangelogRecord,
+  recordKey,
+} from "../../../shared/changelog/record.js";
+import { isStrataError, type ErrorCode } from "../../../shared/errors.js";
+import { prepareWrites, type WriteRow } from "../../../shared/online-store/write-path.js";
+import { FeatureRegistry } from "../../../shared/registry/index.js";
+import { testRepo } from "../../support/store.js";
+
+const registry = new FeatureRegistry(testRepo("records"));
+
+const row = (overrides: Partial<WriteRow> = {}): WriteRow => ({
+  view: "stats@2",
+  entity: { driver_id: 7 },
+  values: { rate: 0.25, trips: 3, label: "a:b{c}", tags: ["x", "y"] },
+  version: {
+    eventTsMs: 1_700_000_000_000,
+    epoch: 0,
+    hlc: { wallMs: 1_700_000_000_001, counter: 2 },
+    originRegion: "eu-west-1",
+  },
+  ...overrides,
+});
+
+function encoded(r: WriteRow = row()): { key: string; value: string } {
+  return encodeChangelogRecord(prepareWrites(registry, [r])[0]!);
+}
+
+function rejects(key: string | undefined, value: string | undefined, code: ErrorCode): void {
+  assert.throws(
+    () => decodeChangelogRecord(registry, key, value),
+    (e: unknown) => isStrataError(e, code),
+    `${value} should be rejected with ${code}`,
+  );
+}
+
+describe("changelog record, schema 1", () => {
+  it("is keyed by view major and entity, and carries a schema version", () => {
+    const { key, value } = encoded();
+    assert.equal(key, "stats@2/i7");
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    assert.equal(parsed.schema, 1);
+    assert.equal(parsed.view, "stats");
+    assert.equal(parsed.major, 2);
+    assert.deepEqual(parsed.values, {
+      rate: "0.25",
+      trips: "3",
+      label: "=a:b{c}",
+      tags: '["x","y"]',
+    });
+  });
+
+  it("decodes to exactly the write that was encoded, for any valid row", () => {
+    const rows = fc.record({
+      driver: fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+      rate: fc.oneof(fc.double(), fc.constant(null)),
+      trips: fc.oneof(fc.maxSafeInteger(), fc.constant(null)),
+      label: fc.oneof(fc.string({ unit: "grapheme" }), fc.constant(null)),
+      eventTsMs: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      counter: fc.integer({ min: 0, max: 0xffff }),
+    });
+    fc.assert(
+      fc.property(rows, (r) => {
+        const write = prepareWrites(registry, [
+          {
+            view: "stats@1",
+            entity: { driver_id: r.driver },
+            values: { rate: r.rate, trips: r.trips, label: r.label },
+            version: {
+              eventTsMs: r.eventTsMs,
+              epoch: 1,
+              hlc: { wallMs: r.eventTsMs, counter: r.counter },
+              originRegion: "r1",
+            },
+          },
+        ])[0]!;
+        const { key, value } = encodeChangelogRecord(write);
+        const decoded = decodeChangelogRecord(registry, key, value);
+        assert.equal(decoded.redisKey, write.redisKey);
+        assert.equal(decoded.encodedVersion, write.encodedVersion);
+        assert.equal(decoded.encodedClock, write.encodedClock);
+        assert.deepEqual(decoded.values, write.values);
+        assert.equal(decoded.view, write.view);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("rejects what it cannot trust, each with its own code", () => {
+    const { key, value } = encoded();
+    const record = JSON.parse(value) as Record<string, unknown>;
+    const variant = (change: Record<string, unknown>) => JSON.stringify({ ...record, ...change });
+    rejects(key, undefined, "STRATA_E_BAD_RECORD");
+    rejects(key, "{not json", "STRATA_E_BAD_RECORD");
+    rejects(key, "[1]", "STRATA_E_BAD_RECORD");
+    rejects(key, variant({ schema: 2 }), "STRATA_E_UNSUPPORTED_SCHEMA");
+    rejects(key, variant({ schema: "1" }), "STRATA_E_BAD_RECORD");
+    rejects("nope@1/i7", variant({ view: "nope", major: 1 }), "STRATA_E_UNKNOWN_VIEW");
+    rejects(key, variant({ major: 9 }), "STRATA_E_UNKNOWN_VIEW");
+    rejects(recordKey("stats@2", "sx"), variant({ entity: "sx" }), "STRATA_E_ENTITY_KEY_TYPE");
+    rejects(recordKey("stats@2", "i7:i8"), variant({ entity: "i7:i8" }), "STRATA_E_BAD_ENTITY_KEY");
+    rejects(recordKey("stats@2", "q7"), variant({ entity: "q7" }), "STRATA_E_BAD_ENTITY_KEY");
+    rejects("stats@2/i8", value, "STRATA_E_BAD_RECORD");
+    rejects(key, variant({ version: { eventTsMs: -1 } }), "STRATA_E_BAD_WRITE_VERSION");
+    rejects(key, variant({ clock: "EU:zz" }), "STRATA_E_BAD_RECORD");
+    const values = record.values as Record<string, string>;
+    rejects(key, variant({ values: { ...values, rate: "fast" } }), "STRATA_E_VALUE_TYPE");
+    rejects(key, variant({ values: { ...values, trips: "1.5" } }), "STRATA_E_VALUE_TYPE");
+    rejects(key, variant({ values: { ...values, tags: "[1" } }), "STRATA_E_VALUE_TYPE");
+    rejects(key, variant({ values: { ...values, extra: "1" } }), "STRATA_E_UNKNOWN_FEATURE");
+    const { rate: _dropped, ...withoutRate } = values;
+    rejects(key, variant({ values: withoutRate }), "STRATA_E_MISSING_FEATURE_VALUE");
+  });
+
+  it("keeps a float written as NaN, and nulls", () => {
+    const { key, value } = encoded(
+      row({ values: { rate: NaN, trips: null, label: null, tags: null } }),
+    );
+    const decoded = decodeChangelogRecord(registry, key, value);
+    assert.deepEqual(decoded.values, ["NaN", "", "", ""]);
+  });
+});
