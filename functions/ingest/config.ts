@@ -13,6 +13,8 @@ export interface IngestConfig {
   chunkSize: number;
   /** Partitions applied in parallel (STRATA_INGEST_CONCURRENCY, default 3). */
   concurrency: number;
+  /** A silent member loses its partitions after this (STRATA_INGEST_SESSION_TIMEOUT_MS, default 10,000; the broker allows 6,000 and up by default). */
+  sessionTimeoutMs: number;
   /** Where /metrics, /health and /ready listen (STRATA_METRICS_HOST, STRATA_METRICS_PORT, default 0.0.0.0:9464). */
   metricsHost: string;
   metricsPort: number;
@@ -31,6 +33,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     topics: read.changelogTopics(),
     chunkSize: read.int("STRATA_INGEST_CHUNK", 2_000, 1, 100_000),
     concurrency: read.int("STRATA_INGEST_CONCURRENCY", 3, 1, 64),
+    sessionTimeoutMs: read.int("STRATA_INGEST_SESSION_TIMEOUT_MS", 10_000, 1_000, 3_600_000),
     metricsHost: read.get("STRATA_METRICS_HOST") ?? "0.0.0.0",
     metricsPort: read.int("STRATA_METRICS_PORT", 9464, 0, 65535),
     lagPollMs: read.int("STRATA_LAG_POLL_MS", 5_000, 100, 600_000),

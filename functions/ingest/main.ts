@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     region: config.region,
     chunkSize: config.chunkSize,
     partitionsConsumedConcurrently: config.concurrency,
+    sessionTimeoutMs: config.sessionTimeoutMs,
     observer: {
       applied: (outcome) => {
         metrics.applied(outcome);

@@ -35,6 +35,11 @@ export interface ChangelogConsumerOptions {
   /** Partitions applied in parallel (Redis round trips overlap). */
   partitionsConsumedConcurrently?: number;
   observer?: ConsumerObserver;
+  /**
+   * How long the group waits for a silent member before giving its partitions to another: a
+   * crashed consumer's partitions stall this long (kafkajs' default is 30 s).
+   */
+  sessionTimeoutMs?: number;
 }
 
 export function consumerGroupId(project: string, region: string): string {
@@ -60,6 +65,8 @@ export class ChangelogConsumer {
     const chunkSize = options.chunkSize ?? 2_000;
     const consumer = options.kafka.consumer({
       groupId: consumerGroupId(project, options.region),
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 10_000) / 3),
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
     const deadLetters = options.kafka.producer({

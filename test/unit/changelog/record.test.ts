@@ -112,7 +112,8 @@ describe("changelog record, schema 1", () => {
     rejects(key, variant({ values: { ...values, trips: "1.5" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, tags: "[1" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, extra: "1" } }), "STRATA_E_UNKNOWN_FEATURE");
-    const { rate: _dropped, ...withoutRate } = values;
+    const withoutRate = { ...values };
+    delete withoutRate.rate;
     rejects(key, variant({ values: withoutRate }), "STRATA_E_MISSING_FEATURE_VALUE");
   });
 
