@@ -67,8 +67,8 @@ function startConsumerProcess(project: string): { child: ChildProcess; output: (
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   return { child, output: () => output };
 }
 
@@ -105,7 +105,7 @@ describe("the consumer process killed in the middle of its work", () => {
     assert.equal(total, rows.length, "every write is acknowledged and in the log");
 
     const first = startConsumerProcess(project);
-    let committedAtKill = 0;
+    let committedAtKill: number;
     for (;;) {
       const committed = await changelog.committed(REGION);
       committedAtKill = [...committed.values()].reduce((a, b) => a + Math.max(0, b), 0);
