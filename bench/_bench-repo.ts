@@ -1,4 +1,4 @@
-// The feature repo the benchmarks use: one view of 10 float64 features keyed by an int64.
+// The feature repo the benchmarks use: views of 10 float64 features keyed by an int64.
 import { defineRepo, type FeatureRepoDefinition } from "../shared/registry/index.js";
 
 export const BENCH_FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
@@ -14,6 +14,15 @@ export function benchRepo(project: string): FeatureRepoDefinition {
         entities: ["item"],
         features: Object.fromEntries(BENCH_FEATURES.map((f) => [f, "float64"])),
         maxAgeMs: 86_400_000,
+      },
+      {
+        // The same features, written synchronously (acks=all, and applied when asked).
+        name: "bench_critical",
+        version: "1.0.0",
+        entities: ["item"],
+        features: Object.fromEntries(BENCH_FEATURES.map((f) => [f, "float64"])),
+        maxAgeMs: 86_400_000,
+        criticality: "critical",
       },
     ],
   });
