@@ -68,4 +68,9 @@ export default defineRepo({
       ],
     },
   ],
+  // Feast's push source: one push writes both majors while a model migrates between them
+  // (each takes its own columns; see docs/changelog.md).
+  pushSources: [
+    { name: "driver_stats_push", views: ["driver_hourly_stats@1", "driver_hourly_stats@2"] },
+  ],
 });

@@ -1,6 +1,7 @@
 // npm run demo: brings the local stack up, registers the example feature repo, writes
 // sample rows through the online store on both Redis topologies, then starts the serving
-// tier and answers a real Feast request over HTTP. `npm run demo -- --serve` keeps the
+// tier and answers a real Feast request over HTTP, and pushes a row through Kafka and the
+// regional consumer and reads it back. `npm run demo -- --serve` keeps the
 // server running afterwards. It grows with the product: each capability adds its step.
 import http from "node:http";
 import { Cluster, Redis } from "ioredis";
@@ -8,6 +9,7 @@ import repo from "../examples/feature-repo.js";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
 import { formatStatus, stackStatus, stackUp } from "../dev/stack/stack.js";
 import { StackError } from "../dev/stack/stack-error.js";
+import { ChangelogConsumer, createKafka, DEFAULT_TOPIC_CONFIG } from "../shared/changelog/index.js";
 import { isStrataError } from "../shared/errors.js";
 import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
@@ -149,7 +151,8 @@ async function main(): Promise<void> {
 async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promise<void> {
   let port = 6566;
   while (!(await isPortFree(port, "127.0.0.1"))) port++;
-  const { key, record } = generateApiKey("demo");
+  // One key that may read and push, for the demo; production keys are scoped (docs/serving.md).
+  const { key, record } = generateApiKey("demo", { push: true });
   const runtime = await createServeRuntime(
     {
       host: "127.0.0.1",
@@ -160,10 +163,42 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
       limits: DEFAULT_LIMITS,
       cacheEntries: 100_000,
       shutdownGraceMs: 2_000,
+      changelog: {
+        brokers: resolveEndpoints().kafka.address,
+        region: REGION,
+        // One broker: one replica. Production defaults are in docs/changelog.md.
+        topics: {
+          ...DEFAULT_TOPIC_CONFIG,
+          partitions: 3,
+          replicationFactor: 1,
+          minInSyncReplicas: 1,
+        },
+        queueMaxRecords: 10_000,
+        batchSize: 1_000,
+        lingerMs: 5,
+        ackTimeoutMs: 10_000,
+      },
     },
-    (message, error) => console.error(message, error),
+    // Transient broker chatter (a coordinator still loading) is retried by kafkajs.
+    () => undefined,
     registry,
   );
+  // The regional consumer, in this process for the demo (its own process in production:
+  // npm run ingest). It applies what the serving tier pushes to the changelog.
+  const consumerClient = new Redis(resolveEndpoints().redis.address);
+  const consumerStore = await OnlineStore.open({
+    client: consumerClient,
+    registry,
+    hotCache: false,
+  });
+  const consumer = await ChangelogConsumer.start({
+    kafka: createKafka(
+      { brokers: resolveEndpoints().kafka.address, clientId: "strata-demo" },
+      () => undefined,
+    ),
+    store: consumerStore,
+    region: REGION,
+  });
   const server = await startHttpServer(runtime.handle, {
     host: "127.0.0.1",
     port,
@@ -190,6 +225,38 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
   });
   console.log(`HTTP ${response.status}`);
   console.log(JSON.stringify(JSON.parse(response.body), null, 2));
+
+  const push = JSON.stringify({
+    push_source_name: "customer_profile",
+    df: {
+      customer_id: ["c-42"],
+      segment: ["gold"],
+      lifetime_trips: [318],
+      is_vip: [true],
+      signup_ts: [Date.UTC(2024, 0, 15)],
+      avatar_thumb: [null],
+      event_timestamp: [new Date().toISOString()],
+    },
+    to: "online",
+    wait: "applied",
+  });
+  console.log(
+    "\nFeast's push, through Kafka (customer_profile is critical: acks=all, then applied):\n",
+  );
+  console.log(
+    `curl -s -X POST ${server.url}/push \\\n  -H 'Authorization: Bearer ${key}' \\\n  -d '${push}'\n`,
+  );
+  const pushed = await postJson(`${server.url}/push`, push, { authorization: `Bearer ${key}` });
+  console.log(`HTTP ${pushed.status} ${pushed.body}`);
+  const readBack = await postJson(
+    `${server.url}/get-online-features`,
+    JSON.stringify({
+      features: ["customer_profile:segment", "customer_profile:lifetime_trips"],
+      entities: { customer_id: ["c-42"] },
+    }),
+    { authorization: `Bearer ${key}` },
+  );
+  console.log(`read back at once: HTTP ${readBack.status} ${readBack.body}`);
   if (keepServing) {
     console.log(`\nServing until Ctrl-C: try the curl command above, or ${server.url}/metrics.`);
     await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
@@ -198,6 +265,9 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
   }
   await server.close(2_000);
   await runtime.close();
+  await consumer.stop();
+  await consumerStore.close();
+  consumerClient.disconnect();
   console.log("Stop the stack with: npm run stack -- down");
 }
 
