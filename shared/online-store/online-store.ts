@@ -109,7 +109,8 @@ export class OnlineStore {
    * strictly greater than the stored one. The whole batch is validated first; one bad
    * row rejects the batch (STRATA_E_BATCH_REJECTED) and nothing is written.
    */
-  write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
+  async write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
+    // async, so that a rejected batch is a rejected promise, never a synchronous throw.
     return this.writePrepared(prepareWrites(this.registry, rows), options);
   }
 
