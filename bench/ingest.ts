@@ -287,7 +287,7 @@ async function pushSyncVisible(count: number) {
       cacheEntries: 10_000,
       shutdownGraceMs: 2_000,
       changelog: {
-        brokers: resolveEndpoints().kafka.address,
+        kafka: { brokers: resolveEndpoints().kafka.address },
         region: "bench",
         topics: TOPICS,
         queueMaxRecords: 10_000,

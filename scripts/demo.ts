@@ -164,7 +164,7 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
       cacheEntries: 100_000,
       shutdownGraceMs: 2_000,
       changelog: {
-        brokers: resolveEndpoints().kafka.address,
+        kafka: { brokers: resolveEndpoints().kafka.address },
         region: REGION,
         // One broker: one replica. Production defaults are in docs/changelog.md.
         topics: {

@@ -1,5 +1,6 @@
 // npm test: type-checked, linted code first (package.json), then this runner:
 //   unit         test/unit (nothing running)
+//   infra        test/infra: the Pulumi program under Pulumi's mocks (no cloud, nothing running)
 //   integration  brings the local stack up (idempotent), then test/integration against real servers
 //   all          both, in one run of node's test runner, so one summary closes the output
 import { spawnSync } from "node:child_process";
@@ -11,8 +12,9 @@ import { StackError } from "../dev/stack/stack-error.js";
 
 const SUITES = {
   unit: ["test/unit"],
+  infra: ["test/infra"],
   integration: ["test/integration"],
-  all: ["test/unit", "test/integration"],
+  all: ["test/unit", "test/infra", "test/integration"],
 };
 type Suite = keyof typeof SUITES;
 

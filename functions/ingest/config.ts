@@ -1,11 +1,11 @@
 import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
-import { EnvReader, type RedisAddress } from "../../shared/config/env.js";
+import { EnvReader, type KafkaAccess, type RedisAddress } from "../../shared/config/env.js";
 
 export interface IngestConfig {
   /** Path of the feature repo module (STRATA_REPO). */
   repoPath: string;
   redis: RedisAddress;
-  brokers: string[];
+  kafka: KafkaAccess;
   /** The region this consumer applies to; its consumer group is strata.<project>.<region>.apply. */
   region: string;
   topics: ChangelogTopicConfig;
@@ -28,7 +28,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   return {
     repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
     redis: read.redis(),
-    brokers: read.kafkaBrokers(true)!,
+    kafka: read.kafka(true)!,
     region: read.region(),
     topics: read.changelogTopics(),
     chunkSize: read.int("STRATA_INGEST_CHUNK", 2_000, 1, 100_000),

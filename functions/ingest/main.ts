@@ -8,6 +8,7 @@ import {
   consumerGroupId,
   createKafka,
   ensureChangelogTopics,
+  kafkaConnection,
 } from "../../shared/changelog/index.js";
 import { isStrataError } from "../../shared/errors.js";
 import { errorField, log } from "../../shared/log.js";
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   // The consumer only writes: no hot cache, no invalidation subscribers.
   const store = await OnlineStore.open({ client, registry, hotCache: false });
   const kafka = createKafka(
-    { brokers: config.brokers, clientId: `strata-ingest-${config.region}` },
+    kafkaConnection(config.kafka, `strata-ingest-${config.region}`),
     (level, message, fields) => log(level, message, fields as Record<string, unknown>),
   );
   const admin = kafka.admin();

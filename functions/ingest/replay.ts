@@ -3,7 +3,7 @@
 // with STRATA_REPO, REDIS_URL (or REDIS_CLUSTER_NODES) of the Redis to rebuild, and KAFKA_BROKERS.
 // Then compare with the live region: npm run checksum -- <live> <rebuilt>. See docs/changelog.md.
 import { parseArgs } from "node:util";
-import { createKafka, replayChangelog } from "../../shared/changelog/index.js";
+import { createKafka, kafkaConnection, replayChangelog } from "../../shared/changelog/index.js";
 import { badConfig, EnvReader } from "../../shared/config/env.js";
 import { isStrataError } from "../../shared/errors.js";
 import { connectFailFast, OnlineStore, regionChecksum } from "../../shared/online-store/index.js";
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       );
     }
     const kafka = createKafka(
-      { brokers: read.kafkaBrokers(true)!, clientId: "strata-replay" },
+      kafkaConnection(read.kafka(true)!, "strata-replay"),
       (level, message) => console.error(`${level}: ${message}`),
     );
     let lastPrint = 0;

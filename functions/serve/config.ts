@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
-import { badConfig, EnvReader, type RedisAddress } from "../../shared/config/env.js";
+import {
+  badConfig,
+  EnvReader,
+  type KafkaAccess,
+  type RedisAddress,
+} from "../../shared/config/env.js";
 import type { ApiKeyRecord } from "./auth.js";
 
 /** Request limits: every one configurable, every default safe for an inference endpoint. */
@@ -34,7 +39,8 @@ export interface ServeConfig {
 }
 
 export interface ServeChangelogConfig {
-  brokers: string[];
+  /** KAFKA_BROKERS, with KAFKA_TLS* and KAFKA_SASL_* (docs/changelog.md). */
+  kafka: KafkaAccess;
   /** This region: the origin of the versions it writes (STRATA_REGION). */
   region: string;
   topics: ChangelogTopicConfig;
@@ -60,7 +66,7 @@ export const DEFAULT_LIMITS: ServeLimits = {
  */
 export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const read = new EnvReader(env);
-  const brokers = read.kafkaBrokers(false);
+  const kafka = read.kafka(false);
   return {
     host: read.get("STRATA_HOST") ?? "0.0.0.0",
     port: read.int("STRATA_PORT", 6566, 0, 65535),
@@ -85,8 +91,8 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
     },
     cacheEntries: read.int("STRATA_CACHE_ENTRIES", 100_000, 0, 50_000_000),
     shutdownGraceMs: read.int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
-    changelog: brokers && {
-      brokers,
+    changelog: kafka && {
+      kafka,
       region: read.region(),
       topics: read.changelogTopics(),
       queueMaxRecords: read.int("STRATA_WRITE_QUEUE_MAX", 100_000, 1, 10_000_000),

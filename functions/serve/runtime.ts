@@ -1,5 +1,5 @@
 import { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
-import { createKafka } from "../../shared/changelog/kafka-client.js";
+import { createKafka, kafkaConnection } from "../../shared/changelog/kafka-client.js";
 import { ensureChangelogTopics } from "../../shared/changelog/topics.js";
 import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
 import { loadRegistry, type FeatureRegistry } from "../../shared/registry/index.js";
@@ -101,7 +101,7 @@ async function openChangelogWriter(
   logError: (message: string, error: unknown) => void,
 ): Promise<ChangelogWriter> {
   const kafka = createKafka(
-    { brokers: config.brokers, clientId: `strata-serve-${config.region}` },
+    kafkaConnection(config.kafka, `strata-serve-${config.region}`),
     (_level, message, fields) => logError(message, fields),
   );
   const admin = kafka.admin();

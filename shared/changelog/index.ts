@@ -7,7 +7,12 @@ export {
   type RejectedRecord,
 } from "./applier.js";
 export { DEAD_LETTER_HEADERS } from "./dead-letter.js";
-export { createKafka, type KafkaConnection, type KafkaLog } from "./kafka-client.js";
+export {
+  createKafka,
+  kafkaConnection,
+  type KafkaConnection,
+  type KafkaLog,
+} from "./kafka-client.js";
 export * from "./record.js";
 export * from "./replay.js";
 export * from "./topics.js";

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from "kafkajs";
+import type { KafkaAccess } from "../config/env.js";
 
 export interface KafkaConnection {
   brokers: string[];
@@ -6,6 +8,21 @@ export interface KafkaConnection {
   /** TLS and SASL for managed Kafka (MSK IAM, Event Hubs); loopback development uses neither. */
   ssl?: KafkaConfig["ssl"];
   sasl?: KafkaConfig["sasl"];
+}
+
+/** kafkajs connection settings from the environment's KafkaAccess (TLS files read here). */
+export function kafkaConnection(access: KafkaAccess, clientId: string): KafkaConnection {
+  const read = (file: string | undefined) => (file ? readFileSync(file, "utf8") : undefined);
+  return {
+    brokers: access.brokers,
+    clientId,
+    ssl: access.tls && {
+      ca: access.tls.caFile ? [read(access.tls.caFile)!] : undefined,
+      cert: read(access.tls.certFile),
+      key: read(access.tls.keyFile),
+    },
+    sasl: access.sasl as KafkaConfig["sasl"],
+  };
 }
 
 export type KafkaLog = (level: "warn" | "error", message: string, fields: object) => void;

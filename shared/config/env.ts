@@ -3,7 +3,26 @@ import { DEFAULT_TOPIC_CONFIG, type ChangelogTopicConfig } from "../changelog/to
 import { isValidRegion } from "../versions/version.js";
 
 /** Where a process' Redis is: one standalone server (or a primary behind a proxy), or a cluster's seed nodes. */
-export type RedisAddress = { url: string } | { clusterNodes: { host: string; port: number }[] };
+export type RedisAddress = (
+  { url: string } | { clusterNodes: { host: string; port: number }[] }
+) & {
+  /** TLS (REDIS_TLS=on, or a rediss:// URL), with a private CA (REDIS_TLS_CA_FILE). */
+  tls?: { caFile?: string };
+  /** AUTH / ACL user (REDIS_USERNAME, REDIS_PASSWORD). */
+  username?: string;
+  password?: string;
+};
+
+/** How a process reaches Kafka: brokers, TLS (KAFKA_TLS, KAFKA_TLS_*_FILE) and SASL (KAFKA_SASL_*). */
+export interface KafkaAccess {
+  brokers: string[];
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  sasl?: {
+    mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+    username: string;
+    password: string;
+  };
+}
 
 /**
  * Reading configuration from the environment. Every bad value fails start-up with
@@ -33,8 +52,58 @@ export class EnvReader {
     return value;
   }
 
-  /** REDIS_CLUSTER_NODES (host:port,...) when set, else REDIS_URL. */
+  /** REDIS_CLUSTER_NODES (host:port,...) when set, else REDIS_URL; with TLS and credentials. */
   redis(): RedisAddress {
+    const address = this.redisLocation();
+    const tls = this.onOff("REDIS_TLS", "url" in address && address.url.startsWith("rediss://"));
+    return {
+      ...address,
+      tls: tls ? { caFile: this.get("REDIS_TLS_CA_FILE") } : undefined,
+      username: this.get("REDIS_USERNAME"),
+      password: this.get("REDIS_PASSWORD"),
+    };
+  }
+
+  /** KAFKA_BROKERS with TLS and SASL settings; undefined when KAFKA_BROKERS is unset and not required. */
+  kafka(required: boolean): KafkaAccess | undefined {
+    const brokers = this.kafkaBrokers(required);
+    if (!brokers) return undefined;
+    const access: KafkaAccess = { brokers };
+    if (this.onOff("KAFKA_TLS", false)) {
+      access.tls = {
+        caFile: this.get("KAFKA_TLS_CA_FILE"),
+        certFile: this.get("KAFKA_TLS_CERT_FILE"),
+        keyFile: this.get("KAFKA_TLS_KEY_FILE"),
+      };
+    }
+    const mechanism = this.get("KAFKA_SASL_MECHANISM");
+    if (mechanism !== undefined) {
+      if (mechanism !== "plain" && mechanism !== "scram-sha-256" && mechanism !== "scram-sha-512") {
+        // aws-msk-iam needs an OAUTHBEARER token provider that signs with the task's role:
+        // not implemented yet (docs/deploy.md, "Not yet automated").
+        throw badConfig(
+          "KAFKA_SASL_MECHANISM",
+          mechanism,
+          "plain, scram-sha-256 or scram-sha-512 (aws-msk-iam is not supported yet)",
+        );
+      }
+      access.sasl = {
+        mechanism,
+        username: this.required("KAFKA_SASL_USERNAME", "the SASL user name"),
+        password: this.required("KAFKA_SASL_PASSWORD", "the SASL password"),
+      };
+    }
+    return access;
+  }
+
+  private onOff(name: string, fallback: boolean): boolean {
+    const value = this.get(name);
+    if (value === undefined) return fallback;
+    if (value !== "on" && value !== "off") throw badConfig(name, value, '"on" or "off"');
+    return value === "on";
+  }
+
+  private redisLocation(): { url: string } | { clusterNodes: { host: string; port: number }[] } {
     const nodesText = this.get("REDIS_CLUSTER_NODES");
     if (nodesText) {
       const nodes = nodesText.split(",").map((item) => {
@@ -52,7 +121,7 @@ export class EnvReader {
   }
 
   /** KAFKA_BROKERS as host:port,...; undefined when unset and not required. */
-  kafkaBrokers(required: boolean): string[] | undefined {
+  private kafkaBrokers(required: boolean): string[] | undefined {
     const text = this.get("KAFKA_BROKERS");
     if (text === undefined) {
       if (required) throw badConfig("KAFKA_BROKERS", text, "host:port[,host:port...]");

@@ -1,4 +1,5 @@
-import { Cluster, Redis } from "ioredis";
+import { readFileSync } from "node:fs";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { RedisAddress } from "../config/env.js";
 import type { RedisClient } from "./pipeline.js";
 
@@ -11,13 +12,25 @@ export function connectFailFast(
   address: RedisAddress,
   options: { commandTimeoutMs?: number } = {},
 ): RedisClient {
-  const redisOptions = {
+  const redisOptions: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     commandTimeout: options.commandTimeoutMs,
+    username: address.username,
+    password: address.password,
+    tls: address.tls && {
+      ...(address.tls.caFile && { ca: readFileSync(address.tls.caFile) }),
+    },
   };
-  return "url" in address
-    ? new Redis(address.url, redisOptions)
-    : new Cluster(address.clusterNodes, { enableOfflineQueue: false, redisOptions });
+  if ("url" in address) return new Redis(address.url, redisOptions);
+  return new Cluster(address.clusterNodes, {
+    enableOfflineQueue: false,
+    redisOptions,
+    // Managed TLS clusters (ElastiCache) announce names their certificates cover: connect by
+    // name, not by the address DNS gives, or certificate checks fail.
+    ...(address.tls && {
+      dnsLookup: (host: string, callback: (e: null, a: string) => void) => callback(null, host),
+    }),
+  });
 }

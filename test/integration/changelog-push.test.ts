@@ -21,7 +21,7 @@ describe("POST /push through the changelog, read back through /get-online-featur
     server = await startTestServer(registry, {
       extraKeys: [pusher.record],
       changelog: {
-        brokers: resolveEndpoints().kafka.address,
+        kafka: { brokers: resolveEndpoints().kafka.address },
         region: REGION,
         topics: TEST_TOPICS,
         queueMaxRecords: 10_000,

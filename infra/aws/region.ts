@@ -1,0 +1,96 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config.js";
+import {
+  resourceName,
+  SERVE_PORT,
+  type RegionComponent,
+  type RegionOutputs,
+} from "../region-stack.js";
+import { AwsDataTier } from "./data-tier.js";
+import { AwsNetwork } from "./network.js";
+import { AwsServingTier } from "./serving-tier.js";
+
+/** One Strata region on AWS: network, Redis, MSK, the Fargate tiers and a Prometheus workspace. */
+export class AwsRegion extends pulumi.ComponentResource implements RegionComponent {
+  readonly outputs: RegionOutputs;
+
+  constructor(
+    config: StackConfig,
+    apiKeys: pulumi.Input<string>,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    const name = resourceName(config, config.region);
+    super("strata:aws:Region", name, {}, opts);
+    const parent = { parent: this };
+    const network = new AwsNetwork(
+      name,
+      { network: config.network, zones: config.aws!.zones },
+      parent,
+    );
+    // Strata's tasks: the serving tier takes traffic from inside the VPC (the NLB), the
+    // consumer takes none; both reach Redis, Kafka and AWS APIs.
+    const tasks = new aws.ec2.SecurityGroup(
+      `${name}-tasks`,
+      {
+        vpcId: network.vpcId,
+        description: "Strata tasks",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: SERVE_PORT,
+            toPort: SERVE_PORT,
+            cidrBlocks: [network.cidr],
+            description: "serving tier from the VPC",
+          },
+        ],
+        egress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "Redis, Kafka, AWS APIs",
+          },
+        ],
+      },
+      parent,
+    );
+    const data = new AwsDataTier(
+      name,
+      {
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        clientSecurityGroupId: tasks.id,
+        redis: config.redis,
+        kafka: config.kafka,
+      },
+      parent,
+    );
+    const serving = new AwsServingTier(
+      name,
+      {
+        config,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        tasksSecurityGroupId: tasks.id,
+        redisEndpoint: data.redisEndpoint,
+        redisPasswordSecretArn: data.redisPasswordSecretArn,
+        kafkaBootstrap: data.kafkaBootstrap,
+        kafkaClusterArn: data.kafkaClusterArn,
+        apiKeys,
+      },
+      parent,
+    );
+    const prometheus = new aws.amp.Workspace(`${name}-metrics`, { alias: name }, parent);
+    this.outputs = {
+      cloud: pulumi.output("aws" as const),
+      region: pulumi.output(config.region),
+      servingUrl: serving.servingUrl,
+      redisEndpoint: data.redisEndpoint,
+      kafkaBootstrap: data.kafkaBootstrap,
+      metricsEndpoint: prometheus.prometheusEndpoint,
+    };
+    this.registerOutputs({ ...this.outputs });
+  }
+}

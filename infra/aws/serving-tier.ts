@@ -1,0 +1,270 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config.js";
+import {
+  INGEST_COMMAND,
+  INGEST_METRICS_PORT,
+  regionEnvironment,
+  SERVE_COMMAND,
+  SERVE_PORT,
+} from "../region-stack.js";
+import {
+  assumeRolePolicy,
+  consumerTaskPolicy,
+  executionPolicy,
+  servingTaskPolicy,
+} from "./policies.js";
+
+export interface AwsServingTierArgs {
+  config: StackConfig;
+  vpcId: pulumi.Input<string>;
+  subnetIds: pulumi.Input<string>[];
+  tasksSecurityGroupId: pulumi.Input<string>;
+  redisEndpoint: pulumi.Input<string>;
+  redisPasswordSecretArn: pulumi.Input<string>;
+  kafkaBootstrap: pulumi.Input<string>;
+  kafkaClusterArn: pulumi.Input<string>;
+  /** JSON list of API key records (hashes only): docs/serving.md. */
+  apiKeys: pulumi.Input<string>;
+}
+
+/**
+ * The serving tier and the regional consumer as ECS Fargate services (provisioned: at least
+ * one task each, always), the serving tier behind an internal network load balancer with a
+ * TLS listener and CPU autoscaling; task roles with only the actions each needs; API key
+ * hashes in Secrets Manager; logs in CloudWatch with retention.
+ */
+export class AwsServingTier extends pulumi.ComponentResource {
+  readonly servingUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: AwsServingTierArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:aws:ServingTier", name, {}, opts);
+    const parent = { parent: this };
+    const { config } = args;
+    const retentionInDays = config.aws!.logRetentionDays;
+    const serveLogs = new aws.cloudwatch.LogGroup(`${name}-serve`, { retentionInDays }, parent);
+    const ingestLogs = new aws.cloudwatch.LogGroup(`${name}-ingest`, { retentionInDays }, parent);
+    const apiKeys = new aws.secretsmanager.Secret(
+      `${name}-api-keys`,
+      { description: "Strata API key hashes (SHA-256 only)" },
+      parent,
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-api-keys`,
+      { secretId: apiKeys.id, secretString: pulumi.secret(args.apiKeys) },
+      parent,
+    );
+
+    const executionRole = new aws.iam.Role(
+      `${name}-execution`,
+      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-execution`,
+      {
+        role: executionRole.id,
+        policy: pulumi
+          .all([serveLogs.arn, ingestLogs.arn, apiKeys.arn, args.redisPasswordSecretArn])
+          .apply(([serve, ingest, keys, redis]) =>
+            JSON.stringify(executionPolicy([serve, ingest], [keys, redis])),
+          ),
+      },
+      parent,
+    );
+    const serveRole = new aws.iam.Role(
+      `${name}-serve-task`,
+      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-serve-task`,
+      {
+        role: serveRole.id,
+        policy: pulumi
+          .output(args.kafkaClusterArn)
+          .apply((arn) => JSON.stringify(servingTaskPolicy(arn, config.project))),
+      },
+      parent,
+    );
+    const ingestRole = new aws.iam.Role(
+      `${name}-ingest-task`,
+      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-ingest-task`,
+      {
+        role: ingestRole.id,
+        policy: pulumi
+          .output(args.kafkaClusterArn)
+          .apply((arn) => JSON.stringify(consumerTaskPolicy(arn, config.project))),
+      },
+      parent,
+    );
+
+    const cluster = new aws.ecs.Cluster(
+      name,
+      { settings: [{ name: "containerInsights", value: "enabled" }] },
+      parent,
+    );
+    const environment = [
+      ...regionEnvironment(config, args.redisEndpoint, args.kafkaBootstrap),
+      { name: "REDIS_USERNAME", value: "strata" },
+      { name: "KAFKA_SASL_MECHANISM", value: "aws-msk-iam" },
+    ];
+    const secrets = [
+      { name: "STRATA_API_KEYS", valueFrom: apiKeys.arn },
+      { name: "REDIS_PASSWORD", valueFrom: args.redisPasswordSecretArn },
+    ];
+    const container = (role: "serve" | "ingest", logGroup: aws.cloudwatch.LogGroup) =>
+      pulumi.jsonStringify([
+        {
+          name: role,
+          image: config.serving.image,
+          command: role === "serve" ? SERVE_COMMAND : INGEST_COMMAND,
+          essential: true,
+          // The image's own non-root user (node, uid 1000), and nothing written to the image.
+          user: "1000",
+          readonlyRootFilesystem: true,
+          portMappings: [
+            { containerPort: role === "serve" ? SERVE_PORT : INGEST_METRICS_PORT, protocol: "tcp" },
+          ],
+          environment,
+          secrets,
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: {
+              "awslogs-group": logGroup.name,
+              "awslogs-region": config.region,
+              "awslogs-stream-prefix": role,
+            },
+          },
+        },
+      ]);
+    const cpu = String(Math.round(config.serving.cpu * 1024));
+    const memory = String(config.serving.memoryMiB);
+    const taskDefinition = (
+      role: "serve" | "ingest",
+      taskRole: aws.iam.Role,
+      logGroup: aws.cloudwatch.LogGroup,
+    ) =>
+      new aws.ecs.TaskDefinition(
+        `${name}-${role}`,
+        {
+          family: `${name}-${role}`,
+          requiresCompatibilities: ["FARGATE"],
+          networkMode: "awsvpc",
+          cpu,
+          memory,
+          executionRoleArn: executionRole.arn,
+          taskRoleArn: taskRole.arn,
+          runtimePlatform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
+          containerDefinitions: container(role, logGroup),
+        },
+        parent,
+      );
+    const serveTask = taskDefinition("serve", serveRole, serveLogs);
+    const ingestTask = taskDefinition("ingest", ingestRole, ingestLogs);
+
+    const nlb = new aws.lb.LoadBalancer(
+      `${name}-serve`,
+      {
+        loadBalancerType: "network",
+        internal: true,
+        subnets: args.subnetIds,
+        securityGroups: [args.tasksSecurityGroupId],
+      },
+      parent,
+    );
+    const targets = new aws.lb.TargetGroup(
+      `${name}-serve`,
+      {
+        port: SERVE_PORT,
+        protocol: "TCP",
+        targetType: "ip",
+        vpcId: args.vpcId,
+        healthCheck: { protocol: "HTTP", path: "/ready", port: String(SERVE_PORT) },
+        deregistrationDelay: 15,
+      },
+      parent,
+    );
+    new aws.lb.Listener(
+      `${name}-serve-tls`,
+      {
+        loadBalancerArn: nlb.arn,
+        port: 443,
+        protocol: "TLS",
+        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        certificateArn: config.aws!.certificateArn,
+        defaultActions: [{ type: "forward", targetGroupArn: targets.arn }],
+      },
+      parent,
+    );
+
+    const networkConfiguration = {
+      subnets: args.subnetIds,
+      securityGroups: [args.tasksSecurityGroupId],
+      assignPublicIp: false,
+    };
+    const serveService = new aws.ecs.Service(
+      `${name}-serve`,
+      {
+        cluster: cluster.arn,
+        taskDefinition: serveTask.arn,
+        launchType: "FARGATE",
+        desiredCount: config.serving.minReplicas,
+        networkConfiguration,
+        loadBalancers: [
+          { targetGroupArn: targets.arn, containerName: "serve", containerPort: SERVE_PORT },
+        ],
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+      },
+      parent,
+    );
+    new aws.ecs.Service(
+      `${name}-ingest`,
+      {
+        cluster: cluster.arn,
+        taskDefinition: ingestTask.arn,
+        launchType: "FARGATE",
+        desiredCount: config.serving.consumerReplicas,
+        networkConfiguration,
+      },
+      parent,
+    );
+
+    const scaling = new aws.appautoscaling.Target(
+      `${name}-serve`,
+      {
+        serviceNamespace: "ecs",
+        scalableDimension: "ecs:service:DesiredCount",
+        resourceId: pulumi.interpolate`service/${cluster.name}/${serveService.name}`,
+        minCapacity: config.serving.minReplicas,
+        maxCapacity: config.serving.maxReplicas,
+      },
+      parent,
+    );
+    new aws.appautoscaling.Policy(
+      `${name}-serve-cpu`,
+      {
+        policyType: "TargetTrackingScaling",
+        serviceNamespace: scaling.serviceNamespace,
+        scalableDimension: scaling.scalableDimension,
+        resourceId: scaling.resourceId,
+        targetTrackingScalingPolicyConfiguration: {
+          targetValue: 60,
+          predefinedMetricSpecification: {
+            predefinedMetricType: "ECSServiceAverageCPUUtilization",
+          },
+          scaleInCooldown: 120,
+          scaleOutCooldown: 30,
+        },
+      },
+      parent,
+    );
+    this.servingUrl = pulumi.interpolate`https://${nlb.dnsName}`;
+    this.registerOutputs({ servingUrl: this.servingUrl });
+  }
+}

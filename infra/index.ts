@@ -1,0 +1,21 @@
+// The Strata region program: `pulumi up` once per region, with the stack's configuration
+// (Pulumi.<stack>.yaml) choosing the cloud and the sizes. See docs/deploy.md.
+import * as pulumi from "@pulumi/pulumi";
+import { deployRegion } from "./deploy-region.js";
+import { loadStackConfig } from "./load-config.js";
+
+const settings = new pulumi.Config("strata");
+// Validated before any resource is declared: a bad value stops here, naming its key.
+const config = loadStackConfig(settings);
+const deployed = deployRegion(config, {
+  apiKeys: settings.getSecret("apiKeys"),
+  redisPassword: settings.getSecret("redisPassword"),
+});
+
+// Exactly the RegionOutputs, on every cloud (infra/region-stack.ts).
+export const cloud = deployed.outputs.cloud;
+export const region = deployed.outputs.region;
+export const servingUrl = deployed.outputs.servingUrl;
+export const redisEndpoint = deployed.outputs.redisEndpoint;
+export const kafkaBootstrap = deployed.outputs.kafkaBootstrap;
+export const metricsEndpoint = deployed.outputs.metricsEndpoint;

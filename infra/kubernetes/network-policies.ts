@@ -1,0 +1,78 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { SERVE_PORT, INGEST_METRICS_PORT } from "../region-stack.js";
+import { ENVOY_LABELS } from "./envoy.js";
+import { REDIS_LABELS } from "./redis-cluster.js";
+import { CLIENT_LABEL } from "./security.js";
+import { INGEST_LABELS, SERVE_LABELS } from "./serving.js";
+
+export interface NetworkPoliciesArgs {
+  namespace: pulumi.Input<string>;
+  kafkaClusterName: string;
+  /** The namespace Prometheus scrapes from (by its kubernetes.io/metadata.name label). */
+  monitoringNamespace: string;
+}
+
+/**
+ * Deny all ingress in the namespace, then allow exactly: Redis from Strata's clients and its
+ * own pods (replication, the cluster bus, the init Job); Kafka from Strata's clients, its own
+ * pods and Strimzi's operators; the serving tier from Envoy; metrics from the monitoring
+ * namespace; Envoy from anywhere (it is the way in, over TLS).
+ */
+export class NetworkPolicies extends pulumi.ComponentResource {
+  constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:kubernetes:NetworkPolicies", name, {}, opts);
+    const parent = { parent: this };
+    const { namespace } = args;
+    const policy = (suffix: string, podSelector: object, ingress: object[]) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-${suffix}`,
+        {
+          metadata: { namespace },
+          spec: { podSelector, policyTypes: ["Ingress"], ingress },
+        },
+        parent,
+      );
+    const monitoring = {
+      namespaceSelector: {
+        matchLabels: { "kubernetes.io/metadata.name": args.monitoringNamespace },
+      },
+    };
+    const kafkaPods = { "strimzi.io/cluster": args.kafkaClusterName };
+
+    policy("default-deny", {}, []);
+    policy("redis", { matchLabels: REDIS_LABELS }, [
+      {
+        from: [
+          { podSelector: { matchLabels: CLIENT_LABEL } },
+          { podSelector: { matchLabels: REDIS_LABELS } },
+        ],
+        ports: [{ port: 6379 }],
+      },
+      { from: [{ podSelector: { matchLabels: REDIS_LABELS } }], ports: [{ port: 16379 }] },
+    ]);
+    policy("kafka", { matchLabels: kafkaPods }, [
+      { from: [{ podSelector: { matchLabels: CLIENT_LABEL } }], ports: [{ port: 9093 }] },
+      { from: [{ podSelector: { matchLabels: kafkaPods } }] },
+      // Strimzi's cluster operator may run in another namespace.
+      {
+        from: [
+          {
+            namespaceSelector: {},
+            podSelector: { matchLabels: { "strimzi.io/kind": "cluster-operator" } },
+          },
+        ],
+        ports: [{ port: 9090 }, { port: 9091 }, { port: 9092 }, { port: 8080 }],
+      },
+    ]);
+    policy("serve", { matchLabels: SERVE_LABELS }, [
+      { from: [{ podSelector: { matchLabels: ENVOY_LABELS } }], ports: [{ port: SERVE_PORT }] },
+      { from: [monitoring], ports: [{ port: SERVE_PORT }] },
+    ]);
+    policy("ingest", { matchLabels: INGEST_LABELS }, [
+      { from: [monitoring], ports: [{ port: INGEST_METRICS_PORT }] },
+    ]);
+    policy("envoy", { matchLabels: ENVOY_LABELS }, [{ ports: [{ port: 8443 }] }]);
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,101 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config.js";
+import {
+  resourceName,
+  SERVE_PORT,
+  type RegionComponent,
+  type RegionOutputs,
+} from "../region-stack.js";
+import { EnvoyFront } from "./envoy.js";
+import { NetworkPolicies } from "./network-policies.js";
+import { RedisCluster } from "./redis-cluster.js";
+import { INGEST_LABELS, KubernetesServing, SERVE_LABELS } from "./serving.js";
+import { StrimziKafka } from "./strimzi-kafka.js";
+
+export interface KubernetesSecrets {
+  apiKeys: pulumi.Input<string>;
+  redisPassword: pulumi.Input<string>;
+}
+
+/** One Strata region on an on-prem Kubernetes cluster: everything in one namespace. */
+export class KubernetesRegion extends pulumi.ComponentResource implements RegionComponent {
+  readonly outputs: RegionOutputs;
+
+  constructor(
+    config: StackConfig,
+    secrets: KubernetesSecrets,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    const name = resourceName(config, config.region);
+    super("strata:kubernetes:Region", name, {}, opts);
+    const parent = { parent: this };
+    const ns = new k8s.core.v1.Namespace(
+      name,
+      {
+        metadata: { name, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+      },
+      parent,
+    );
+    const namespace = ns.metadata.name;
+    const redis = new RedisCluster(
+      `${name}-redis`,
+      { config, namespace, password: secrets.redisPassword },
+      parent,
+    );
+    const kafka = new StrimziKafka("strata-kafka", { config, namespace }, parent);
+    const serving = new KubernetesServing(
+      name,
+      {
+        config,
+        namespace,
+        redisEndpoint: redis.endpoint,
+        redisPasswordSecret: redis.passwordSecretName,
+        redisTlsSecret: redis.tlsSecretName,
+        kafkaBootstrap: kafka.bootstrap,
+        kafkaClusterName: kafka.clusterName,
+        servingKafkaUser: kafka.servingUser,
+        consumerKafkaUser: kafka.consumerUser,
+        apiKeys: secrets.apiKeys,
+      },
+      parent,
+    );
+    const envoy = new EnvoyFront(
+      `${name}-envoy`,
+      { config, namespace, upstreamHost: serving.serviceHost },
+      parent,
+    );
+    new NetworkPolicies(
+      name,
+      { namespace, kafkaClusterName: kafka.clusterName, monitoringNamespace: "monitoring" },
+      parent,
+    );
+    if (config.kubernetes!.prometheusOperator) {
+      const monitor = (suffix: string, labels: Record<string, string>) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-${suffix}`,
+          {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: { namespace },
+            spec: {
+              selector: { matchLabels: labels },
+              endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+            },
+          },
+          parent,
+        );
+      monitor("serve-metrics", SERVE_LABELS);
+      monitor("ingest-metrics", INGEST_LABELS);
+    }
+    this.outputs = {
+      cloud: pulumi.output("kubernetes" as const),
+      region: pulumi.output(config.region),
+      servingUrl: envoy.url,
+      redisEndpoint: redis.endpoint,
+      kafkaBootstrap: kafka.bootstrap,
+      metricsEndpoint: pulumi.interpolate`${serving.serviceHost}:${SERVE_PORT}/metrics`,
+    };
+    this.registerOutputs({ ...this.outputs });
+  }
+}

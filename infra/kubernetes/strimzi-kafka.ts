@@ -1,0 +1,201 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config.js";
+
+export interface StrimziKafkaArgs {
+  config: StackConfig;
+  namespace: pulumi.Input<string>;
+}
+
+/** The consumer group and topics of a project, for KafkaUser ACLs. */
+function acl(resource: object, operations: string[]) {
+  return { resource, operations, host: "*" };
+}
+
+/**
+ * Kafka through Strimzi: optionally the operator (Helm), a KRaft cluster of `brokers` dual-role
+ * nodes (a KafkaNodePool with persistent storage), one internal listener with TLS and mutual-TLS
+ * client authentication (no external listener), simple authorization; the compacted changelog
+ * and the dead-letter topic as KafkaTopics; a KafkaUser each for the serving tier and the
+ * consumer with only the ACLs they need.
+ */
+export class StrimziKafka extends pulumi.ComponentResource {
+  readonly clusterName: string;
+  readonly bootstrap: pulumi.Output<string>;
+  readonly servingUser: string;
+  readonly consumerUser: string;
+
+  constructor(name: string, args: StrimziKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:kubernetes:StrimziKafka", name, {}, opts);
+    const { config, namespace } = args;
+    const options = config.kubernetes!;
+    const dependsOn: pulumi.Resource[] = [];
+    if (options.installStrimzi) {
+      dependsOn.push(
+        new k8s.helm.v3.Release(
+          `${name}-operator`,
+          {
+            chart: options.strimziChart!,
+            namespace,
+            values: { watchNamespaces: [], createGlobalResources: true },
+          },
+          { parent: this },
+        ),
+      );
+    }
+    const parent = { parent: this, dependsOn };
+    this.clusterName = name;
+    const labels = { "strimzi.io/cluster": name };
+    new k8s.apiextensions.CustomResource(
+      `${name}-nodes`,
+      {
+        apiVersion: "kafka.strimzi.io/v1beta2",
+        kind: "KafkaNodePool",
+        metadata: { name: `${name}-nodes`, namespace, labels },
+        spec: {
+          replicas: config.kafka.brokers,
+          roles: ["controller", "broker"],
+          storage: {
+            type: "jbod",
+            volumes: [
+              {
+                id: 0,
+                type: "persistent-claim",
+                size: config.kafka.brokerSize,
+                deleteClaim: false,
+                kraftMetadata: "shared",
+                class: options.storageClass,
+              },
+            ],
+          },
+          template: {
+            pod: {
+              affinity: {
+                podAntiAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                      weight: 100,
+                      podAffinityTerm: {
+                        labelSelector: { matchLabels: labels },
+                        topologyKey: "kubernetes.io/hostname",
+                      },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+      parent,
+    );
+    const minIsr = Math.min(2, config.kafka.brokers);
+    new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: "kafka.strimzi.io/v1beta2",
+        kind: "Kafka",
+        metadata: {
+          name,
+          namespace,
+          annotations: { "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" },
+        },
+        spec: {
+          kafka: {
+            listeners: [
+              {
+                name: "tls",
+                port: 9093,
+                type: "internal",
+                tls: true,
+                authentication: { type: "tls" },
+              },
+            ],
+            authorization: { type: "simple" },
+            config: {
+              "auto.create.topics.enable": false,
+              "default.replication.factor": Math.min(3, config.kafka.brokers),
+              "min.insync.replicas": minIsr,
+              "offsets.topic.replication.factor": Math.min(3, config.kafka.brokers),
+              "transaction.state.log.replication.factor": Math.min(3, config.kafka.brokers),
+              "transaction.state.log.min.isr": minIsr,
+            },
+          },
+          entityOperator: { topicOperator: {}, userOperator: {} },
+        },
+      },
+      parent,
+    );
+    const topic = (
+      suffix: string,
+      kafkaName: string,
+      topicConfig: Record<string, string | number>,
+      partitions: number,
+    ) =>
+      new k8s.apiextensions.CustomResource(
+        `${name}-${suffix}`,
+        {
+          apiVersion: "kafka.strimzi.io/v1beta2",
+          kind: "KafkaTopic",
+          metadata: { name: `${name}-${suffix}`, namespace, labels },
+          spec: {
+            topicName: kafkaName,
+            partitions,
+            replicas: Math.min(3, config.kafka.brokers),
+            config: topicConfig,
+          },
+        },
+        parent,
+      );
+    const changelog = `strata.${config.project}.changelog`;
+    const dlq = `strata.${config.project}.dlq`;
+    topic(
+      "changelog",
+      changelog,
+      {
+        "cleanup.policy": "compact",
+        "min.compaction.lag.ms": 7 * 24 * 3_600_000,
+        "min.insync.replicas": minIsr,
+      },
+      config.kafka.partitions,
+    );
+    topic(
+      "dlq",
+      dlq,
+      {
+        "cleanup.policy": "delete",
+        "retention.ms": 30 * 24 * 3_600_000,
+        "min.insync.replicas": minIsr,
+      },
+      Math.min(4, config.kafka.partitions),
+    );
+    const user = (suffix: string, acls: object[]) =>
+      new k8s.apiextensions.CustomResource(
+        `${name}-${suffix}`,
+        {
+          apiVersion: "kafka.strimzi.io/v1beta2",
+          kind: "KafkaUser",
+          metadata: { name: `${name}-${suffix}`, namespace, labels },
+          spec: { authentication: { type: "tls" }, authorization: { type: "simple", acls } },
+        },
+        parent,
+      );
+    const topics = { type: "topic", name: `strata.${config.project}.`, patternType: "prefix" };
+    this.servingUser = `${name}-serve`;
+    user("serve", [
+      acl(topics, ["Describe", "DescribeConfigs", "Create", "Write"]),
+      acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
+    ]);
+    this.consumerUser = `${name}-ingest`;
+    user("ingest", [
+      acl(topics, ["Describe", "DescribeConfigs", "Create", "Read", "Write"]),
+      acl({ type: "group", name: `strata.${config.project}.`, patternType: "prefix" }, [
+        "Read",
+        "Describe",
+      ]),
+      acl({ type: "cluster" }, ["Describe"]),
+    ]);
+    this.bootstrap = pulumi.interpolate`${name}-kafka-bootstrap.${namespace}.svc:9093`;
+    this.registerOutputs({ bootstrap: this.bootstrap });
+  }
+}

@@ -1,0 +1,76 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { Cloud, StackConfig } from "./config.js";
+
+/**
+ * What every region stack exports, identical on every cloud: the contract that clients,
+ * dashboards and the drift and backfill functions build on. The stack exports exactly these.
+ */
+export interface RegionOutputs {
+  cloud: pulumi.Output<Cloud>;
+  region: pulumi.Output<string>;
+  /** HTTPS endpoint of the serving tier (Feast's /get-online-features and /push). */
+  servingUrl: pulumi.Output<string>;
+  /** host:port of the Redis tier (a cluster configuration endpoint or seed node), TLS. */
+  redisEndpoint: pulumi.Output<string>;
+  /** host:port[,host:port] of the changelog's Kafka, TLS. */
+  kafkaBootstrap: pulumi.Output<string>;
+  /** Where the region's metrics are queried (Prometheus-compatible). */
+  metricsEndpoint: pulumi.Output<string>;
+}
+
+export const REGION_OUTPUT_NAMES = [
+  "cloud",
+  "region",
+  "servingUrl",
+  "redisEndpoint",
+  "kafkaBootstrap",
+  "metricsEndpoint",
+] as const satisfies readonly (keyof RegionOutputs)[];
+
+/** Every per-cloud region component has these outputs. */
+export interface RegionComponent {
+  readonly outputs: RegionOutputs;
+}
+
+/**
+ * The place where the drift and backfill functions plug in (not built yet): each cloud will
+ * add its scheduled drift evaluation (EventBridge / Azure timer / CronJob) and the backfill
+ * coordinator to the region component, using only these inputs from the region.
+ */
+export interface RegionFunctionInputs {
+  config: StackConfig;
+  outputs: RegionOutputs;
+}
+
+/** The container command lines of the one image (functions/serve/Dockerfile). */
+export const SERVE_COMMAND = ["node", "dist/functions/serve/main.js"];
+export const INGEST_COMMAND = ["node", "dist/functions/ingest/main.js"];
+export const SERVE_PORT = 6566;
+export const INGEST_METRICS_PORT = 9464;
+
+/** Names of region resources: `strata-<project>-<region>-<part>`, lowercase, short. */
+export function resourceName(config: StackConfig, part: string): string {
+  return `strata-${config.project.toLowerCase().replace(/_/g, "-")}-${part}`.slice(0, 40);
+}
+
+/**
+ * The environment both containers get (docs/serving.md, docs/changelog.md): where Redis and
+ * Kafka are and that both speak TLS. Secrets (API key hashes, Redis password) come separately,
+ * from each cloud's secret store.
+ */
+export function regionEnvironment(
+  config: StackConfig,
+  redisNodes: pulumi.Input<string>,
+  kafkaBrokers: pulumi.Input<string>,
+): { name: string; value: pulumi.Input<string> }[] {
+  return [
+    { name: "STRATA_REGION", value: config.region },
+    { name: "REDIS_CLUSTER_NODES", value: redisNodes },
+    { name: "REDIS_TLS", value: "on" },
+    { name: "KAFKA_BROKERS", value: kafkaBrokers },
+    { name: "KAFKA_TLS", value: "on" },
+    { name: "STRATA_CHANGELOG_PARTITIONS", value: String(config.kafka.partitions) },
+    { name: "STRATA_PORT", value: String(SERVE_PORT) },
+    { name: "STRATA_METRICS_PORT", value: String(INGEST_METRICS_PORT) },
+  ];
+}

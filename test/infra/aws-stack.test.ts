@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { wildcardActions } from "../../infra/aws/policies.js";
+import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
+import {
+  countByType,
+  ofType,
+  one,
+  runStack,
+  stackFileConfig,
+  type StackRun,
+} from "./pulumi-mocks.js";
+
+describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
+  let run: StackRun;
+  const config = stackFileConfig("aws-us-east-1");
+  const sizes = config as {
+    "strata:redis": { shards: number; replicasPerShard: number };
+    "strata:kafka": { brokers: number };
+    "strata:serving": { minReplicas: number; maxReplicas: number; consumerReplicas: number };
+    "strata:aws": { zones: number };
+  };
+
+  before(async () => {
+    const started = performance.now();
+    run = await runStack("aws-us-east-1", config);
+    console.log(
+      `aws-us-east-1: ${run.resources.length} resources in ${Math.round(performance.now() - started)} ms`,
+      countByType(run),
+    );
+  });
+
+  it("exports exactly the region outputs", () => {
+    assert.deepEqual(Object.keys(run.exports).sort(), [...REGION_OUTPUT_NAMES].sort());
+    assert.equal(run.exports.cloud, "aws");
+    assert.equal(run.exports.region, "us-east-1");
+    assert.match(String(run.exports.servingUrl), /^https:\/\//);
+    assert.match(String(run.exports.redisEndpoint), /:6379$/);
+    assert.match(String(run.exports.kafkaBootstrap), /:9098/);
+  });
+
+  it("declares the configured sizes", () => {
+    const redis = one(run, "aws:elasticache/replicationGroup:ReplicationGroup");
+    assert.equal(redis.inputs.numNodeGroups, sizes["strata:redis"].shards);
+    assert.equal(redis.inputs.replicasPerNodeGroup, sizes["strata:redis"].replicasPerShard);
+    assert.equal(redis.inputs.clusterMode, "enabled");
+    assert.equal(
+      one(run, "aws:msk/cluster:Cluster").inputs.numberOfBrokerNodes,
+      sizes["strata:kafka"].brokers,
+    );
+    const zones = sizes["strata:aws"].zones;
+    assert.equal(
+      ofType(run, "aws:ec2/subnet:Subnet").length,
+      2 * zones,
+      "a private and a public subnet per zone",
+    );
+    const services = ofType(run, "aws:ecs/service:Service");
+    assert.equal(services.length, 2);
+    assert.equal(
+      one(run, "aws:ecs/service:Service", "serve").inputs.desiredCount,
+      sizes["strata:serving"].minReplicas,
+    );
+    assert.equal(
+      one(run, "aws:ecs/service:Service", "ingest").inputs.desiredCount,
+      sizes["strata:serving"].consumerReplicas,
+    );
+    for (const s of services) assert.equal(s.inputs.launchType, "FARGATE");
+    const scaling = one(run, "aws:appautoscaling/target:Target");
+    assert.deepEqual(
+      [scaling.inputs.minCapacity, scaling.inputs.maxCapacity],
+      [sizes["strata:serving"].minReplicas, sizes["strata:serving"].maxReplicas],
+    );
+    assert.equal(
+      one(run, "aws:appautoscaling/policy:Policy").inputs.targetTrackingScalingPolicyConfiguration
+        .predefinedMetricSpecification.predefinedMetricType,
+      "ECSServiceAverageCPUUtilization",
+    );
+    assert.equal(ofType(run, "aws:cloudwatch/logGroup:LogGroup").length, 2);
+    for (const g of ofType(run, "aws:cloudwatch/logGroup:LogGroup"))
+      assert.equal(g.inputs.retentionInDays, 30);
+    assert.equal(ofType(run, "aws:amp/workspace:Workspace").length, 1);
+    assert.equal(
+      ofType(run, "aws:secretsmanager/secret:Secret").length,
+      2,
+      "API key hashes and the Redis password",
+    );
+  });
+
+  it("encrypts Redis and Kafka in transit and at rest, with authentication and failover", () => {
+    const redis = one(run, "aws:elasticache/replicationGroup:ReplicationGroup");
+    assert.equal(redis.inputs.transitEncryptionEnabled, true);
+    assert.equal(redis.inputs.transitEncryptionMode, "required");
+    assert.equal(redis.inputs.atRestEncryptionEnabled, true);
+    assert.equal(redis.inputs.automaticFailoverEnabled, true);
+    assert.equal(redis.inputs.userGroupIds.length, 1, "RBAC user group");
+    const defaultUser = ofType(run, "aws:elasticache/user:User").find(
+      (u) => u.inputs.userName === "default",
+    )!;
+    assert.match(defaultUser.inputs.accessString, /^off /, "the default user is disabled");
+    const msk = one(run, "aws:msk/cluster:Cluster");
+    assert.deepEqual(msk.inputs.encryptionInfo.encryptionInTransit, {
+      clientBroker: "TLS",
+      inCluster: true,
+    });
+    assert.equal(msk.inputs.clientAuthentication.sasl.iam, true);
+    assert.equal(msk.inputs.clientAuthentication.unauthenticated, false);
+    const listener = one(run, "aws:lb/listener:Listener");
+    assert.deepEqual([listener.inputs.protocol, listener.inputs.port], ["TLS", 443]);
+    assert.match(listener.inputs.certificateArn, /^arn:aws:acm:/);
+  });
+
+  it("lets only Strata's tasks reach Redis and Kafka, and exposes nothing publicly", () => {
+    const tasks = one(run, "aws:ec2/securityGroup:SecurityGroup", "tasks");
+    for (const suffix of ["redis", "kafka"]) {
+      const group = ofType(run, "aws:ec2/securityGroup:SecurityGroup").find((g) =>
+        g.name.endsWith(`-${suffix}`),
+      )!;
+      assert.ok(group.inputs.ingress.length > 0);
+      for (const rule of group.inputs.ingress) {
+        assert.equal(rule.cidrBlocks, undefined, `${suffix} admits no address range`);
+        assert.deepEqual(
+          rule.securityGroups,
+          [`${tasks.name}-id`],
+          `${suffix} admits only the tasks' group`,
+        );
+      }
+    }
+    assert.equal(one(run, "aws:lb/loadBalancer:LoadBalancer").inputs.internal, true);
+    for (const s of ofType(run, "aws:ecs/service:Service"))
+      assert.equal(s.inputs.networkConfiguration.assignPublicIp, false);
+  });
+
+  it("grants no IAM '*' action, and runs containers as non-root on a read-only filesystem", () => {
+    const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy");
+    assert.equal(policies.length, 3, "execution, serving and consumer roles");
+    for (const p of policies) assert.deepEqual(wildcardActions(p.inputs.policy), [], p.name);
+    assert.equal(
+      ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length,
+      0,
+      "no managed policies",
+    );
+    for (const task of ofType(run, "aws:ecs/taskDefinition:TaskDefinition")) {
+      for (const container of JSON.parse(task.inputs.containerDefinitions) as {
+        user: string;
+        readonlyRootFilesystem: boolean;
+      }[]) {
+        assert.notEqual(container.user, "0");
+        assert.equal(container.user, "1000");
+        assert.equal(container.readonlyRootFilesystem, true);
+      }
+    }
+  });
+});

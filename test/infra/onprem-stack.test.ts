@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
+import {
+  countByType,
+  ofType,
+  one,
+  runStack,
+  stackFileConfig,
+  type DeclaredResource,
+  type StackRun,
+} from "./pulumi-mocks.js";
+
+const CUSTOM = "kubernetes:kafka.strimzi.io/v1beta2:";
+
+function podSpecs(run: StackRun): { owner: string; spec: any }[] {
+  return [
+    ...ofType(run, "kubernetes:apps/v1:Deployment"),
+    ...ofType(run, "kubernetes:apps/v1:StatefulSet"),
+    ...ofType(run, "kubernetes:batch/v1:Job"),
+  ].map((r: DeclaredResource) => ({
+    owner: `${r.type} ${r.name}`,
+    spec: r.inputs.spec.template.spec,
+  }));
+}
+
+describe("the onprem-dc1 example stack under Pulumi mocks", () => {
+  let run: StackRun;
+  const config = stackFileConfig("onprem-dc1");
+  const sizes = config as {
+    "strata:redis": { shards: number; replicasPerShard: number };
+    "strata:kafka": { partitions: number; brokers: number };
+    "strata:serving": { minReplicas: number; maxReplicas: number; consumerReplicas: number };
+  };
+
+  before(async () => {
+    const started = performance.now();
+    run = await runStack("onprem-dc1", config);
+    console.log(
+      `onprem-dc1: ${run.resources.length} resources in ${Math.round(performance.now() - started)} ms`,
+      countByType(run),
+    );
+  });
+
+  it("exports exactly the region outputs", () => {
+    assert.deepEqual(Object.keys(run.exports).sort(), [...REGION_OUTPUT_NAMES].sort());
+    assert.equal(run.exports.cloud, "kubernetes");
+    assert.match(String(run.exports.servingUrl), /^https:\/\//);
+    assert.match(String(run.exports.kafkaBootstrap), /-kafka-bootstrap\..+:9093$/);
+  });
+
+  it("declares the configured sizes", () => {
+    const redis = one(run, "kubernetes:apps/v1:StatefulSet");
+    const { shards, replicasPerShard } = sizes["strata:redis"];
+    assert.equal(redis.inputs.spec.replicas, shards * (1 + replicasPerShard));
+    assert.match(
+      one(run, "kubernetes:batch/v1:Job").inputs.spec.template.spec.containers[0].args[0],
+      new RegExp(`--cluster-replicas ${replicasPerShard}`),
+    );
+    assert.equal(
+      one(run, `${CUSTOM}KafkaNodePool`).inputs.spec.replicas,
+      sizes["strata:kafka"].brokers,
+    );
+    assert.deepEqual(one(run, `${CUSTOM}KafkaNodePool`).inputs.spec.roles, [
+      "controller",
+      "broker",
+    ]);
+    const kafka = one(run, `${CUSTOM}Kafka`);
+    assert.equal(kafka.inputs.metadata.annotations["strimzi.io/kraft"], "enabled");
+    const changelog = ofType(run, `${CUSTOM}KafkaTopic`).find(
+      (t) => t.inputs.spec.topicName === "strata.demo.changelog",
+    )!;
+    assert.equal(changelog.inputs.spec.partitions, sizes["strata:kafka"].partitions);
+    assert.equal(changelog.inputs.spec.config["cleanup.policy"], "compact");
+    const hpa = one(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    assert.deepEqual(
+      [hpa.inputs.spec.minReplicas, hpa.inputs.spec.maxReplicas],
+      [sizes["strata:serving"].minReplicas, sizes["strata:serving"].maxReplicas],
+    );
+    assert.equal(
+      ofType(run, "kubernetes:policy/v1:PodDisruptionBudget").length,
+      2,
+      "Redis and the serving tier",
+    );
+    const deployments = ofType(run, "kubernetes:apps/v1:Deployment");
+    assert.deepEqual(
+      deployments.map((d) => d.inputs.metadata.labels["app.kubernetes.io/name"]).sort(),
+      ["strata-envoy", "strata-ingest", "strata-serve"],
+    );
+    assert.equal(
+      deployments.find((d) => d.name.endsWith("-ingest"))!.inputs.spec.replicas,
+      sizes["strata:serving"].consumerReplicas,
+    );
+    assert.equal(
+      ofType(run, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length,
+      2,
+      "prometheusOperator: true",
+    );
+    assert.equal(
+      ofType(run, "kubernetes:helm.sh/v3:Release").length,
+      0,
+      "installStrimzi: false assumes the operator",
+    );
+    assert.equal(redis.inputs.spec.volumeClaimTemplates[0].spec.storageClassName, "fast-ssd");
+  });
+
+  it("speaks TLS only to Redis and Kafka, with authentication", () => {
+    const conf = one(run, "kubernetes:core/v1:ConfigMap", "redis-conf").inputs.data[
+      "redis.conf"
+    ] as string;
+    assert.match(conf, /^port 0$/m, "no plaintext port");
+    assert.match(conf, /^tls-port 6379$/m);
+    assert.match(conf, /^tls-cluster yes$/m);
+    assert.match(conf, /^tls-replication yes$/m);
+    assert.match(
+      one(run, "kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0].command[2],
+      /--requirepass/,
+    );
+    const listeners = one(run, `${CUSTOM}Kafka`).inputs.spec.kafka.listeners as {
+      tls: boolean;
+      type: string;
+      authentication: { type: string };
+    }[];
+    for (const l of listeners) {
+      assert.equal(l.tls, true);
+      assert.equal(l.type, "internal");
+      assert.equal(l.authentication.type, "tls");
+    }
+    assert.equal(ofType(run, `${CUSTOM}KafkaUser`).length, 2);
+  });
+
+  it("exposes only Envoy, and lets only Strata's pods reach Redis and Kafka", () => {
+    const exposed = ofType(run, "kubernetes:core/v1:Service").filter((s) =>
+      ["LoadBalancer", "NodePort"].includes(s.inputs.spec.type),
+    );
+    assert.deepEqual(
+      exposed.map((s) => s.inputs.metadata.labels["app.kubernetes.io/name"]),
+      ["strata-envoy"],
+    );
+    const policies = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    const deny = policies.find((p) => p.name.endsWith("default-deny"))!;
+    assert.deepEqual([deny.inputs.spec.podSelector, deny.inputs.spec.ingress], [{}, []]);
+    const redis = policies.find((p) => p.name.endsWith("-redis"))!;
+    assert.deepEqual(redis.inputs.spec.podSelector.matchLabels, {
+      "app.kubernetes.io/name": "strata-redis",
+      "app.kubernetes.io/part-of": "strata",
+    });
+    for (const rule of redis.inputs.spec.ingress) {
+      for (const from of rule.from)
+        assert.ok(
+          from.podSelector && !from.namespaceSelector && !from.ipBlock,
+          "pods of this namespace only",
+        );
+    }
+    const kafka = policies.find((p) => p.name.endsWith("-kafka"))!;
+    assert.deepEqual(kafka.inputs.spec.ingress[0].from, [
+      { podSelector: { matchLabels: { "strata.io/client": "true" } } },
+    ]);
+    for (const d of ofType(run, "kubernetes:apps/v1:Deployment").filter(
+      (x) => !x.name.includes("envoy"),
+    )) {
+      assert.equal(d.inputs.spec.template.metadata.labels["strata.io/client"], "true");
+    }
+  });
+
+  it("runs every container as non-root with a read-only root filesystem", () => {
+    const specs = podSpecs(run);
+    assert.equal(specs.length, 5, "serve, ingest, envoy, redis, the cluster-init job");
+    for (const { owner, spec } of specs) {
+      assert.equal(spec.securityContext.runAsNonRoot, true, owner);
+      assert.ok(spec.securityContext.runAsUser > 0, owner);
+      for (const container of spec.containers) {
+        assert.equal(container.securityContext.readOnlyRootFilesystem, true, owner);
+        assert.equal(container.securityContext.allowPrivilegeEscalation, false, owner);
+        assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"], owner);
+      }
+    }
+  });
+
+  it("installs the Strimzi operator and drops the ServiceMonitors when the flags say so", async () => {
+    const flipped = await runStack("onprem-dc1", {
+      ...config,
+      "strata:kubernetes": {
+        ...(config["strata:kubernetes"] as object),
+        installStrimzi: true,
+        strimziChart: "oci://charts.internal/strimzi-kafka-operator",
+        prometheusOperator: false,
+      },
+    });
+    assert.equal(ofType(flipped, "kubernetes:helm.sh/v3:Release").length, 1);
+    assert.equal(ofType(flipped, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length, 0);
+  });
+});

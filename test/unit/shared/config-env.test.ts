@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EnvReader } from "../../../shared/config/env.js";
+import { isStrataError } from "../../../shared/errors.js";
+
+const badConfig = (variable: string) => (e: unknown) =>
+  isStrataError(e, "STRATA_E_BAD_CONFIG") && e.details.variable === variable;
+
+describe("environment configuration of Redis and Kafka access", () => {
+  it("reads a TLS Redis Cluster with credentials, as the infrastructure sets it", () => {
+    const redis = new EnvReader({
+      REDIS_CLUSTER_NODES: "cfg.cache.example:6379",
+      REDIS_TLS: "on",
+      REDIS_TLS_CA_FILE: "/etc/ca.crt",
+      REDIS_USERNAME: "strata",
+      REDIS_PASSWORD: "secret",
+    }).redis();
+    assert.deepEqual(redis, {
+      clusterNodes: [{ host: "cfg.cache.example", port: 6379 }],
+      tls: { caFile: "/etc/ca.crt" },
+      username: "strata",
+      password: "secret",
+    });
+    assert.deepEqual(new EnvReader({ REDIS_URL: "rediss://h:6380" }).redis().tls, {
+      caFile: undefined,
+    });
+    assert.equal(new EnvReader({ REDIS_URL: "redis://h:6379" }).redis().tls, undefined);
+    assert.throws(
+      () => new EnvReader({ REDIS_URL: "redis://h:1", REDIS_TLS: "yes" }).redis(),
+      badConfig("REDIS_TLS"),
+    );
+  });
+
+  it("reads Kafka with TLS and SASL, and refuses a mechanism it cannot speak", () => {
+    const kafka = new EnvReader({
+      KAFKA_BROKERS: "a:9093,b:9093",
+      KAFKA_TLS: "on",
+      KAFKA_SASL_MECHANISM: "plain",
+      KAFKA_SASL_USERNAME: "$ConnectionString",
+      KAFKA_SASL_PASSWORD: "Endpoint=sb://x/",
+    }).kafka(true);
+    assert.deepEqual(kafka, {
+      brokers: ["a:9093", "b:9093"],
+      tls: { caFile: undefined, certFile: undefined, keyFile: undefined },
+      sasl: { mechanism: "plain", username: "$ConnectionString", password: "Endpoint=sb://x/" },
+    });
+    assert.equal(new EnvReader({}).kafka(false), undefined);
+    assert.throws(() => new EnvReader({}).kafka(true), badConfig("KAFKA_BROKERS"));
+    assert.throws(
+      () =>
+        new EnvReader({ KAFKA_BROKERS: "a:1", KAFKA_SASL_MECHANISM: "aws-msk-iam" }).kafka(true),
+      badConfig("KAFKA_SASL_MECHANISM"),
+    );
+    assert.throws(
+      () => new EnvReader({ KAFKA_BROKERS: "a:1", KAFKA_SASL_MECHANISM: "plain" }).kafka(true),
+      badConfig("KAFKA_SASL_USERNAME"),
+    );
+  });
+});
