@@ -58,60 +58,50 @@ export function executionPolicy(logGroupArns: string[], secretArns: string[]): P
   };
 }
 
+/** Kafka access on the project's topics (and, when given, its consumer groups) only. */
+function kafkaPolicy(
+  clusterArn: string,
+  project: string,
+  topicActions: string[],
+  groupActions: string[] = [],
+): PolicyDocument {
+  const arns = kafkaArns(clusterArn, project);
+  const statements: PolicyStatement[] = [
+    {
+      Effect: "Allow",
+      Action: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+      Resource: [arns.cluster],
+    },
+    {
+      Effect: "Allow",
+      Action: [
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:DescribeTopicDynamicConfiguration",
+        "kafka-cluster:CreateTopic",
+        ...topicActions,
+      ],
+      Resource: [arns.topics],
+    },
+  ];
+  if (groupActions.length > 0) {
+    statements.push({ Effect: "Allow", Action: groupActions, Resource: [arns.groups] });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
 /** The serving tier writes the changelog (POST /push) and creates its topics at start-up. */
 export function servingTaskPolicy(clusterArn: string, project: string): PolicyDocument {
-  const arns = kafkaArns(clusterArn, project);
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Action: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-        Resource: [arns.cluster],
-      },
-      {
-        Effect: "Allow",
-        Action: [
-          "kafka-cluster:DescribeTopic",
-          "kafka-cluster:DescribeTopicDynamicConfiguration",
-          "kafka-cluster:CreateTopic",
-          "kafka-cluster:WriteData",
-        ],
-        Resource: [arns.topics],
-      },
-    ],
-  };
+  return kafkaPolicy(clusterArn, project, ["kafka-cluster:WriteData"]);
 }
 
 /** The consumer reads the changelog in its group, and writes the dead-letter topic. */
 export function consumerTaskPolicy(clusterArn: string, project: string): PolicyDocument {
-  const arns = kafkaArns(clusterArn, project);
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Action: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-        Resource: [arns.cluster],
-      },
-      {
-        Effect: "Allow",
-        Action: [
-          "kafka-cluster:DescribeTopic",
-          "kafka-cluster:DescribeTopicDynamicConfiguration",
-          "kafka-cluster:CreateTopic",
-          "kafka-cluster:ReadData",
-          "kafka-cluster:WriteData",
-        ],
-        Resource: [arns.topics],
-      },
-      {
-        Effect: "Allow",
-        Action: ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
-        Resource: [arns.groups],
-      },
-    ],
-  };
+  return kafkaPolicy(
+    clusterArn,
+    project,
+    ["kafka-cluster:ReadData", "kafka-cluster:WriteData"],
+    ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+  );
 }
 
 /** Actions that grant everything on a service (`*`, `s3:*`): what no Strata role may hold. */
