@@ -3,24 +3,28 @@
 //                      Strata's are, in batches of the writer's size, and one consumer group
 //                      reads them all back; records/s from the first send to the last record read
 //   ingest             Strata end to end: ChangelogWriter (validate, encode, batch, acks=all),
-//                      ChangelogConsumer (decode, validate, Lua CAS into Redis, commit); rows of
+//                      the regional consumer (decode, validate, Lua CAS into Redis, commit); rows of
 //                      10 features per second, from the first write to the last row applied
 //   floor_send         raw kafkajs: one record, acks=all, send latency
 //   push_sync_visible  HTTP POST /push of one row of a critical view with wait: applied, then
 //                      /get-online-features until it returns the new value; ms from push to seen
-// Floor and Strata run in this process against the same broker and Redis, interleaved over
-// rounds; the figures are medians of the rounds.
+// In both, the producer runs in this process and the consumer in a process of its own (Strata's
+// is the real regional consumer, functions/ingest/main.ts), as they are deployed; the clock runs
+// from the first send to the consumer group having committed the last record. Floor and Strata
+// use the same broker, interleaved over rounds; the figures are medians of the rounds.
+import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { Partitioners, type Kafka } from "kafkajs";
-import { Redis } from "ioredis";
+import { Partitioners, type Admin, type Kafka } from "kafkajs";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
 import { startHttpServer } from "../functions/serve/http-server.js";
 import { DEFAULT_LIMITS } from "../functions/serve/config.js";
 import { createServeRuntime } from "../functions/serve/runtime.js";
 import {
-  ChangelogConsumer,
   ChangelogWriter,
+  consumerGroupId,
   changelogTopic,
   createKafka,
   deadLetterTopic,
@@ -29,7 +33,7 @@ import {
   type ChangelogTopicConfig,
 } from "../shared/changelog/index.js";
 import { isStrataError } from "../shared/errors.js";
-import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
+import type { WriteRow } from "../shared/online-store/index.js";
 import { prepareWrites } from "../shared/online-store/write-path.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
@@ -40,6 +44,7 @@ import { percentiles, round } from "./_stats.js";
 export const description =
   "changelog ingestion (produce, consume, CAS apply) vs raw kafkajs produce+consume, and push-to-visible latency";
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 300);
@@ -63,7 +68,6 @@ export async function run(log: (line: string) => void) {
   );
   const admin = kafka.admin();
   await admin.connect();
-  const redis = new Redis(resolveEndpoints().redis.address);
   const clock = new HybridLogicalClock();
   const rowsFor = (count: number, view = "bench_view"): WriteRow[] =>
     Array.from({ length: count }, (_, i) => ({
@@ -92,11 +96,11 @@ export async function run(log: (line: string) => void) {
         waitForLeaders: true,
       });
       cleanups.push(floorTopic);
-      const floor = await floorProduceConsume(kafka, floorTopic, sample, RECORDS);
+      const floor = await floorProduceConsume(kafka, admin, floorTopic, sample, RECORDS);
       floorRates.push(floor);
       log(`round ${round_}: floor_kafka ${Math.round(floor)} records/s`);
 
-      const ingest = await strataIngest(kafka, registry, redis, rows);
+      const ingest = await strataIngest(kafka, admin, registry, rows);
       ingestRates.push(ingest);
       log(`round ${round_}: ingest ${Math.round(ingest)} rows/s`);
     }
@@ -146,39 +150,68 @@ export async function run(log: (line: string) => void) {
   } finally {
     await admin.deleteTopics({ topics: cleanups }).catch(() => undefined);
     await admin.disconnect();
-    redis.disconnect();
   }
 }
 
-/** Raw kafkajs: the same bytes, the same producer settings and batch size, one consumer group. */
+/** A consumer process; resolves once its group has a member, so the clock starts with it ready. */
+async function startConsumerProcess(
+  admin: Admin,
+  groupId: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: root,
+    env: { ...process.env, KAFKA_BROKERS: resolveEndpoints().kafka.address.join(","), ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const started = performance.now();
+  for (;;) {
+    const { groups } = await admin.describeGroups([groupId]);
+    if (groups[0]?.state === "Stable" && groups[0].members.length > 0) return child;
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    if (performance.now() - started > 60_000) throw new Error(`${script} did not join ${groupId}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** Waits until the group has committed every record of the topic. */
+async function waitCommitted(admin: Admin, groupId: string, topic: string): Promise<void> {
+  const ends = new Map(
+    (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]),
+  );
+  for (;;) {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const done = new Map(offsets!.partitions.map((p) => [p.partition, Number(p.offset)]));
+    if ([...ends].every(([p, end]) => end === 0 || (done.get(p) ?? -1) >= end)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Raw kafkajs: the same bytes, the same producer settings and batch size, a consumer process. */
 async function floorProduceConsume(
   kafka: Kafka,
+  admin: Admin,
   topic: string,
   sample: { key: string; value: string },
   count: number,
 ): Promise<number> {
+  const groupId = `floor-${randomUUID()}`;
+  const consumer = await startConsumerProcess(admin, groupId, "bench/_floor-consumer.ts", {
+    FLOOR_TOPIC: topic,
+    FLOOR_GROUP: groupId,
+  });
   const producer = kafka.producer({
     idempotent: true,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  const consumer = kafka.consumer({
-    groupId: `floor-${randomUUID()}`,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-  });
-  await Promise.all([producer.connect(), consumer.connect()]);
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let received = 0;
-  let done!: () => void;
-  const all = new Promise<void>((resolve) => (done = resolve));
-  await consumer.run({
-    partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch }) => {
-      // What any consumer must do with a record: read its bytes.
-      for (const message of batch.messages) if (message.value!.length > 0) received++;
-      if (received >= count) done();
-      return Promise.resolve();
-    },
-  });
+  await producer.connect();
   const started = performance.now();
   for (let i = 0; i < count; i += BATCH) {
     const messages = [];
@@ -188,38 +221,38 @@ async function floorProduceConsume(
     }
     await producer.send({ topic, acks: -1, messages });
   }
-  await all;
+  await waitCommitted(admin, groupId, topic);
   const rate = count / ((performance.now() - started) / 1000);
-  await Promise.all([producer.disconnect(), consumer.disconnect()]);
+  await producer.disconnect();
+  await stopProcess(consumer);
+  await admin.deleteGroups([groupId]).catch(() => undefined);
   return rate;
 }
 
-/** Strata's writer and regional consumer, rows of 10 features into Redis. */
+/** Strata's writer here, the regional consumer process (functions/ingest/main.ts) applying to Redis. */
 async function strataIngest(
   kafka: Kafka,
+  admin: Admin,
   registry: FeatureRegistry,
-  redis: Redis,
   rows: readonly WriteRow[],
 ): Promise<number> {
-  const store = await OnlineStore.open({ client: redis, registry, hotCache: false });
+  const region = "bench";
+  const groupId = consumerGroupId(registry.project, region);
+  const consumer = await startConsumerProcess(admin, groupId, "functions/ingest/main.ts", {
+    STRATA_REPO: "bench/_bench-repo.ts",
+    BENCH_PROJECT: registry.project,
+    REDIS_URL: resolveEndpoints().redis.address,
+    STRATA_REGION: region,
+    STRATA_CHANGELOG_PARTITIONS: String(TOPICS.partitions),
+    STRATA_CHANGELOG_REPLICATION: "1",
+    STRATA_CHANGELOG_MIN_ISR: "1",
+    STRATA_METRICS_HOST: "127.0.0.1",
+    STRATA_METRICS_PORT: "0",
+  });
   const writer = await ChangelogWriter.open({
     kafka,
     registry,
     queue: { maxRecords: 50_000, batchSize: BATCH },
-  });
-  let processed = 0;
-  let done!: () => void;
-  const all = new Promise<void>((resolve) => (done = resolve));
-  const consumer = await ChangelogConsumer.start({
-    kafka,
-    store,
-    region: "bench",
-    observer: {
-      applied: (outcome) => {
-        for (const counts of outcome.byView.values()) processed += counts.applied + counts.stale;
-        if (processed >= rows.length) done();
-      },
-    },
   });
   const started = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) {
@@ -235,11 +268,11 @@ async function strataIngest(
       }
     }
   }
-  await all;
+  await writer.flush();
+  await waitCommitted(admin, groupId, changelogTopic(registry.project));
   const rate = rows.length / ((performance.now() - started) / 1000);
-  await consumer.stop();
   await writer.close();
-  await store.close();
+  await stopProcess(consumer);
   return rate;
 }
 
