@@ -30,6 +30,7 @@ import {
   deadLetterTopic,
   encodeChangelogRecord,
   ensureChangelogTopics,
+  waitUntilCommitted,
   type ChangelogTopicConfig,
 } from "../shared/changelog/index.js";
 import { isStrataError } from "../shared/errors.js";
@@ -49,6 +50,7 @@ const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 300);
 const BATCH = 1_000;
+const COMMIT_TIMEOUT_MS = 600_000;
 const TOPICS: ChangelogTopicConfig = {
   partitions: 3,
   replicationFactor: 1,
@@ -181,19 +183,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Waits until the group has committed every record of the topic. */
-async function waitCommitted(admin: Admin, groupId: string, topic: string): Promise<void> {
-  const ends = new Map(
-    (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]),
-  );
-  for (;;) {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const done = new Map(offsets!.partitions.map((p) => [p.partition, Number(p.offset)]));
-    if ([...ends].every(([p, end]) => end === 0 || (done.get(p) ?? -1) >= end)) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Raw kafkajs: the same bytes, the same producer settings and batch size, a consumer process. */
 async function floorProduceConsume(
   kafka: Kafka,
@@ -221,7 +210,7 @@ async function floorProduceConsume(
     }
     await producer.send({ topic, acks: -1, messages });
   }
-  await waitCommitted(admin, groupId, topic);
+  await waitUntilCommitted(admin, groupId, topic, COMMIT_TIMEOUT_MS, 10);
   const rate = count / ((performance.now() - started) / 1000);
   await producer.disconnect();
   await stopProcess(consumer);
@@ -269,7 +258,7 @@ async function strataIngest(
     }
   }
   await writer.flush();
-  await waitCommitted(admin, groupId, changelogTopic(registry.project));
+  await waitUntilCommitted(admin, groupId, changelogTopic(registry.project), COMMIT_TIMEOUT_MS, 10);
   const rate = rows.length / ((performance.now() - started) / 1000);
   await writer.close();
   await stopProcess(consumer);

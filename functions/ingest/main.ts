@@ -1,10 +1,10 @@
 // The regional changelog consumer's entry point: node dist/functions/ingest/main.js (the serve
 // image, another command), or tsx in development. Configuration: docs/changelog.md.
 import { createServer, type Server } from "node:http";
-import type { Admin } from "kafkajs";
 import {
   ChangelogConsumer,
   changelogTopic,
+  committedLag,
   consumerGroupId,
   createKafka,
   ensureChangelogTopics,
@@ -20,14 +20,9 @@ import { IngestMetrics } from "./metrics.js";
 async function main(): Promise<void> {
   const config = loadIngestConfig();
   const registry = await loadRegistry(config.repoPath);
-  const client = connectFailFast(config.redis);
-  let lastRedisError = "";
-  client.on("error", (error: Error) => {
-    if (error.message !== lastRedisError)
-      log("warn", "redis connection error", { error: error.message });
-    lastRedisError = error.message;
+  const client = connectFailFast(config.redis, {
+    onConnectionError: (error) => log("warn", "redis connection error", { error: error.message }),
   });
-  client.on("ready", () => (lastRedisError = ""));
   // The consumer only writes: no hot cache, no invalidation subscribers.
   const store = await OnlineStore.open({ client, registry, hotCache: false });
   const kafka = createKafka(
@@ -82,8 +77,9 @@ async function main(): Promise<void> {
     region: config.region,
   });
   const lagTimer = setInterval(() => {
-    pollCommittedLag(admin, registry.project, groupId, metrics).catch((error: unknown) =>
-      log("warn", "could not read consumer lag", { error: errorField(error) }),
+    committedLag(admin, groupId, changelogTopic(registry.project)).then(
+      (lag) => lag.forEach((records, partition) => metrics.committedLag(partition, records)),
+      (error: unknown) => log("warn", "could not read consumer lag", { error: errorField(error) }),
     );
   }, config.lagPollMs);
 
@@ -114,28 +110,6 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-}
-
-/** Lag in records per partition: the log end minus the group's committed offset. */
-async function pollCommittedLag(
-  admin: Admin,
-  project: string,
-  groupId: string,
-  metrics: IngestMetrics,
-): Promise<void> {
-  const topic = changelogTopic(project);
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
-  const byPartition = new Map(
-    committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
-  );
-  for (const end of ends) {
-    const done = byPartition.get(end.partition) ?? -1;
-    const from = done < 0 ? Number(end.low) : done;
-    metrics.committedLag(end.partition, Math.max(0, Number(end.high) - from));
-  }
 }
 
 function startMetricsServer(

@@ -1,6 +1,7 @@
 import type { WaitFor } from "../../shared/changelog/changelog-writer.js";
 import { show, StrataError } from "../../shared/errors.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
+import { batchRejected, type RejectedRow } from "../../shared/online-store/write-path.js";
 import {
   elementType,
   type FeatureRegistry,
@@ -57,7 +58,7 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
   const columns = checkColumns(df, target, context.limits);
   const pushedRows = columns.get(target.timestampField)!.length;
 
-  const rejected: { index: number; code: string; message: string }[] = [];
+  const rejected: RejectedRow[] = [];
   const eventTimes = columns.get(target.timestampField)!.map((value, index) => {
     const ms = eventTimeMs(value);
     if (ms === undefined) {
@@ -69,13 +70,7 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
     }
     return ms ?? 0;
   });
-  if (rejected.length > 0) {
-    throw new StrataError(
-      "STRATA_E_BATCH_REJECTED",
-      `${rejected.length} of ${pushedRows} rows are invalid, so none was written; first: row ${rejected[0]!.index}: ${rejected[0]!.message}`,
-      { rejected, notWritten: pushedRows - rejected.length },
-    );
-  }
+  if (rejected.length > 0) throw batchRejected(rejected, pushedRows);
 
   const rows: WriteRow[] = [];
   for (const view of target.views) {

@@ -28,15 +28,8 @@ export async function createServeRuntime(
   const client = connectFailFast(config.redis, {
     // The request timeout: a read waits on nothing but Redis.
     commandTimeoutMs: config.limits.requestTimeoutMs,
+    onConnectionError: (error) => logError("redis connection error", error),
   });
-  // Connection errors are expected during an outage; ioredis reconnects by itself. Log the
-  // first of a run, not every retry.
-  let lastError = "";
-  client.on("error", (error: Error) => {
-    if (error.message !== lastError) logError("redis connection error", error);
-    lastError = error.message;
-  });
-  client.on("ready", () => (lastError = ""));
   let store: OnlineStore;
   try {
     store = await OnlineStore.open({

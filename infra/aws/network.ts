@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { subnetCidr } from "../cidr.js";
 import type { NetworkConfig } from "../config.js";
 
 export interface AwsNetworkArgs {
@@ -101,14 +102,4 @@ export class AwsNetwork extends pulumi.ComponentResource {
     this.cidr = vpc.cidrBlock;
     this.registerOutputs({ vpcId: this.vpcId });
   }
-}
-
-/** The n-th /20 (for a /16) block of the VPC: subnets four bits longer than the VPC. */
-export function subnetCidr(vpcCidr: string, n: number): string {
-  const [address, bits] = vpcCidr.split("/");
-  const prefix = Number(bits) + 4;
-  const base = address!.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-  const start = base + n * 2 ** (32 - prefix);
-  const octets = [24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256);
-  return `${octets.join(".")}/${prefix}`;
 }

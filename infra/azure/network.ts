@@ -1,7 +1,7 @@
 import network from "@pulumi/azure-native/network/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config.js";
-import { subnetCidr } from "../aws/network.js";
+import { subnetCidr } from "../cidr.js";
 
 export interface AzureNetworkArgs {
   resourceGroupName: pulumi.Input<string>;

@@ -63,9 +63,9 @@ export class ChangelogWriter {
   private constructor(
     private readonly options: ChangelogWriterOptions,
     private readonly producer: Producer,
+    ackTimeoutMs: number,
   ) {
     this.topic = changelogTopic(options.registry.project);
-    const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.sender = new SerialSender(async (records) => {
       await this.producer.send({
         topic: this.topic,
@@ -97,7 +97,7 @@ export class ChangelogWriter {
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(1_000, ackTimeoutMs / 4) },
     });
     await producer.connect();
-    return new ChangelogWriter(options, producer);
+    return new ChangelogWriter(options, producer, ackTimeoutMs);
   }
 
   get registry(): FeatureRegistry {

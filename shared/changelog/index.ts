@@ -16,3 +16,4 @@ export {
 export * from "./record.js";
 export * from "./replay.js";
 export * from "./topics.js";
+export { committedLag, waitUntilCommitted } from "./committed-lag.js";

@@ -105,14 +105,7 @@ export class EnvReader {
 
   private redisLocation(): { url: string } | { clusterNodes: { host: string; port: number }[] } {
     const nodesText = this.get("REDIS_CLUSTER_NODES");
-    if (nodesText) {
-      const nodes = nodesText.split(",").map((item) => {
-        const match = /^(.+):(\d+)$/.exec(item.trim());
-        if (!match) throw badConfig("REDIS_CLUSTER_NODES", nodesText, "host:port[,host:port...]");
-        return { host: match[1]!.replace(/^\[|\]$/g, ""), port: Number(match[2]) };
-      });
-      return { clusterNodes: nodes };
-    }
+    if (nodesText) return { clusterNodes: parseHostPorts(nodesText, "REDIS_CLUSTER_NODES") };
     const url = this.get("REDIS_URL");
     if (!url || !/^rediss?:\/\//.test(url)) {
       throw badConfig("REDIS_URL", url, "redis://host:port (or set REDIS_CLUSTER_NODES)");
@@ -165,6 +158,15 @@ export class EnvReader {
     }
     return region;
   }
+}
+
+/** `host:port,host:port` (IPv6 hosts in brackets) as seed nodes; `variable` names it in the error. */
+export function parseHostPorts(text: string, variable: string): { host: string; port: number }[] {
+  return text.split(",").map((item) => {
+    const match = /^(.+):(\d+)$/.exec(item.trim());
+    if (!match) throw badConfig(variable, text, "host:port[,host:port...]");
+    return { host: match[1]!.replace(/^\[|\]$/g, ""), port: Number(match[2]) };
+  });
 }
 
 export function badConfig(variable: string, value: unknown, wanted: string): StrataError {

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { execBatch, type RedisClient } from "./pipeline.js";
 import { generationPointerKey, INITIAL_GENERATION, rowFields } from "./redis-layout.js";
+import { scanMasters } from "./scan.js";
 
 /** The content of one view major in one Redis: how many rows, and a digest of all of them. */
 export interface ViewChecksum {
@@ -93,15 +93,7 @@ async function viewChecksum(
 
 /** Every key matching the pattern, from every master, deduplicated and sorted. */
 async function scanKeys(client: RedisClient, pattern: string): Promise<string[]> {
-  const nodes = client instanceof Redis ? [client] : client.nodes("master");
   const keys = new Set<string>();
-  for (const node of nodes) {
-    let cursor = "0";
-    do {
-      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
-      for (const key of batch) keys.add(key);
-      cursor = next;
-    } while (cursor !== "0");
-  }
+  for await (const batch of scanMasters(client, pattern)) for (const key of batch) keys.add(key);
   return [...keys].sort();
 }

@@ -10,13 +10,34 @@ import type { RedisClient } from "./pipeline.js";
  */
 export function connectFailFast(
   address: RedisAddress,
-  options: { commandTimeoutMs?: number } = {},
+  options: {
+    commandTimeoutMs?: number;
+    /**
+     * Connection errors are expected during an outage, and ioredis reconnects by itself: this
+     * hears the first error of a run, not every retry.
+     */
+    onConnectionError?: (error: Error) => void;
+  } = {},
 ): RedisClient {
+  const client = createClient(address, options.commandTimeoutMs);
+  const report = options.onConnectionError;
+  if (report) {
+    let lastError = "";
+    client.on("error", (error: Error) => {
+      if (error.message !== lastError) report(error);
+      lastError = error.message;
+    });
+    client.on("ready", () => (lastError = ""));
+  }
+  return client;
+}
+
+function createClient(address: RedisAddress, commandTimeoutMs: number | undefined): RedisClient {
   const redisOptions: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
-    commandTimeout: options.commandTimeoutMs,
+    commandTimeout: commandTimeoutMs,
     username: address.username,
     password: address.password,
     tls: address.tls && {

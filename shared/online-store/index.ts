@@ -4,3 +4,4 @@ export type { WriteRow } from "./write-path.js";
 export { execBatch, type RedisClient } from "./pipeline.js";
 export { diffChecksums, regionChecksum, type ViewChecksum } from "./checksum.js";
 export { connectFailFast } from "./connect.js";
+export { scanMasters } from "./scan.js";

@@ -62,14 +62,17 @@ export function prepareWrites(
       rejected.push({ index, code: error.code, message: error.message });
     }
   });
-  if (rejected.length > 0) {
-    throw new StrataError(
-      "STRATA_E_BATCH_REJECTED",
-      `${rejected.length} of ${rows.length} rows are invalid, so none was written; first: row ${rejected[0]!.index}: ${rejected[0]!.message}`,
-      { rejected, notWritten: rows.length - rejected.length },
-    );
-  }
+  if (rejected.length > 0) throw batchRejected(rejected, rows.length);
   return prepared;
+}
+
+/** STRATA_E_BATCH_REJECTED: every bad row with its own code, and how many good rows were not written. */
+export function batchRejected(rejected: RejectedRow[], total: number): StrataError {
+  return new StrataError(
+    "STRATA_E_BATCH_REJECTED",
+    `${rejected.length} of ${total} rows are invalid, so none was written; first: row ${rejected[0]!.index}: ${rejected[0]!.message}`,
+    { rejected, notWritten: total - rejected.length },
+  );
 }
 
 function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): PreparedWrite {

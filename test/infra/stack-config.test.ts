@@ -6,7 +6,7 @@ import {
   consumerTaskPolicy,
   wildcardActions,
 } from "../../infra/aws/policies.js";
-import { subnetCidr } from "../../infra/aws/network.js";
+import { subnetCidr } from "../../infra/cidr.js";
 import { parseStackConfig, StackConfigError } from "../../infra/config.js";
 import { runStack, stackFileConfig } from "./pulumi-mocks.js";
 

@@ -18,8 +18,13 @@ import {
   type WriteRow,
 } from "../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
-import { compareVersions } from "../../shared/versions/index.js";
-import { changelogFixture, TEST_TOPICS, type ChangelogFixture } from "../support/changelog.js";
+import {
+  changelogFixture,
+  checksumsOf,
+  latestPerDriver,
+  TEST_TOPICS,
+  type ChangelogFixture,
+} from "../support/changelog.js";
 import { startStandalone } from "../support/redis-process.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { openStore, testRepo, uniqueProject, type OpenedStore } from "../support/store.js";
@@ -54,35 +59,9 @@ function shuffledHistory(seed: number): WriteRow[] {
   return rows;
 }
 
-/** The state the changelog must converge to: the highest version of each driver. */
-function latestPerDriver(rows: readonly WriteRow[]): WriteRow[] {
-  const latest = new Map<unknown, WriteRow>();
-  for (const row of rows) {
-    const current = latest.get(row.entity.driver_id);
-    if (!current || compareVersions(row.version, current.version) > 0) {
-      latest.set(row.entity.driver_id, row);
-    }
-  }
-  return [...latest.values()];
-}
-
 async function writeAll(writer: ChangelogWriter, rows: readonly WriteRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 250) {
     await writer.write(rows.slice(i, i + 250), { wait: "acked" });
-  }
-}
-
-/** The checksums of a fresh test-owned Redis holding exactly these rows. */
-async function checksumsOf(registry: FeatureRegistry, rows: readonly WriteRow[]) {
-  const redis = await startStandalone();
-  const client = new Redis(redis.url);
-  try {
-    const store = await OnlineStore.open({ client, registry, hotCache: false });
-    await store.write(rows);
-    return await regionChecksum(client, registry);
-  } finally {
-    client.disconnect();
-    await redis.stop();
   }
 }
 

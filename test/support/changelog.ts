@@ -12,8 +12,17 @@ import {
   ensureChangelogTopics,
   type ChangelogTopicConfig,
   type ConsumerObserver,
+  waitUntilCommitted,
 } from "../../shared/changelog/index.js";
-import type { OnlineStore } from "../../shared/online-store/index.js";
+import { Redis } from "ioredis";
+import {
+  OnlineStore,
+  regionChecksum,
+  type ViewChecksum,
+  type WriteRow,
+} from "../../shared/online-store/index.js";
+import { compareVersions } from "../../shared/versions/index.js";
+import { startStandalone } from "./redis-process.js";
 import type { FeatureRegistry } from "../../shared/registry/index.js";
 
 export const TEST_TOPICS: ChangelogTopicConfig = {
@@ -90,21 +99,8 @@ export async function changelogFixture(registry: FeatureRegistry): Promise<Chang
     },
     endOffsets,
     committed,
-    waitCaughtUp: async (region, timeoutMs) => {
-      const started = performance.now();
-      for (;;) {
-        const [ends, done] = await Promise.all([endOffsets(), committed(region)]);
-        if ([...ends].every(([p, end]) => end === 0 || (done.get(p) ?? -1) >= end)) {
-          return performance.now() - started;
-        }
-        if (performance.now() - started > timeoutMs) {
-          throw new Error(
-            `region ${region} did not catch up within ${timeoutMs} ms: ends ${JSON.stringify([...ends])}, committed ${JSON.stringify([...done])}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    waitCaughtUp: (region, timeoutMs) =>
+      waitUntilCommitted(admin, consumerGroupId(registry.project, region), topic, timeoutMs, 50),
     cleanup: async () => {
       for (const close of closers.reverse()) await close().catch(() => undefined);
       await admin
@@ -113,4 +109,33 @@ export async function changelogFixture(registry: FeatureRegistry): Promise<Chang
       await admin.disconnect();
     },
   };
+}
+
+/** The state a changelog must converge to: the highest version of each driver (stats rows). */
+export function latestPerDriver(rows: readonly WriteRow[]): WriteRow[] {
+  const latest = new Map<unknown, WriteRow>();
+  for (const row of rows) {
+    const current = latest.get(row.entity.driver_id);
+    if (!current || compareVersions(row.version, current.version) > 0) {
+      latest.set(row.entity.driver_id, row);
+    }
+  }
+  return [...latest.values()];
+}
+
+/** The checksums of a fresh test-owned Redis holding exactly these rows. */
+export async function checksumsOf(
+  registry: FeatureRegistry,
+  rows: readonly WriteRow[],
+): Promise<ViewChecksum[]> {
+  const redis = await startStandalone();
+  const client = new Redis(redis.url);
+  try {
+    const store = await OnlineStore.open({ client, registry, hotCache: false });
+    await store.write(rows);
+    return await regionChecksum(client, registry);
+  } finally {
+    client.disconnect();
+    await redis.stop();
+  }
 }
