@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
+import { StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
 import { ChangelogApplier, type RejectedRecord } from "./applier.js";
 import { changelogTopic } from "./topics.js";
@@ -43,6 +44,13 @@ export async function replayChangelog(options: ReplayOptions): Promise<ReplayRep
   await admin.connect();
   const groupId = `strata.replay.${randomUUID()}`;
   try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new StrataError(
+        "STRATA_E_BAD_CONFIG",
+        `the changelog ${topic} does not exist on these brokers: check KAFKA_BROKERS and the feature repo's project`,
+        { topic },
+      );
+    }
     const ends = await admin.fetchTopicOffsets(topic);
     const starts =
       options.fromTimestampMs === undefined

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { execBatch, type RedisClient } from "./pipeline.js";
 import { generationPointerKey, INITIAL_GENERATION, rowFields } from "./redis-layout.js";
+import { waitUntilReady } from "./redis-ready.js";
 import { scanMasters } from "./scan.js";
 
 /** The content of one view major in one Redis: how many rows, and a digest of all of them. */
@@ -28,6 +29,8 @@ export async function regionChecksum(
   client: RedisClient,
   registry: FeatureRegistry,
 ): Promise<ViewChecksum[]> {
+  // A fail-fast client refuses commands until connected, and a cluster lists no masters before.
+  await waitUntilReady(client, 10_000);
   const byEntitySet = new Map<string, ResolvedView[]>();
   for (const view of registry.views()) {
     const views = byEntitySet.get(view.entitySet) ?? [];
