@@ -1,27 +1,32 @@
--- cas-write.lua: write all features of one (entity, view@major, generation) atomically,
--- only when the incoming version is strictly greater than the stored one.
+-- cas-write.lua: compare-and-swap writes of rows, one row per key. Each row writes all
+-- features of one (entity, view@major, generation) atomically, only when its incoming
+-- version is strictly greater than the stored one.
 --
--- KEYS[1]  the entity hash: fs:{<project>:<entities>:<encoded key>}
--- ARGV[1]  the row's version field  "<view>@<major>#<gen>:_v"
--- ARGV[2]  the row's clock field    "<view>@<major>#<gen>:_cv"
--- ARGV[3]  incoming version (see shared/versions/version.ts): 12 hex event ms, 8 hex epoch,
---          12 hex HLC wall ms, 4 hex HLC counter, then the origin region (ASCII)
--- ARGV[4]  incoming clock vector "region:hlc16hex,..." sorted by region (what the writer had seen)
--- ARGV[5…] feature field, encoded value, feature field, encoded value, ... (fields already
---          prefixed by the client, so the script only passes them on)
+-- One call carries a group of rows (the client sends a few dozen per call: one script call
+-- per row cost the consumer more in client and server overhead than the CAS itself). On
+-- Redis Cluster every key of a call lies in one hash slot; the client groups rows by slot.
 --
--- Returns 1 applied, 0 stale (older or duplicate); +2 when the write was concurrent with
--- the stored row's clock vector (neither before nor after it): 3 concurrent and applied,
--- 2 concurrent and stale.
+-- KEYS[i]  row i's entity hash: fs:{<project>:<entities>:<encoded key>}
+-- ARGV     per row, in KEYS order:
+--            n        how many arguments of this row follow (4 + 2 x its features)
+--            the row's version field  "<view>@<major>#<gen>:_v"
+--            the row's clock field    "<view>@<major>#<gen>:_cv"
+--            incoming version (see shared/versions/version.ts): 12 hex event ms, 8 hex epoch,
+--            12 hex HLC wall ms, 4 hex HLC counter, then the origin region (ASCII)
+--            incoming clock vector "region:hlc16hex,..." sorted by region (what the writer had seen)
+--            feature field, encoded value, feature field, encoded value, ... (fields already
+--            prefixed by the client, so the script only passes them on)
+--
+-- Returns one code per row, in KEYS order: 1 applied, 0 stale (older or duplicate); +2 when
+-- the write was concurrent with the stored row's clock vector (neither before nor after it):
+-- 3 concurrent and applied, 2 concurrent and stale. A malformed call fails as a whole before
+-- it writes anything.
 --
 -- Comparisons are numeric on fixed-width hex chunks and bytewise on region names, never
 -- Lua's string `<`, which follows the server's collation locale. The common cases (first
 -- write of a row; a clock vector of one region, as a single-region writer sends) take
--- short paths: this script runs once per written row.
+-- short paths: this runs once per written row.
 
-local key = KEYS[1]
-local version_field, clock_field = ARGV[1], ARGV[2]
-local incoming, incoming_clock = ARGV[3], ARGV[4]
 local sub, byte, tonumber = string.sub, string.byte, tonumber
 
 -- -1, 0, 1 as a < b, a == b, a > b, comparing bytes (region names)
@@ -44,72 +49,97 @@ local function hex_cmp(a, b, first, last)
   return 0
 end
 
-local stored = redis.call('HMGET', key, version_field, clock_field)
-local stored_version, stored_clock = stored[1], stored[2]
+-- Writes one row; `first` and `last` delimit its feature field/value pairs in ARGV.
+local function cas_row(key, version_field, clock_field, incoming, incoming_clock, first, last)
+  local stored = redis.call('HMGET', key, version_field, clock_field)
+  local stored_version, stored_clock = stored[1], stored[2]
 
--- 1. Order: (event ms, epoch, HLC) as 36 fixed-width hex digits, then the region.
-local newer = true
-if stored_version then
-  local order = hex_cmp(incoming, stored_version, 1, 36)
-  if order == 0 then order = bytes_cmp(sub(incoming, 37), sub(stored_version, 37)) end
-  newer = order > 0
-end
-
--- 2. Concurrency: the incoming clock vector against the row's, and their pointwise maximum.
-local concurrent, clock_changed, merged = false, false, incoming_clock
-if stored_clock == incoming_clock then
-  merged = stored_clock
-elseif stored_clock then
-  local stored_region, stored_hlc = string.match(stored_clock, '^([^:,]+):(%x+)$')
-  local incoming_region, incoming_hlc = string.match(incoming_clock, '^([^:,]+):(%x+)$')
-  if stored_region and stored_region == incoming_region then
-    -- One region on both sides: its clock is totally ordered, so never concurrent.
-    clock_changed = hex_cmp(incoming_hlc, stored_hlc, 1, 16) > 0
-    if not clock_changed then merged = stored_clock end
-  else
-    local function parse(text)
-      local clock, regions = {}, {}
-      for region, hlc in string.gmatch(text, '([^:,]+):(%x+)') do
-        clock[region] = hlc
-        regions[#regions + 1] = region
-      end
-      return clock, regions
-    end
-    local stored_map, regions = parse(stored_clock)
-    local incoming_map, incoming_regions = parse(incoming_clock)
-    local incoming_ahead, stored_ahead = false, false
-    local best = {}
-    for _, region in ipairs(regions) do
-      local s, i = stored_map[region], incoming_map[region]
-      if not i or hex_cmp(s, i, 1, 16) > 0 then
-        stored_ahead = true
-        best[region] = s
-      else
-        if hex_cmp(s, i, 1, 16) < 0 then incoming_ahead = true end
-        best[region] = i
-      end
-    end
-    for _, region in ipairs(incoming_regions) do
-      if not stored_map[region] then
-        incoming_ahead = true
-        best[region] = incoming_map[region]
-        regions[#regions + 1] = region
-      end
-    end
-    concurrent = incoming_ahead and stored_ahead
-    clock_changed = incoming_ahead
-    table.sort(regions, function(a, b) return bytes_cmp(a, b) < 0 end)
-    local parts = {}
-    for n, region in ipairs(regions) do parts[n] = region .. ':' .. best[region] end
-    merged = table.concat(parts, ',')
+  -- 1. Order: (event ms, epoch, HLC) as 36 fixed-width hex digits, then the region.
+  local newer = true
+  if stored_version then
+    local order = hex_cmp(incoming, stored_version, 1, 36)
+    if order == 0 then order = bytes_cmp(sub(incoming, 37), sub(stored_version, 37)) end
+    newer = order > 0
   end
+
+  -- 2. Concurrency: the incoming clock vector against the row's, and their pointwise maximum.
+  local concurrent, clock_changed, merged = false, false, incoming_clock
+  if stored_clock == incoming_clock then
+    merged = stored_clock
+  elseif stored_clock then
+    local stored_region, stored_hlc = string.match(stored_clock, '^([^:,]+):(%x+)$')
+    local incoming_region, incoming_hlc = string.match(incoming_clock, '^([^:,]+):(%x+)$')
+    if stored_region and stored_region == incoming_region then
+      -- One region on both sides: its clock is totally ordered, so never concurrent.
+      clock_changed = hex_cmp(incoming_hlc, stored_hlc, 1, 16) > 0
+      if not clock_changed then merged = stored_clock end
+    else
+      local function parse(text)
+        local clock, regions = {}, {}
+        for region, hlc in string.gmatch(text, '([^:,]+):(%x+)') do
+          clock[region] = hlc
+          regions[#regions + 1] = region
+        end
+        return clock, regions
+      end
+      local stored_map, regions = parse(stored_clock)
+      local incoming_map, incoming_regions = parse(incoming_clock)
+      local incoming_ahead, stored_ahead = false, false
+      local best = {}
+      for _, region in ipairs(regions) do
+        local s, i = stored_map[region], incoming_map[region]
+        if not i or hex_cmp(s, i, 1, 16) > 0 then
+          stored_ahead = true
+          best[region] = s
+        else
+          if hex_cmp(s, i, 1, 16) < 0 then incoming_ahead = true end
+          best[region] = i
+        end
+      end
+      for _, region in ipairs(incoming_regions) do
+        if not stored_map[region] then
+          incoming_ahead = true
+          best[region] = incoming_map[region]
+          regions[#regions + 1] = region
+        end
+      end
+      concurrent = incoming_ahead and stored_ahead
+      clock_changed = incoming_ahead
+      table.sort(regions, function(a, b) return bytes_cmp(a, b) < 0 end)
+      local parts = {}
+      for n, region in ipairs(regions) do parts[n] = region .. ':' .. best[region] end
+      merged = table.concat(parts, ',')
+    end
+  end
+
+  if newer then
+    redis.call('HSET', key, version_field, incoming, clock_field, merged, unpack(ARGV, first, last))
+  elseif clock_changed then
+    -- Rejected by the order, but what this row has seen from each region still grows.
+    redis.call('HSET', key, clock_field, merged)
+  end
+
+  return (newer and 1 or 0) + (concurrent and 2 or 0)
 end
 
-if newer then
-  redis.call('HSET', key, version_field, incoming, clock_field, merged, unpack(ARGV, 5))
-elseif clock_changed then
-  -- Rejected by the order, but what this row has seen from each region still grows.
-  redis.call('HSET', key, clock_field, merged)
+-- Validate the whole call before writing anything: a malformed call fails, never half-applies.
+local positions, at = {}, 1
+for i = 1, #KEYS do
+  local n = tonumber(ARGV[at])
+  if not n or n < 4 or n % 2 ~= 0 or at + n > #ARGV then
+    return redis.error_reply('ERR cas-write script: row ' .. i .. ' has a malformed argument count')
+  end
+  positions[i] = at
+  at = at + 1 + n
+end
+if at ~= #ARGV + 1 then
+  return redis.error_reply('ERR cas-write script: ' .. (#ARGV + 1 - at) .. ' arguments after the last row')
 end
 
-return (newer and 1 or 0) + (concurrent and 2 or 0)
+local codes = {}
+for i = 1, #KEYS do
+  local at = positions[i]
+  local n = tonumber(ARGV[at])
+  codes[i] = cas_row(KEYS[i], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], at + 5, at + n)
+end
+return codes

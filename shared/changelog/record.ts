@@ -41,19 +41,44 @@ export function recordKey(viewKey: string, encodedEntity: string): string {
   return `${viewKey}/${encodedEntity}`;
 }
 
+/**
+ * The record of one prepared write. Written as text directly rather than through an object
+ * and JSON.stringify: the writer encodes every row, and this halves its cost per record
+ * (`npm run bench -- ingest`). The output is exactly JSON.stringify of a ChangelogRecordV1
+ * (test/unit/changelog/record.test.ts checks it).
+ */
 export function encodeChangelogRecord(write: PreparedWrite): EncodedRecord {
-  const values: Record<string, string> = {};
-  write.view.features.forEach((feature, i) => (values[feature.name] = write.values[i]!));
-  const record: ChangelogRecordV1 = {
-    schema: CHANGELOG_SCHEMA_VERSION,
-    view: write.view.name,
-    major: write.view.major,
-    entity: write.encodedKey,
-    version: write.version,
-    clock: write.encodedClock,
-    values,
-  };
-  return { key: recordKey(write.view.key, write.encodedKey), value: JSON.stringify(record) };
+  const template = templateOf(write.view);
+  const { version } = write;
+  let value =
+    `${template.head}${JSON.stringify(write.encodedKey)},"version":{"eventTsMs":${version.eventTsMs},` +
+    `"epoch":${version.epoch},"hlc":{"wallMs":${version.hlc.wallMs},"counter":${version.hlc.counter}},` +
+    `"originRegion":${JSON.stringify(version.originRegion)}},"clock":${JSON.stringify(write.encodedClock)},"values":{`;
+  for (let i = 0; i < template.features.length; i++) {
+    value += template.features[i]! + JSON.stringify(write.values[i]!);
+  }
+  return { key: recordKey(write.view.key, write.encodedKey), value: `${value}}}` };
+}
+
+interface RecordTemplate {
+  /** `{"schema":1,"view":"<name>","major":<major>,"entity":` */
+  head: string;
+  /** `"<feature>":`, with a leading comma after the first. */
+  features: string[];
+}
+
+const templates = new WeakMap<ResolvedView, RecordTemplate>();
+
+function templateOf(view: ResolvedView): RecordTemplate {
+  let template = templates.get(view);
+  if (!template) {
+    template = {
+      head: `{"schema":${CHANGELOG_SCHEMA_VERSION},"view":${JSON.stringify(view.name)},"major":${view.major},"entity":`,
+      features: view.features.map((f, i) => `${i === 0 ? "" : ","}${JSON.stringify(f.name)}:`),
+    };
+    templates.set(view, template);
+  }
+  return template;
 }
 
 const CLOCK_VECTOR =

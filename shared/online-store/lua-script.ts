@@ -30,9 +30,9 @@ export class LuaScript {
     await Promise.all(servers.map((server) => server.script("LOAD", this.source)));
   }
 
-  /** The start of a one-key EVALSHA command; callers push the script's ARGV after it. */
-  evalshaArgv(key: string): (string | number)[] {
-    return ["evalsha", this.sha, 1, key];
+  /** The start of an EVALSHA command on these keys; callers push the script's ARGV after it. */
+  evalshaArgv(keys: readonly string[]): (string | number)[] {
+    return ["evalsha", this.sha, keys.length, ...keys];
   }
 
   /** The same command as EVAL, for the NOSCRIPT fallback. */

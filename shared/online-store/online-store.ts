@@ -3,9 +3,16 @@ import { ClientTracking } from "../hot-cache/client-tracking.js";
 import { HotCache, type HotCacheOptions, type HotCacheStats } from "../hot-cache/hot-cache.js";
 import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-registry.js";
 import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
+import { groupCasCalls } from "./cas-calls.js";
 import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
-import { execBatch, type KeyedCommand, type RedisClient, type Reply } from "./pipeline.js";
+import {
+  execBatch,
+  isCluster,
+  type KeyedCommand,
+  type RedisClient,
+  type Reply,
+} from "./pipeline.js";
 import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
 import { waitUntilReady } from "./redis-ready.js";
 import { rowFields } from "./redis-layout.js";
@@ -124,19 +131,33 @@ export class OnlineStore {
     options: WriteOptions = {},
   ): Promise<WriteReport> {
     const generationOf = await this.targetGenerations(prepared, options.generation);
-    const calls = prepared.map((p) => {
-      const fields = rowFields(p.view, generationOf.get(p.view.key)!);
-      const argv = CAS_SCRIPT.evalshaArgv(p.redisKey);
-      argv.push(fields.version, fields.clock, p.encodedVersion, p.encodedClock);
-      for (let i = 0; i < fields.features.length; i++) argv.push(fields.features[i]!, p.values[i]!);
-      return { key: p.redisKey, argv };
+    const groups = groupCasCalls(
+      prepared.map((p) => p.redisKey),
+      isCluster(this.client),
+    );
+    const calls = groups.map((rows) => {
+      const argv = CAS_SCRIPT.evalshaArgv(rows.map((i) => prepared[i]!.redisKey));
+      for (const i of rows) {
+        const p = prepared[i]!;
+        const fields = rowFields(p.view, generationOf.get(p.view.key)!);
+        argv.push(4 + 2 * fields.features.length, fields.version, fields.clock);
+        argv.push(p.encodedVersion, p.encodedClock);
+        for (let f = 0; f < fields.features.length; f++)
+          argv.push(fields.features[f]!, p.values[f]!);
+      }
+      return { key: prepared[rows[0]!]!.redisKey, argv };
     });
     const replies = await this.runCas(calls);
+    const codes = new Array<number>(prepared.length);
+    groups.forEach((rows, c) => {
+      const rowCodes = replies[c]![1] as number[];
+      rows.forEach((i, n) => (codes[i] = rowCodes[n]!));
+    });
     const report: WriteReport = { rows: [], applied: 0, stale: 0, concurrent: 0 };
-    replies.forEach(([, code], i) => {
+    codes.forEach((code, i) => {
       const p = prepared[i]!;
-      const applied = ((code as number) & 1) === 1;
-      const concurrent = ((code as number) & 2) === 2;
+      const applied = (code & 1) === 1;
+      const concurrent = (code & 2) === 2;
       report.rows.push({
         index: p.index,
         outcome: applied ? "applied" : "stale",
@@ -226,7 +247,7 @@ export class OnlineStore {
     return this.generations.active(viewKeys);
   }
 
-  /** EVALSHA for every row; rows whose server lost the script are re-sent once with EVAL. */
+  /** EVALSHA for every call; calls whose server lost the script are re-sent once with EVAL. */
   private async runCas(calls: KeyedCommand[]): Promise<Reply[]> {
     const replies = await execBatch(this.client, calls).catch((error: unknown) => {
       throw unavailable(error);

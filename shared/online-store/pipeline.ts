@@ -13,6 +13,11 @@ export interface KeyedCommand {
 
 export type Reply = [error: Error | null, result: unknown];
 
+/** Whether commands must respect hash slots (a multi-key command on one slot only). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return !(client instanceof Redis);
+}
+
 /**
  * Runs a batch as one pipeline per server. On Redis Cluster, ioredis refuses a pipeline
  * whose keys live on different nodes, so the batch is split by the node that owns each
@@ -32,7 +37,7 @@ export async function execBatch(
       return [[asError(error), null]];
     }
   }
-  if (client instanceof Redis) return runPipeline(client, commands);
+  if (!isCluster(client)) return runPipeline(client, commands);
 
   const groups = new Map<string, number[]>();
   for (let i = 0; i < commands.length; i++) {

@@ -5,6 +5,7 @@ import {
   decodeChangelogRecord,
   encodeChangelogRecord,
   recordKey,
+  type ChangelogRecordV1,
 } from "../../../shared/changelog/record.js";
 import { isStrataError, type ErrorCode } from "../../../shared/errors.js";
 import { prepareWrites, type WriteRow } from "../../../shared/online-store/write-path.js";
@@ -87,6 +88,41 @@ describe("changelog record, schema 1", () => {
         assert.equal(decoded.view, write.view);
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it("is written exactly as JSON.stringify would write the record object", () => {
+    const text = fc.string({ unit: "binary" });
+    fc.assert(
+      fc.property(text, text, fc.integer({ min: 0, max: 2 ** 48 - 1 }), (label, tag, ts) => {
+        const write = prepareWrites(registry, [
+          row({
+            values: { rate: ts / 7, trips: ts, label, tags: [tag] },
+            version: {
+              eventTsMs: ts,
+              epoch: 3,
+              hlc: { wallMs: ts, counter: 9 },
+              originRegion: "eu-west-1",
+            },
+          }),
+        ])[0]!;
+        const expected: ChangelogRecordV1 = {
+          schema: 1,
+          view: write.view.name,
+          major: write.view.major,
+          entity: write.encodedKey,
+          version: {
+            eventTsMs: ts,
+            epoch: 3,
+            hlc: { wallMs: ts, counter: 9 },
+            originRegion: "eu-west-1",
+          },
+          clock: write.encodedClock,
+          values: Object.fromEntries(write.view.features.map((f, i) => [f.name, write.values[i]!])),
+        };
+        assert.equal(encodeChangelogRecord(write).value, JSON.stringify(expected));
+      }),
+      { numRuns: 1_000 },
     );
   });
 
