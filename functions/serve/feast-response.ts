@@ -30,33 +30,44 @@ export function renderOnlineFeaturesResponse(
   result: ReadResult,
 ): string {
   const rowCount = request.entityRows.length;
-  const timestamps = new Map<number, string>();
+  const rows = result.rows;
   // One pass of appends (V8 keeps them as a rope, flattened once when the server encodes
   // the body): no per-column arrays and joins on the hot path.
   let out = `{"metadata":{"feature_names":${metadataNames(request)}},"results":[`;
+  const entityStatuses = `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
   let first = true;
   for (const column of request.entityColumns) {
     out += first ? '{"values":[' : ',{"values":[';
     first = false;
     for (let r = 0; r < rowCount; r++)
       out += r === 0 ? jsonValue(column.values[r]) : `,${jsonValue(column.values[r])}`;
-    out += `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
+    out += entityStatuses;
   }
-  const rows = result.rows;
   for (let f = 0; f < request.refs.length; f++) {
-    let values = "";
+    out += first ? '{"values":[' : ',{"values":[';
+    first = false;
+    if (rowCount === 1) {
+      // The common request, one entity: no per-column strings to build and join.
+      const row = rows[0]!;
+      out +=
+        (row.jsonTexts[f] ?? jsonValue(row.values[f])) +
+        '],"statuses":[' +
+        QUOTED_STATUS[row.statuses[f]!] +
+        '],"event_timestamps":[' +
+        isoTimestamp(row.eventTimestamps[f]) +
+        "]}";
+      continue;
+    }
     let statuses = "";
     let times = "";
     for (let r = 0; r < rowCount; r++) {
       const row = rows[r]!;
-      const ts = row.eventTimestamps[f];
       const sep = r === 0 ? "" : ",";
-      values += sep + jsonValue(row.values[f]);
+      out += sep + (row.jsonTexts[f] ?? jsonValue(row.values[f]));
       statuses += sep + QUOTED_STATUS[row.statuses[f]!];
-      times += sep + (ts === null || ts === undefined ? EPOCH_ZERO : isoTimestamp(ts, timestamps));
+      times += sep + isoTimestamp(row.eventTimestamps[f]);
     }
-    out += `${first ? "" : ","}{"values":[${values}],"statuses":[${statuses}],"event_timestamps":[${times}]}`;
-    first = false;
+    out += `],"statuses":[${statuses}],"event_timestamps":[${times}]}`;
   }
   if (result.degraded) {
     out += `],"strata":{"degraded":"redis_unavailable","detail":"served from the hot cache while Redis was unreachable; values may be stale"}}`;
@@ -140,16 +151,25 @@ export function jsonValue(value: unknown): string {
   }
 }
 
-/** Feast's form: seconds precision, `Z`; milliseconds only when there are some. One format per distinct time per response. */
-function isoTimestamp(ms: number, memo: Map<number, string>): string {
-  let text = memo.get(ms);
+/**
+ * Feast's form, quoted: seconds precision, `Z`; milliseconds only when there are some. The
+ * last few times formatted are remembered: a response's values mostly share their rows'
+ * event times, and hot entities are asked for again and again.
+ */
+function isoTimestamp(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return EPOCH_ZERO;
+  let text = recentTimestamps.get(ms);
   if (text === undefined) {
     const iso = new Date(ms).toISOString();
     text = `"${iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso}"`;
-    memo.set(ms, text);
+    if (recentTimestamps.size >= RECENT_TIMESTAMPS) recentTimestamps.clear();
+    recentTimestamps.set(ms, text);
   }
   return text;
 }
+
+const RECENT_TIMESTAMPS = 1_024;
+const recentTimestamps = new Map<number, string>();
 
 function repeat(item: string, count: number): string {
   return new Array<string>(count).fill(item).join(",");

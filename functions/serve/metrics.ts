@@ -6,7 +6,8 @@ import type { OnlineStoreStats } from "../../shared/online-store/index.js";
 export class ServeMetrics {
   readonly registry = new Registry();
   private readonly duration: Histogram<"route" | "method" | "status">;
-  private readonly inFlight: Gauge;
+  /** Requests being answered now: a plain number on the request path, read at scrape time. */
+  private inFlightNow = 0;
   private readonly redisErrors: Counter;
   private readonly degradedReads: Counter;
   /** Label children are looked up once per (route, method, status), not per request. */
@@ -26,10 +27,14 @@ export class ServeMetrics {
       registers,
     });
 
-    this.inFlight = new Gauge({
+    const inFlightNow = () => this.inFlightNow;
+    new Gauge({
       name: "strata_http_requests_in_flight",
       help: "Requests being answered now",
       registers,
+      collect() {
+        this.set(inFlightNow());
+      },
     });
     this.redisErrors = new Counter({
       name: "strata_redis_errors_total",
@@ -122,7 +127,7 @@ export class ServeMetrics {
   }
 
   inFlightChange(delta: 1 | -1): void {
-    this.inFlight.inc(delta);
+    this.inFlightNow += delta;
   }
 
   redisError(): void {

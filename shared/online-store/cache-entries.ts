@@ -9,6 +9,8 @@ export interface CachedRow {
   eventTsMs: number;
   /** Decoded values in the view's feature order; undefined where the field is absent. */
   values: unknown[];
+  /** Each value's JSON text when its stored text is JSON already (see ValueCodec.json). */
+  jsonTexts: (string | undefined)[];
 }
 
 export interface EntityEntry {
@@ -51,6 +53,7 @@ export function estimateEntryBytes(key: string, entry: object): number {
   let bytes = key.length * 2 + 64;
   for (const [prefix, row] of e.rows) {
     bytes += prefix.length * 2 + 48;
+    for (const text of row.jsonTexts) bytes += text === undefined ? 8 : text.length * 2 + 24;
     for (const value of row.values) {
       bytes +=
         typeof value === "string"

@@ -20,6 +20,12 @@ export interface EntityResult {
   statuses: FeatureStatus[];
   /** Event time (ms) of the row each value came from; null when not found. */
   eventTimestamps: (number | null)[];
+  /**
+   * Each value's JSON text as Redis stored it, where it is JSON already (numbers, numeric
+   * lists, booleans; see ValueCodec.json): the serving tier writes these verbatim rather than
+   * formatting the numbers again. Undefined where the value must be formatted.
+   */
+  jsonTexts: (string | undefined)[];
 }
 
 export interface ReadResult {
@@ -171,22 +177,30 @@ async function fetchMisses(
 
 function decodeRow(view: ResolvedView, fields: (string | null)[], offset: number): CachedRow {
   const version = fields[offset] ?? null;
-  if (version === null) return { version: null, eventTsMs: 0, values: [] };
-  const values = view.features.map((feature, i) => {
+  if (version === null) return { version: null, eventTsMs: 0, values: [], jsonTexts: [] };
+  const count = view.features.length;
+  const values = new Array<unknown>(count);
+  const jsonTexts = new Array<string | undefined>(count);
+  for (let i = 0; i < count; i++) {
     const text = fields[offset + 1 + i];
     // A field missing from an existing row: a feature a later minor version added.
-    return text === null || text === undefined ? undefined : feature.codec.decode(text);
-  });
-  return { version, eventTsMs: eventTsOfEncoded(version), values };
+    if (text === null || text === undefined) continue;
+    const codec = view.features[i]!.codec;
+    values[i] = codec.decode(text);
+    jsonTexts[i] = codec.json(text);
+  }
+  return { version, eventTsMs: eventTsOfEncoded(version), values, jsonTexts };
 }
 
 function place(result: EntityResult, group: ViewGroup, row: CachedRow, now: number): void {
   const stale = row.version !== null && now - row.eventTsMs > group.view.maxAgeMs;
   for (let i = 0; i < group.outputs.length; i++) {
     const out = group.outputs[i]!;
-    const value = row.version === null ? undefined : row.values[group.featureIndexes[i]!];
+    const feature = group.featureIndexes[i]!;
+    const value = row.version === null ? undefined : row.values[feature];
     if (value === undefined) continue; // stays NOT_FOUND
     result.values[out] = value;
+    result.jsonTexts[out] = row.jsonTexts[feature];
     result.eventTimestamps[out] = row.eventTsMs;
     result.statuses[out] = value === null ? "NULL_VALUE" : stale ? "OUTSIDE_MAX_AGE" : "PRESENT";
   }
@@ -197,6 +211,7 @@ function emptyResult(width: number): EntityResult {
     values: new Array<unknown>(width).fill(null),
     statuses: new Array<FeatureStatus>(width).fill("NOT_FOUND"),
     eventTimestamps: new Array<number | null>(width).fill(null),
+    jsonTexts: new Array<string | undefined>(width),
   };
 }
 

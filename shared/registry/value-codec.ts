@@ -15,7 +15,25 @@ export interface ValueCodec {
   accepts(value: unknown): boolean;
   encode(value: unknown): string;
   decode(text: string): unknown;
+  /**
+   * The value's JSON text taken straight from its stored text, when that text is JSON
+   * already (numbers and numeric lists, whose stored text is their decimal form; booleans;
+   * null); undefined when the value must be formatted from its decoded form. Serving writes
+   * this verbatim: formatting a float back to its shortest text costs more than anything
+   * else in rendering a response of many values. Lists of strings and bytes are rare enough
+   * to be formatted from their decoded form. Only for text that `decode` accepted.
+   */
+  json(text: string): string | undefined;
 }
+
+/** A JSON number literal (what String(number) gives for finite numbers, and bigint digits). */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** A JSON array of number literals, as numeric lists are stored. */
+const JSON_NUMBER_LIST =
+  /^\[(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?(?:,-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)*)?\]$/;
+const numberJson = (text: string) =>
+  text === "" ? "null" : JSON_NUMBER.test(text) ? text : undefined;
+const noJson = (text: string) => (text === "" ? "null" : undefined);
 
 const codecs = new Map<FeatureType, ValueCodec>();
 
@@ -44,6 +62,7 @@ function buildCodec(type: FeatureType): ValueCodec {
       accepts,
       encode: (value) => (value === null ? "" : encode(value)),
       decode: (text) => (text === "" ? null : decode(text)),
+      json: scalarJson(type as ScalarType),
     };
   }
   if (isNumeric(element)) {
@@ -56,6 +75,7 @@ function buildCodec(type: FeatureType): ValueCodec {
         if (text === "[]") return [];
         return text.slice(1, -1).split(",").map(decodeItem);
       },
+      json: (text) => (text === "" ? "null" : JSON_NUMBER_LIST.test(text) ? text : undefined),
     };
   }
   if (element === "bytes") {
@@ -71,12 +91,14 @@ function buildCodec(type: FeatureType): ValueCodec {
         text === ""
           ? null
           : (JSON.parse(text) as string[]).map((item) => Buffer.from(item, "base64")),
+      json: noJson,
     };
   }
   return {
     accepts,
     encode: (value) => (value === null ? "" : JSON.stringify(value)),
     decode: (text) => (text === "" ? null : (JSON.parse(text) as unknown)),
+    json: noJson,
   };
 }
 
@@ -90,6 +112,18 @@ function scalarEncoder(type: ScalarType): (value: unknown) => string {
       return (value) => (value ? "1" : "0");
     default:
       return (value) => String(value);
+  }
+}
+
+function scalarJson(type: ScalarType): (text: string) => string | undefined {
+  switch (type) {
+    case "string":
+    case "bytes":
+      return noJson;
+    case "bool":
+      return (text) => (text === "" ? "null" : text === "1" ? "true" : "false");
+    default:
+      return numberJson;
   }
 }
 

@@ -118,7 +118,12 @@ describe("hot cache", () => {
 });
 
 describe("cache entries merge", () => {
-  const row = (version: string | null, v: number) => ({ version, eventTsMs: 0, values: [v] });
+  const row = (version: string | null, v: number) => ({
+    version,
+    eventTsMs: 0,
+    values: [v],
+    jsonTexts: [String(v)],
+  });
   const entity = (rows: [string, ReturnType<typeof row>][]): CacheEntry => ({
     kind: "entity",
     rows: new Map(rows),

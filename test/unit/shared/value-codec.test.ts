@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { jsonValue } from "../../../functions/serve/feast-response.js";
 import {
+  codecFor,
   decodeValue,
   encodeValue,
   isValueOf,
@@ -48,6 +50,33 @@ describe("value codec", () => {
       });
     }
   }
+
+  it("hands out a stored text as JSON only when it is the JSON the value would be written as", () => {
+    for (const type of SCALAR_TYPES) {
+      for (const featureType of [type, `${type}[]`] as FeatureType[]) {
+        const arbitrary = featureType.endsWith("[]")
+          ? fc.array(scalar[type], { maxLength: 6 })
+          : scalar[type];
+        const codec = codecFor(featureType);
+        fc.assert(
+          fc.property(fc.option(arbitrary, { nil: null }), (value) => {
+            const stored = codec.encode(value);
+            const json = codec.json(stored);
+            if (json !== undefined) assert.equal(json, jsonValue(codec.decode(stored)));
+          }),
+          { numRuns: 300 },
+        );
+      }
+    }
+    // Numbers are passed through (what makes it worth having), and text that is not a JSON
+    // number is never passed through, even where Number() would read it.
+    assert.equal(codecFor("float64").json("0.1"), "0.1");
+    assert.equal(codecFor("int64[]").json("[1,-2,3e5]"), "[1,-2,3e5]");
+    for (const text of ["0x10", "+5", ".5", " 5", "NaN", "Infinity", "1.", "01"]) {
+      assert.equal(codecFor("float64").json(text), undefined, text);
+    }
+    assert.equal(codecFor("float64[]").json("[1,NaN]"), undefined);
+  });
 
   it("keeps null and the empty string apart", () => {
     assert.notEqual(encodeValue("string", ""), encodeValue("string", null));
