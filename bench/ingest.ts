@@ -5,6 +5,9 @@
 //   ingest             Strata end to end: ChangelogWriter (validate, encode, batch, acks=all),
 //                      the regional consumer (decode, validate, Lua CAS into Redis, commit); rows of
 //                      10 features per second, from the first write to the last row applied
+//   writer_alone,      the two halves of `ingest`, one after the other on a changelog of their
+//   consumer_alone     own: the writer until Kafka acknowledged every row, then the regional
+//                      consumer draining it; rows/s of each (which half limits `ingest`)
 //   floor_send         raw kafkajs: one record, acks=all, send latency
 //   push_sync_visible  HTTP POST /push of one row of a critical view with wait: applied, then
 //                      /get-online-features until it returns the new value; ms from push to seen
@@ -81,6 +84,8 @@ export async function run(log: (line: string) => void) {
   const cleanups: string[] = [];
   const floorRates: number[] = [];
   const ingestRates: number[] = [];
+  const writerRates: number[] = [];
+  const consumerRates: number[] = [];
   let recordBytes = 0;
   try {
     for (let round_ = 1; round_ <= ROUNDS; round_++) {
@@ -105,6 +110,17 @@ export async function run(log: (line: string) => void) {
       const ingest = await strataIngest(kafka, admin, registry, rows);
       ingestRates.push(ingest);
       log(`round ${round_}: ingest ${Math.round(ingest)} rows/s`);
+
+      const stagesProject = `benchstages${process.pid}r${round_}`;
+      const stagesRegistry = new FeatureRegistry(benchRepo(stagesProject));
+      await ensureChangelogTopics(admin, stagesProject, TOPICS);
+      cleanups.push(changelogTopic(stagesProject), deadLetterTopic(stagesProject));
+      const stages = await strataStages(kafka, admin, stagesRegistry, rows);
+      writerRates.push(stages.writer);
+      consumerRates.push(stages.consumer);
+      log(
+        `round ${round_}: writer_alone ${Math.round(stages.writer)} rows/s, consumer_alone ${Math.round(stages.consumer)} rows/s`,
+      );
     }
     const sendLatency = await floorSendLatency(kafka, admin, cleanups, PUSHES);
     log(`floor_send p50 ${round(sendLatency.p50_ms)} ms`);
@@ -127,6 +143,14 @@ export async function run(log: (line: string) => void) {
         rounds: ingestRates.map(Math.round),
         ratio_to_floor: round(ingestRps / floorRps, 3),
       },
+      writer_alone: {
+        rows_per_s: Math.round(median(writerRates)),
+        rounds: writerRates.map(Math.round),
+      },
+      consumer_alone: {
+        rows_per_s: Math.round(median(consumerRates)),
+        rounds: consumerRates.map(Math.round),
+      },
       floor_send: { p50_ms: round(sendLatency.p50_ms), p99_ms: round(sendLatency.p99_ms) },
       push_sync_visible: {
         p50_ms: round(push.p50_ms),
@@ -141,6 +165,8 @@ export async function run(log: (line: string) => void) {
         "records|rows/s": Math.round(ingestRps),
         ratio: round(ingestRps / floorRps, 3),
       },
+      { measurement: "writer_alone", "records|rows/s": Math.round(median(writerRates)) },
+      { measurement: "consumer_alone", "records|rows/s": Math.round(median(consumerRates)) },
       {
         measurement: "floor_send",
         p50_ms: round(sendLatency.p50_ms),
@@ -225,9 +251,58 @@ async function strataIngest(
   registry: FeatureRegistry,
   rows: readonly WriteRow[],
 ): Promise<number> {
+  const consumer = await startStrataConsumer(admin, registry);
+  const started = performance.now();
+  await writeAll(kafka, registry, rows);
+  await waitUntilCommitted(
+    admin,
+    consumer.groupId,
+    changelogTopic(registry.project),
+    COMMIT_TIMEOUT_MS,
+    10,
+  );
+  const rate = rows.length / ((performance.now() - started) / 1000);
+  await stopProcess(consumer.child);
+  return rate;
+}
+
+/**
+ * The two halves of `ingest` one after the other, each with the machine to itself: the writer
+ * alone (rows/s until Kafka acknowledged the last), then the regional consumer draining what
+ * it wrote (rows/s from the group being ready to the last commit). They say which half limits
+ * the end-to-end figure.
+ */
+async function strataStages(
+  kafka: Kafka,
+  admin: Admin,
+  registry: FeatureRegistry,
+  rows: readonly WriteRow[],
+): Promise<{ writer: number; consumer: number }> {
+  const started = performance.now();
+  await writeAll(kafka, registry, rows);
+  const writer = rows.length / ((performance.now() - started) / 1000);
+  const consumer = await startStrataConsumer(admin, registry);
+  const ready = performance.now();
+  await waitUntilCommitted(
+    admin,
+    consumer.groupId,
+    changelogTopic(registry.project),
+    COMMIT_TIMEOUT_MS,
+    10,
+  );
+  const rate = rows.length / ((performance.now() - ready) / 1000);
+  await stopProcess(consumer.child);
+  return { writer, consumer: rate };
+}
+
+/** The regional consumer (functions/ingest/main.ts) of the bench region, as a process. */
+async function startStrataConsumer(
+  admin: Admin,
+  registry: FeatureRegistry,
+): Promise<{ child: ChildProcess; groupId: string }> {
   const region = "bench";
   const groupId = consumerGroupId(registry.project, region);
-  const consumer = await startConsumerProcess(admin, groupId, "functions/ingest/main.ts", {
+  const child = await startConsumerProcess(admin, groupId, "functions/ingest/main.ts", {
     STRATA_REPO: "bench/_bench-repo.ts",
     BENCH_PROJECT: registry.project,
     REDIS_URL: resolveEndpoints().redis.address,
@@ -238,12 +313,20 @@ async function strataIngest(
     STRATA_METRICS_HOST: "127.0.0.1",
     STRATA_METRICS_PORT: "0",
   });
+  return { child, groupId };
+}
+
+/** Every row through a ChangelogWriter, BATCH at a time, until Kafka acknowledged them all. */
+async function writeAll(
+  kafka: Kafka,
+  registry: FeatureRegistry,
+  rows: readonly WriteRow[],
+): Promise<void> {
   const writer = await ChangelogWriter.open({
     kafka,
     registry,
     queue: { maxRecords: 50_000, batchSize: BATCH },
   });
-  const started = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) {
     const slice = rows.slice(i, i + BATCH);
     for (;;) {
@@ -258,11 +341,7 @@ async function strataIngest(
     }
   }
   await writer.flush();
-  await waitUntilCommitted(admin, groupId, changelogTopic(registry.project), COMMIT_TIMEOUT_MS, 10);
-  const rate = rows.length / ((performance.now() - started) / 1000);
   await writer.close();
-  await stopProcess(consumer);
-  return rate;
 }
 
 /** One record, acks=all, one at a time: the latency under any synchronous write. */
