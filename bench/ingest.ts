@@ -254,15 +254,9 @@ async function strataIngest(
   const consumer = await startStrataConsumer(admin, registry);
   const started = performance.now();
   await writeAll(kafka, registry, rows);
-  await waitUntilCommitted(
-    admin,
-    consumer.groupId,
-    changelogTopic(registry.project),
-    COMMIT_TIMEOUT_MS,
-    10,
-  );
+  await consumer.drained();
   const rate = rows.length / ((performance.now() - started) / 1000);
-  await stopProcess(consumer.child);
+  await consumer.stop();
   return rate;
 }
 
@@ -283,23 +277,20 @@ async function strataStages(
   const writer = rows.length / ((performance.now() - started) / 1000);
   const consumer = await startStrataConsumer(admin, registry);
   const ready = performance.now();
-  await waitUntilCommitted(
-    admin,
-    consumer.groupId,
-    changelogTopic(registry.project),
-    COMMIT_TIMEOUT_MS,
-    10,
-  );
+  await consumer.drained();
   const rate = rows.length / ((performance.now() - ready) / 1000);
-  await stopProcess(consumer.child);
+  await consumer.stop();
   return { writer, consumer: rate };
 }
 
-/** The regional consumer (functions/ingest/main.ts) of the bench region, as a process. */
+/**
+ * The regional consumer (functions/ingest/main.ts) of the bench region, as a process, once its
+ * group is ready; `drained` resolves when the group has committed the whole changelog.
+ */
 async function startStrataConsumer(
   admin: Admin,
   registry: FeatureRegistry,
-): Promise<{ child: ChildProcess; groupId: string }> {
+): Promise<{ drained: () => Promise<void>; stop: () => Promise<void> }> {
   const region = "bench";
   const groupId = consumerGroupId(registry.project, region);
   const child = await startConsumerProcess(admin, groupId, "functions/ingest/main.ts", {
@@ -313,7 +304,13 @@ async function startStrataConsumer(
     STRATA_METRICS_HOST: "127.0.0.1",
     STRATA_METRICS_PORT: "0",
   });
-  return { child, groupId };
+  const topic = changelogTopic(registry.project);
+  return {
+    drained: async () => {
+      await waitUntilCommitted(admin, groupId, topic, COMMIT_TIMEOUT_MS, 10);
+    },
+    stop: () => stopProcess(child),
+  };
 }
 
 /** Every row through a ChangelogWriter, BATCH at a time, until Kafka acknowledged them all. */

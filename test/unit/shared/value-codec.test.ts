@@ -32,41 +32,37 @@ function normalise(value: unknown): unknown {
   return value;
 }
 
+/** Every feature type (each scalar and its list), with values of it or null. */
+const FEATURE_TYPES: [FeatureType, fc.Arbitrary<unknown>][] = SCALAR_TYPES.flatMap((type) => [
+  [type, fc.option(scalar[type], { nil: null })],
+  [`${type}[]`, fc.option(fc.array(scalar[type], { maxLength: 6 }), { nil: null })],
+]);
+
 describe("value codec", () => {
-  for (const type of SCALAR_TYPES) {
-    for (const featureType of [type, `${type}[]`] as FeatureType[]) {
-      const arbitrary = featureType.endsWith("[]")
-        ? fc.array(scalar[type], { maxLength: 6 })
-        : scalar[type];
-      it(`round-trips ${featureType}, and null`, () => {
-        fc.assert(
-          fc.property(fc.option(arbitrary, { nil: null }), (value) => {
-            assert.ok(isValueOf(featureType, value));
-            const encoded = encodeValue(featureType, value);
-            assert.deepEqual(normalise(decodeValue(featureType, encoded)), normalise(value));
-          }),
-          { numRuns: 300 },
-        );
-      });
-    }
+  for (const [featureType, values] of FEATURE_TYPES) {
+    it(`round-trips ${featureType}, and null`, () => {
+      fc.assert(
+        fc.property(values, (value) => {
+          assert.ok(isValueOf(featureType, value));
+          const encoded = encodeValue(featureType, value);
+          assert.deepEqual(normalise(decodeValue(featureType, encoded)), normalise(value));
+        }),
+        { numRuns: 300 },
+      );
+    });
   }
 
   it("hands out a stored text as JSON only when it is the JSON the value would be written as", () => {
-    for (const type of SCALAR_TYPES) {
-      for (const featureType of [type, `${type}[]`] as FeatureType[]) {
-        const arbitrary = featureType.endsWith("[]")
-          ? fc.array(scalar[type], { maxLength: 6 })
-          : scalar[type];
-        const codec = codecFor(featureType);
-        fc.assert(
-          fc.property(fc.option(arbitrary, { nil: null }), (value) => {
-            const stored = codec.encode(value);
-            const json = codec.json(stored);
-            if (json !== undefined) assert.equal(json, jsonValue(codec.decode(stored)));
-          }),
-          { numRuns: 300 },
-        );
-      }
+    for (const [featureType, values] of FEATURE_TYPES) {
+      const codec = codecFor(featureType);
+      fc.assert(
+        fc.property(values, (value) => {
+          const stored = codec.encode(value);
+          const json = codec.json(stored);
+          if (json !== undefined) assert.equal(json, jsonValue(codec.decode(stored)));
+        }),
+        { numRuns: 300 },
+      );
     }
     // Numbers are passed through (what makes it worth having), and text that is not a JSON
     // number is never passed through, even where Number() would read it.
