@@ -2,9 +2,10 @@
 -- features of one (entity, view@major, generation) atomically, only when its incoming
 -- version is strictly greater than the stored one.
 --
--- One call carries a group of rows (the client sends a few dozen per call: one script call
--- per row cost the consumer more in client and server overhead than the CAS itself). On
--- Redis Cluster every key of a call lies in one hash slot; the client groups rows by slot.
+-- One call carries a group of rows (the client sends a few dozen per call: a command per row
+-- cost the consumer a fifth of its throughput in building commands; see
+-- shared/online-store/cas-calls.ts). On Redis Cluster every key of a call lies in one hash
+-- slot; the client groups rows by slot.
 --
 -- KEYS[i]  row i's entity hash: fs:{<project>:<entities>:<encoded key>}
 -- ARGV     per row, in KEYS order:

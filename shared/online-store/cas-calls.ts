@@ -1,14 +1,15 @@
 import calculateSlot from "cluster-key-slot";
 
 /**
- * Rows per call of the CAS script. One call per row spent more on the client building
- * commands and on the server starting scripts than on the compare-and-swap itself
- * (`npm run bench -- ingest`); a few dozen rows per call make that negligible, while one
- * call (a few tens of KB of arguments, well under a millisecond of script time) stays
- * about as long as the 16 KB of pipelined commands Redis runs from one client before it
- * serves the next, so readers queue behind writes no longer than before.
+ * Rows per call of the CAS script. With one call per row, the regional consumer spent about a
+ * fifth of its time building ioredis commands: draining a pre-filled changelog went from
+ * 19,000-22,000 to 23,000-26,000 rows/s with calls of a few dozen rows (`consumer_alone` in
+ * `npm run bench -- ingest` measures it), while Redis' own time per row stayed the same. The
+ * size bounds how long one call holds Redis: 32 rows took 0.4 ms (`INFO commandstats`), 64 took
+ * 1 ms, about as long as the pipelined commands Redis runs from one client before it serves
+ * the next, so readers queue behind writes no longer than before.
  */
-export const ROWS_PER_CAS_CALL = 64;
+export const ROWS_PER_CAS_CALL = 32;
 
 /**
  * Groups rows (by their Redis keys, in order) into CAS calls of at most `ROWS_PER_CAS_CALL`
