@@ -322,6 +322,8 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
     ]) {
       assert.ok(metrics.includes(name), `metrics lack ${name}`);
     }
+    // Read at scrape time: the scrape itself is the one request in flight.
+    assert.match(metrics, /^strata_http_requests_in_flight 1$/m);
     const notFound = await fetch(`${server.url}/nope`);
     assert.equal(notFound.status, 404);
     assert.equal(
