@@ -192,14 +192,27 @@ function checkValues(view: ResolvedView, values: unknown): string[] {
   });
 }
 
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  return Array.isArray(value) && value.some((v) => typeof v === "number" && !Number.isFinite(v));
+}
+
 function decodesAs(
-  codec: { decode(text: string): unknown; accepts(value: unknown): boolean },
+  codec: {
+    decode(text: string): unknown;
+    encode(value: unknown): string;
+    accepts(value: unknown): boolean;
+  },
   text: string,
 ): boolean {
   try {
     const value = codec.decode(text);
-    // NaN is what Number() makes of garbage; a float written as NaN is encoded "NaN".
-    return codec.accepts(value) && !(Number.isNaN(value) && text !== "NaN");
+    if (!codec.accepts(value)) return false;
+    // NaN is what Number() makes of garbage ("fast", "[1,x]"), and Infinity of an overflowing
+    // literal ("1e400", which would otherwise reach clients as number text no JSON reader can
+    // hold). A number written as NaN or an infinity is encoded by name, so text that decodes
+    // to one must be exactly what encoding gives.
+    return !hasNonFinite(value) || codec.encode(value) === text;
   } catch {
     return false;
   }

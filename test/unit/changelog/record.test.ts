@@ -9,7 +9,7 @@ import {
 } from "../../../shared/changelog/record.js";
 import { isStrataError, type ErrorCode } from "../../../shared/errors.js";
 import { prepareWrites, type WriteRow } from "../../../shared/online-store/write-path.js";
-import { FeatureRegistry } from "../../../shared/registry/index.js";
+import { defineRepo, FeatureRegistry } from "../../../shared/registry/index.js";
 import { testRepo } from "../../support/store.js";
 
 const registry = new FeatureRegistry(testRepo("records"));
@@ -145,12 +145,57 @@ describe("changelog record, schema 1", () => {
     rejects(key, variant({ clock: "EU:zz" }), "STRATA_E_BAD_RECORD");
     const values = record.values as Record<string, string>;
     rejects(key, variant({ values: { ...values, rate: "fast" } }), "STRATA_E_VALUE_TYPE");
+    rejects(key, variant({ values: { ...values, rate: "1e400" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, trips: "1.5" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, tags: "[1" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, extra: "1" } }), "STRATA_E_UNKNOWN_FEATURE");
     const withoutRate = { ...values };
     delete withoutRate.rate;
     rejects(key, variant({ values: withoutRate }), "STRATA_E_MISSING_FEATURE_VALUE");
+  });
+
+  it("refuses number text that only decodes to NaN or an infinity, and keeps those written by name", () => {
+    const lists = new FeatureRegistry(
+      defineRepo({
+        project: "records_lists",
+        entities: [{ name: "item", joinKeys: { item_id: "int64" } }],
+        views: [
+          {
+            name: "scores",
+            version: "1.0.0",
+            entities: ["item"],
+            features: { best: "float64", all: "float64[]" },
+            maxAgeMs: 60_000,
+          },
+        ],
+      }),
+    );
+    const [write] = prepareWrites(lists, [
+      {
+        view: "scores",
+        entity: { item_id: 1 },
+        values: { best: Infinity, all: [1, NaN, -Infinity] },
+        version: row().version,
+      },
+    ]);
+    const { key, value } = encodeChangelogRecord(write!);
+    assert.deepEqual(decodeChangelogRecord(lists, key, value).values, [
+      "Infinity",
+      "[1,NaN,-Infinity]",
+    ]);
+    const record = JSON.parse(value) as { values: Record<string, string> };
+    for (const [feature, text] of [
+      ["best", "1e400"],
+      ["all", "[1,x]"],
+      ["all", "[1e400]"],
+    ] as const) {
+      const bad = JSON.stringify({ ...record, values: { ...record.values, [feature]: text } });
+      assert.throws(
+        () => decodeChangelogRecord(lists, key, bad),
+        (e: unknown) => isStrataError(e, "STRATA_E_VALUE_TYPE"),
+        `${feature} = ${text}`,
+      );
+    }
   });
 
   it("keeps a float written as NaN, and nulls", () => {
