@@ -2,6 +2,7 @@ import { show, StrataError } from "../errors.js";
 import { decodeEntityKey, encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { PreparedWrite } from "../online-store/write-path.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
+import type { ValueCodec } from "../registry/value-codec.js";
 import { encodeVersion, validateVersion, type Version } from "../versions/version.js";
 
 /**
@@ -197,14 +198,7 @@ function hasNonFinite(value: unknown): boolean {
   return Array.isArray(value) && value.some((v) => typeof v === "number" && !Number.isFinite(v));
 }
 
-function decodesAs(
-  codec: {
-    decode(text: string): unknown;
-    encode(value: unknown): string;
-    accepts(value: unknown): boolean;
-  },
-  text: string,
-): boolean {
+function decodesAs(codec: ValueCodec, text: string): boolean {
   try {
     const value = codec.decode(text);
     if (!codec.accepts(value)) return false;
