@@ -27,15 +27,9 @@ export class ServeMetrics {
       registers,
     });
 
-    const inFlightNow = () => this.inFlightNow;
-    new Gauge({
-      name: "strata_http_requests_in_flight",
-      help: "Requests being answered now",
-      registers,
-      collect() {
-        this.set(inFlightNow());
-      },
-    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      scrapeTimeGauge(this.registry, name, help, read);
+    gauge("strata_http_requests_in_flight", "Requests being answered now", () => this.inFlightNow);
     this.redisErrors = new Counter({
       name: "strata_redis_errors_total",
       help: "Reads that Redis could not answer",
@@ -47,14 +41,7 @@ export class ServeMetrics {
       registers,
     });
     const fromStats = (name: string, help: string, pick: (s: OnlineStoreStats) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(pick(storeStats()));
-        },
-      });
+      gauge(name, help, () => pick(storeStats()));
     // Monotonic totals read from the store at scrape time (gauges, since prom-client counters cannot be set).
     fromStats(
       "strata_hot_cache_hits",
@@ -88,14 +75,7 @@ export class ServeMetrics {
     );
     if (writerStats) {
       const fromWriter = (name: string, help: string, pick: (s: ChangelogWriterStats) => number) =>
-        new Gauge({
-          name,
-          help,
-          registers,
-          collect() {
-            this.set(pick(writerStats()));
-          },
-        });
+        gauge(name, help, () => pick(writerStats()));
       fromWriter(
         "strata_changelog_queue_records",
         "Standard writes queued or in flight to Kafka now",
@@ -141,4 +121,16 @@ export class ServeMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** A gauge whose value is read when Prometheus scrapes, not set on the request path. */
+function scrapeTimeGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
