@@ -126,6 +126,7 @@ export class ChangelogWriter {
         {},
       );
     }
+    this.refuseIfQueueFull(rows);
     const prepared = prepareWrites(this.options.registry, rows);
     const critical: PreparedWrite[] = [];
     const standard: PreparedWrite[] = [];
@@ -167,6 +168,31 @@ export class ChangelogWriter {
         { acknowledged: true, rows: prepared.length },
         { cause: error },
       );
+    }
+  }
+
+  /**
+   * Refuses a call whose standard rows do not fit in the queue before validating or encoding
+   * anything. Producers retry under back-pressure, and each retry used to validate and encode
+   * its rows only for the queue to refuse them: that work, and the garbage it left, took the
+   * CPU the sends needed (in `npm run bench -- ingest`, a writer held back by its queue spent
+   * a third of its CPU on it). Under back-pressure a batch that is also invalid gets 429
+   * first, and its 400 on the retry. Critical rows do not use the queue and are never
+   * refused for it; a row whose view is unknown counts as standard (it fails validation anyway).
+   */
+  private refuseIfQueueFull(rows: readonly WriteRow[]): void {
+    if (this.queue.hasRoomFor(rows.length)) return;
+    let standard = 0;
+    for (const row of rows) if (!this.isCriticalRow(row)) standard++;
+    this.queue.assertRoomFor(standard);
+  }
+
+  private isCriticalRow(row: WriteRow): boolean {
+    if (typeof row !== "object" || row === null || typeof row.view !== "string") return false;
+    try {
+      return this.options.registry.viewByRef(row.view).criticality === "critical";
+    } catch {
+      return false;
     }
   }
 

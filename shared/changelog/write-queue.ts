@@ -52,21 +52,31 @@ export class WriteQueue {
     return this.entries.length + this.inFlight.length;
   }
 
+  /** Whether `count` more records fit now. */
+  hasRoomFor(count: number): boolean {
+    return this.depth + count <= this.options.maxRecords;
+  }
+
+  /** Throws what enqueue would throw for `count` records: STRATA_E_SHUTTING_DOWN or STRATA_E_BACKPRESSURE. */
+  assertRoomFor(count: number): void {
+    if (this.closed) {
+      throw new StrataError("STRATA_E_SHUTTING_DOWN", "the changelog writer is closed", {});
+    }
+    if (!this.hasRoomFor(count)) {
+      throw new StrataError(
+        "STRATA_E_BACKPRESSURE",
+        `the write queue holds ${this.depth} of ${this.options.maxRecords} records; ${count} more do not fit, retry after a pause`,
+        { queued: this.depth, limit: this.options.maxRecords, offered: count },
+      );
+    }
+  }
+
   /**
    * Queues records; with `waitForAck`, the promise settles when Kafka acknowledged all of
    * them, otherwise at once. All or nothing: a batch that does not fit is refused whole.
    */
   enqueue(records: readonly EncodedRecord[], waitForAck: boolean): Promise<void> {
-    if (this.closed) {
-      throw new StrataError("STRATA_E_SHUTTING_DOWN", "the changelog writer is closed", {});
-    }
-    if (this.depth + records.length > this.options.maxRecords) {
-      throw new StrataError(
-        "STRATA_E_BACKPRESSURE",
-        `the write queue holds ${this.depth} of ${this.options.maxRecords} records; ${records.length} more do not fit, retry after a pause`,
-        { queued: this.depth, limit: this.options.maxRecords, offered: records.length },
-      );
-    }
+    this.assertRoomFor(records.length);
     let acked = Promise.resolve();
     let ticket: Ticket | undefined;
     if (waitForAck && records.length > 0) {
