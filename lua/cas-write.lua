@@ -8,15 +8,18 @@
 -- slot; the client groups rows by slot.
 --
 -- KEYS[i]  row i's entity hash: fs:{<project>:<entities>:<encoded key>}
--- ARGV     per row, in KEYS order:
---            n        how many arguments of this row follow (4 + 2 x its features)
---            the row's version field  "<view>@<major>#<gen>:_v"
---            the row's clock field    "<view>@<major>#<gen>:_cv"
+-- ARGV     the call's shapes, then its rows. A shape is the hash fields of one view major and
+--          generation, sent once per call however many of its rows the call holds:
+--            s        how many shapes follow
+--            per shape: m (its feature count), its version field "<view>@<major>#<gen>:_v",
+--                     its clock field "<view>@<major>#<gen>:_cv", then its m feature fields
+--                     (already prefixed by the client, so the script only passes them on)
+--          then per row, in KEYS order:
+--            the row's shape number (1 for the first shape)
 --            incoming version (see shared/versions/version.ts): 12 hex event ms, 8 hex epoch,
 --            12 hex HLC wall ms, 4 hex HLC counter, then the origin region (ASCII)
 --            incoming clock vector "region:hlc16hex,..." sorted by region (what the writer had seen)
---            feature field, encoded value, feature field, encoded value, ... (fields already
---            prefixed by the client, so the script only passes them on)
+--            the shape's m encoded values, in its feature order
 --
 -- Returns one code per row, in KEYS order: 1 applied, 0 stale (older or duplicate); +2 when
 -- the write was concurrent with the stored row's clock vector (neither before nor after it):
@@ -50,8 +53,10 @@ local function hex_cmp(a, b, first, last)
   return 0
 end
 
--- Writes one row; `first` and `last` delimit its feature field/value pairs in ARGV.
-local function cas_row(key, version_field, clock_field, incoming, incoming_clock, first, last)
+-- Writes one row of `shape`; its arguments start at ARGV[at] (its shape number).
+local function cas_row(key, shape, at)
+  local version_field, clock_field = shape.version, shape.clock
+  local incoming, incoming_clock = ARGV[at + 1], ARGV[at + 2]
   local stored = redis.call('HMGET', key, version_field, clock_field)
   local stored_version, stored_clock = stored[1], stored[2]
 
@@ -114,7 +119,12 @@ local function cas_row(key, version_field, clock_field, incoming, incoming_clock
   end
 
   if newer then
-    redis.call('HSET', key, version_field, incoming, clock_field, merged, unpack(ARGV, first, last))
+    local args, fields, values = { version_field, incoming, clock_field, merged }, shape.first, at + 3
+    for j = 0, shape.m - 1 do
+      args[5 + 2 * j] = ARGV[fields + j]
+      args[6 + 2 * j] = ARGV[values + j]
+    end
+    redis.call('HSET', key, unpack(args))
   elseif clock_changed then
     -- Rejected by the order, but what this row has seen from each region still grows.
     redis.call('HSET', key, clock_field, merged)
@@ -124,23 +134,38 @@ local function cas_row(key, version_field, clock_field, incoming, incoming_clock
 end
 
 -- Validate the whole call before writing anything: a malformed call fails, never half-applies.
-local positions, at = {}, 1
-for i = 1, #KEYS do
-  local n = tonumber(ARGV[at])
-  if not n or n < 4 or n % 2 ~= 0 or at + n > #ARGV then
-    return redis.error_reply('ERR cas-write script: row ' .. i .. ' has a malformed argument count')
+local function malformed(what)
+  return redis.error_reply('ERR cas-write script: ' .. what)
+end
+
+local shape_count = tonumber(ARGV[1])
+if not shape_count or shape_count < 1 or shape_count % 1 ~= 0 then
+  return malformed('the shape count is not a positive integer')
+end
+local shapes, at = {}, 2
+for k = 1, shape_count do
+  local m = tonumber(ARGV[at])
+  if not m or m < 0 or m % 1 ~= 0 or at + 2 + m > #ARGV then
+    return malformed('shape ' .. k .. ' is malformed')
   end
-  positions[i] = at
-  at = at + 1 + n
+  shapes[k] = { m = m, version = ARGV[at + 1], clock = ARGV[at + 2], first = at + 3 }
+  at = at + 3 + m
+end
+local row_shape, row_at = {}, {}
+for i = 1, #KEYS do
+  local shape = shapes[tonumber(ARGV[at])]
+  if not shape or at + 2 + shape.m > #ARGV then
+    return malformed('row ' .. i .. ' names no shape or lacks arguments')
+  end
+  row_shape[i], row_at[i] = shape, at
+  at = at + 3 + shape.m
 end
 if at ~= #ARGV + 1 then
-  return redis.error_reply('ERR cas-write script: ' .. (#ARGV + 1 - at) .. ' arguments after the last row')
+  return malformed((#ARGV + 1 - at) .. ' arguments after the last row')
 end
 
 local codes = {}
 for i = 1, #KEYS do
-  local at = positions[i]
-  local n = tonumber(ARGV[at])
-  codes[i] = cas_row(KEYS[i], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], at + 5, at + n)
+  codes[i] = cas_row(KEYS[i], row_shape[i], row_at[i])
 end
 return codes

@@ -1,4 +1,5 @@
 import calculateSlot from "cluster-key-slot";
+import type { RowFields } from "./redis-layout.js";
 
 /**
  * Rows per call of the CAS script. With one call per row, the regional consumer spent about a
@@ -39,4 +40,39 @@ export function groupCasCalls(keys: readonly string[], cluster: boolean): number
     if (call.length === ROWS_PER_CAS_CALL) open.delete(slot);
   }
   return calls;
+}
+
+/** One row of a CAS call: where its fields are, and what it writes. */
+export interface CasRow {
+  fields: RowFields;
+  encodedVersion: string;
+  encodedClock: string;
+  /** Encoded values in `fields.features` order. */
+  values: readonly string[];
+}
+
+/**
+ * The script's ARGV for one call (lua/cas-write.lua): the call's shapes, the field names of
+ * each view major and generation it writes, once, then per row its shape number, version,
+ * clock and values. Field names per row were half of a row's arguments, and the consumer
+ * spends its time per argument: building the command and writing it to the socket.
+ */
+export function casCallArguments(rows: readonly CasRow[]): (string | number)[] {
+  const shapeOf = new Map<RowFields, number>();
+  const shapes: (string | number)[] = [];
+  const rowArguments: (string | number)[] = [];
+  for (const row of rows) {
+    let shape = shapeOf.get(row.fields);
+    if (shape === undefined) {
+      shapeOf.set(row.fields, (shape = shapeOf.size + 1));
+      shapes.push(row.fields.features.length, row.fields.version, row.fields.clock);
+      for (const field of row.fields.features) shapes.push(field);
+    }
+    rowArguments.push(shape, row.encodedVersion, row.encodedClock);
+    for (const value of row.values) rowArguments.push(value);
+  }
+  const argv: (string | number)[] = [shapeOf.size];
+  for (const item of shapes) argv.push(item);
+  for (const item of rowArguments) argv.push(item);
+  return argv;
 }

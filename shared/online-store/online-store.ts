@@ -3,7 +3,7 @@ import { ClientTracking } from "../hot-cache/client-tracking.js";
 import { HotCache, type HotCacheOptions, type HotCacheStats } from "../hot-cache/hot-cache.js";
 import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-registry.js";
 import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
-import { groupCasCalls } from "./cas-calls.js";
+import { casCallArguments, groupCasCalls } from "./cas-calls.js";
 import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
 import {
@@ -137,14 +137,17 @@ export class OnlineStore {
     );
     const calls = groups.map((rows) => {
       const argv = CAS_SCRIPT.evalshaArgv(rows.map((i) => prepared[i]!.redisKey));
-      for (const i of rows) {
+      const casRows = rows.map((i) => {
         const p = prepared[i]!;
         const fields = rowFields(p.view, generationOf.get(p.view.key)!);
-        argv.push(4 + 2 * fields.features.length, fields.version, fields.clock);
-        argv.push(p.encodedVersion, p.encodedClock);
-        for (let f = 0; f < fields.features.length; f++)
-          argv.push(fields.features[f]!, p.values[f]!);
-      }
+        return {
+          fields,
+          encodedVersion: p.encodedVersion,
+          encodedClock: p.encodedClock,
+          values: p.values,
+        };
+      });
+      for (const item of casCallArguments(casRows)) argv.push(item);
       return { key: prepared[rows[0]!]!.redisKey, argv };
     });
     const replies = await this.runCas(calls);

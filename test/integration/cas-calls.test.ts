@@ -63,24 +63,27 @@ for (const topology of TOPOLOGIES) {
       const first = `fs:{${registry.project}:driver:x}`;
       const second = `fs:{${registry.project}:driver:x}:2`;
       const server = opened.client;
-      const good = [
-        "4",
-        "stats@1#0:_v",
-        "stats@1#0:_cv",
-        "0".repeat(36) + "r",
-        "r:" + "0".repeat(16),
+      const shape = ["1", "stats@1#0:_v", "stats@1#0:_cv", "stats@1#0:label"];
+      const row = ["1", "0".repeat(36) + "r", "r:" + "0".repeat(16), "v"];
+      const call = (...argv: string[]) => server.evalsha(CAS.sha, 2, first, second, ...argv);
+      const malformed: [string[], RegExp][] = [
+        [["0", ...shape, ...row, ...row], /the shape count is not a positive integer/],
+        [["1", "99", ...shape.slice(1), ...row, ...row], /shape 1 is malformed/],
+        [["1", ...shape, ...row, "2", ...row.slice(1)], /row 2 names no shape/],
+        [["1", ...shape, ...row, ...row.slice(0, 3)], /row 2 names no shape or lacks arguments/],
+        [["1", ...shape, ...row, ...row, "extra"], /1 arguments after the last row/],
       ];
-      await assert.rejects(
-        server.evalsha(CAS.sha, 2, first, second, ...good, "6", "a", "b", "c", "d"),
-        /cas-write script: row 2/,
-      );
-      await assert.rejects(
-        server.evalsha(CAS.sha, 1, first, ...good, "extra"),
-        /cas-write script: 1 arguments after the last row/,
-      );
-      assert.equal(await server.exists(first), 0, "nothing of the call was written");
+      for (const [argv, reason] of malformed) {
+        await assert.rejects(call(...argv), (error: Error) => {
+          assert.match(error.message, /^ERR cas-write script: /);
+          assert.match(error.message, reason);
+          return true;
+        });
+      }
+      assert.equal(await server.exists(first), 0, "nothing of the calls was written");
       // The well-formed call goes through, and answers one code per row.
-      assert.deepEqual(await server.evalsha(CAS.sha, 2, first, second, ...good, ...good), [1, 1]);
+      assert.deepEqual(await call("1", ...shape, ...row, ...row), [1, 1]);
+      assert.equal(await server.hget(second, "stats@1#0:label"), "v");
     });
   });
 }

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import calculateSlot from "cluster-key-slot";
 import fc from "fast-check";
-import { groupCasCalls, ROWS_PER_CAS_CALL } from "../../../shared/online-store/cas-calls.js";
+import {
+  casCallArguments,
+  groupCasCalls,
+  ROWS_PER_CAS_CALL,
+  type CasRow,
+} from "../../../shared/online-store/cas-calls.js";
+import { rowFields } from "../../../shared/online-store/redis-layout.js";
 
 // Keys as the store makes them, from a small set of entities so that keys repeat.
 const keys = fc.array(
@@ -58,5 +64,96 @@ describe("CAS calls: rows grouped into script calls", () => {
         });
       }),
     );
+  });
+});
+
+// The field sets of three view majors and generations, as the store caches them.
+const SHAPES = [
+  rowFields({ key: "stats@1", features: [{ name: "rate" }, { name: "trips" }] }, 0),
+  rowFields({ key: "stats@2", features: [{ name: "rate" }, { name: "tags" }, { name: "x" }] }, 0),
+  rowFields({ key: "stats@1", features: [{ name: "rate" }, { name: "trips" }] }, 7),
+];
+
+const casRows = fc.array(
+  fc
+    .record({ shape: fc.nat({ max: SHAPES.length - 1 }), text: fc.string(), n: fc.nat() })
+    .map(({ shape, text, n }): CasRow => {
+      const fields = SHAPES[shape]!;
+      return {
+        fields,
+        encodedVersion: `v${n}`,
+        encodedClock: `c${n}`,
+        values: fields.features.map((_, f) => `${text}${f}`),
+      };
+    }),
+  { minLength: 1, maxLength: ROWS_PER_CAS_CALL },
+);
+
+/** Reads ARGV back the way lua/cas-write.lua does: the shapes, then the rows. */
+function readCasArguments(argv: readonly (string | number)[]) {
+  let at = 0;
+  const shapes: { version: string; clock: string; features: string[] }[] = [];
+  const shapeCount = Number(argv[at++]);
+  for (let k = 0; k < shapeCount; k++) {
+    const m = Number(argv[at]);
+    shapes.push({
+      version: String(argv[at + 1]),
+      clock: String(argv[at + 2]),
+      features: argv.slice(at + 3, at + 3 + m).map(String),
+    });
+    at += 3 + m;
+  }
+  const rows = [];
+  while (at < argv.length) {
+    const shape = shapes[Number(argv[at]) - 1]!;
+    const m = shape.features.length;
+    rows.push({
+      ...shape,
+      encodedVersion: String(argv[at + 1]),
+      encodedClock: String(argv[at + 2]),
+      values: argv.slice(at + 3, at + 3 + m).map(String),
+    });
+    at += 3 + m;
+  }
+  return { shapes, rows };
+}
+
+describe("CAS calls: the script's arguments", () => {
+  it("name each shape's fields once, and every row reads back with its own fields and values", () => {
+    fc.assert(
+      fc.property(casRows, (rows) => {
+        const { shapes, rows: read } = readCasArguments(casCallArguments(rows));
+        assert.equal(shapes.length, new Set(rows.map((r) => r.fields)).size);
+        assert.deepEqual(
+          read,
+          rows.map((r) => ({
+            version: r.fields.version,
+            clock: r.fields.clock,
+            features: r.fields.features,
+            encodedVersion: r.encodedVersion,
+            encodedClock: r.encodedClock,
+            values: r.values,
+          })),
+        );
+      }),
+    );
+  });
+
+  it("number shapes from 1 in the order rows first use them", () => {
+    const row = (fields: CasRow["fields"]): CasRow => ({
+      fields,
+      encodedVersion: "v",
+      encodedClock: "c",
+      values: fields.features.map(() => "1"),
+    });
+    const argv = casCallArguments([row(SHAPES[1]!), row(SHAPES[0]!), row(SHAPES[1]!)]);
+    assert.deepEqual(argv, [
+      2,
+      ...[3, "stats@2#0:_v", "stats@2#0:_cv", "stats@2#0:rate", "stats@2#0:tags", "stats@2#0:x"],
+      ...[2, "stats@1#0:_v", "stats@1#0:_cv", "stats@1#0:rate", "stats@1#0:trips"],
+      ...[1, "v", "c", "1", "1", "1"],
+      ...[2, "v", "c", "1", "1"],
+      ...[1, "v", "c", "1", "1", "1"],
+    ]);
   });
 });
