@@ -1,3 +1,5 @@
+import { hex48 } from "./hex48.js";
+
 /**
  * A hybrid logical clock (Kulkarni et al., OPODIS 2014): a wall-clock millisecond plus a
  * counter, never going backwards, and advanced past every timestamp it observes, so that
@@ -85,7 +87,7 @@ export function compareHlc(a: Hlc, b: Hlc): number {
 
 /** 16 hex digits: 12 for the wall ms, 4 for the counter; fixed width, so text order = time order. */
 export function encodeHlc(hlc: Hlc): string {
-  return hlc.wallMs.toString(16).padStart(12, "0") + hlc.counter.toString(16).padStart(4, "0");
+  return hex48(hlc.wallMs) + hlc.counter.toString(16).padStart(4, "0");
 }
 
 export function decodeHlc(text: string): Hlc {

@@ -1,4 +1,5 @@
 import { show, StrataError } from "../errors.js";
+import { hex48 } from "./hex48.js";
 import { HLC_MAX_COUNTER, HLC_MAX_WALL_MS, type Hlc } from "./hlc.js";
 
 /**
@@ -27,9 +28,9 @@ const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
  */
 export function encodeVersion(version: Version): string {
   return (
-    version.eventTsMs.toString(16).padStart(12, "0") +
+    hex48(version.eventTsMs) +
     version.epoch.toString(16).padStart(8, "0") +
-    version.hlc.wallMs.toString(16).padStart(12, "0") +
+    hex48(version.hlc.wallMs) +
     version.hlc.counter.toString(16).padStart(4, "0") +
     version.originRegion
   );

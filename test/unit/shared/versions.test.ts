@@ -16,6 +16,7 @@ import {
   type Version,
 } from "../../../shared/versions/index.js";
 import { isStrataError } from "../../../shared/errors.js";
+import { hex48 } from "../../../shared/versions/hex48.js";
 
 const region = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,12}$/);
 // Plain prototypes (not fast-check's default null ones), so deepEqual compares like with like.
@@ -204,6 +205,18 @@ describe("clock vectors", () => {
     assert.equal(
       relateClocks({ ...fromUs, "eu-west-1": { wallMs: 11, counter: 0 } }, fromUs),
       "after",
+    );
+  });
+});
+
+describe("48-bit hex", () => {
+  it("writes what toString(16) padded to 12 digits writes, for every integer below 2^48", () => {
+    const edges = [0, 1, 2 ** 24 - 1, 2 ** 24, 2 ** 31, 2 ** 32, 2 ** 48 - 1];
+    for (const n of edges) assert.equal(hex48(n), n.toString(16).padStart(12, "0"), String(n));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), (n) => {
+        assert.equal(hex48(n), n.toString(16).padStart(12, "0"));
+      }),
     );
   });
 });
