@@ -42,37 +42,38 @@ export function groupCasCalls(keys: readonly string[], cluster: boolean): number
   return calls;
 }
 
-/** One row of a CAS call: where its fields are, and what it writes. */
+/** What a row of a CAS call writes (a PreparedWrite has it). */
 export interface CasRow {
-  fields: RowFields;
   encodedVersion: string;
   encodedClock: string;
-  /** Encoded values in `fields.features` order. */
+  /** Encoded values in the order of its fields' features. */
   values: readonly string[];
 }
 
 /**
- * The script's ARGV for one call (lua/cas-write.lua): the call's shapes, the field names of
- * each view major and generation it writes, once, then per row its shape number, version,
- * clock and values. Field names per row were half of a row's arguments, and the consumer
- * spends its time per argument: building the command and writing it to the socket.
+ * Appends the script's ARGV for one call (lua/cas-write.lua) to `argv`: the call's shapes, the
+ * field names of each view major and generation it writes, once, then per row its shape
+ * number, version, clock and values. Field names per row were half of a row's arguments, and
+ * the consumer spends its time per argument: building the command and writing it to the
+ * socket.
  */
-export function casCallArguments(rows: readonly CasRow[]): (string | number)[] {
+export function appendCasCallArguments<Row extends CasRow>(
+  argv: (string | number)[],
+  rows: readonly Row[],
+  fieldsOf: (row: Row) => RowFields,
+): void {
   const shapeOf = new Map<RowFields, number>();
-  const shapes: (string | number)[] = [];
-  const rowArguments: (string | number)[] = [];
-  for (const row of rows) {
-    let shape = shapeOf.get(row.fields);
-    if (shape === undefined) {
-      shapeOf.set(row.fields, (shape = shapeOf.size + 1));
-      shapes.push(row.fields.features.length, row.fields.version, row.fields.clock);
-      for (const field of row.fields.features) shapes.push(field);
-    }
-    rowArguments.push(shape, row.encodedVersion, row.encodedClock);
-    for (const value of row.values) rowArguments.push(value);
+  const rowShapes = rows.map((row) => {
+    const fields = fieldsOf(row);
+    let shape = shapeOf.get(fields);
+    if (shape === undefined) shapeOf.set(fields, (shape = shapeOf.size + 1));
+    return shape;
+  });
+  argv.push(shapeOf.size);
+  for (const fields of shapeOf.keys()) {
+    argv.push(fields.features.length, fields.version, fields.clock, ...fields.features);
   }
-  const argv: (string | number)[] = [shapeOf.size];
-  for (const item of shapes) argv.push(item);
-  for (const item of rowArguments) argv.push(item);
-  return argv;
+  rows.forEach((row, i) => {
+    argv.push(rowShapes[i]!, row.encodedVersion, row.encodedClock, ...row.values);
+  });
 }

@@ -3,7 +3,7 @@ import { ClientTracking } from "../hot-cache/client-tracking.js";
 import { HotCache, type HotCacheOptions, type HotCacheStats } from "../hot-cache/hot-cache.js";
 import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-registry.js";
 import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
-import { casCallArguments, groupCasCalls } from "./cas-calls.js";
+import { appendCasCallArguments, groupCasCalls } from "./cas-calls.js";
 import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
 import {
@@ -135,20 +135,12 @@ export class OnlineStore {
       prepared.map((p) => p.redisKey),
       isCluster(this.client),
     );
+    const fieldsOf = (p: PreparedWrite) => rowFields(p.view, generationOf.get(p.view.key)!);
     const calls = groups.map((rows) => {
-      const argv = CAS_SCRIPT.evalshaArgv(rows.map((i) => prepared[i]!.redisKey));
-      const casRows = rows.map((i) => {
-        const p = prepared[i]!;
-        const fields = rowFields(p.view, generationOf.get(p.view.key)!);
-        return {
-          fields,
-          encodedVersion: p.encodedVersion,
-          encodedClock: p.encodedClock,
-          values: p.values,
-        };
-      });
-      for (const item of casCallArguments(casRows)) argv.push(item);
-      return { key: prepared[rows[0]!]!.redisKey, argv };
+      const writes = rows.map((i) => prepared[i]!);
+      const argv = CAS_SCRIPT.evalshaArgv(writes.map((p) => p.redisKey));
+      appendCasCallArguments(argv, writes, fieldsOf);
+      return { key: writes[0]!.redisKey, argv };
     });
     const replies = await this.runCas(calls);
     const codes = new Array<number>(prepared.length);

@@ -3,12 +3,12 @@ import { describe, it } from "node:test";
 import calculateSlot from "cluster-key-slot";
 import fc from "fast-check";
 import {
-  casCallArguments,
+  appendCasCallArguments,
   groupCasCalls,
   ROWS_PER_CAS_CALL,
   type CasRow,
 } from "../../../shared/online-store/cas-calls.js";
-import { rowFields } from "../../../shared/online-store/redis-layout.js";
+import { rowFields, type RowFields } from "../../../shared/online-store/redis-layout.js";
 
 // Keys as the store makes them, from a small set of entities so that keys repeat.
 const keys = fc.array(
@@ -67,6 +67,15 @@ describe("CAS calls: rows grouped into script calls", () => {
   });
 });
 
+type TestRow = CasRow & { fields: RowFields };
+
+/** The arguments the store appends after EVALSHA, the sha, the key count and the keys. */
+function casCallArguments(rows: readonly TestRow[]): (string | number)[] {
+  const argv: (string | number)[] = [];
+  appendCasCallArguments(argv, rows, (row) => row.fields);
+  return argv;
+}
+
 // The field sets of three view majors and generations, as the store caches them.
 const SHAPES = [
   rowFields({ key: "stats@1", features: [{ name: "rate" }, { name: "trips" }] }, 0),
@@ -77,7 +86,7 @@ const SHAPES = [
 const casRows = fc.array(
   fc
     .record({ shape: fc.nat({ max: SHAPES.length - 1 }), text: fc.string(), n: fc.nat() })
-    .map(({ shape, text, n }): CasRow => {
+    .map(({ shape, text, n }): TestRow => {
       const fields = SHAPES[shape]!;
       return {
         fields,
@@ -140,7 +149,7 @@ describe("CAS calls: the script's arguments", () => {
   });
 
   it("number shapes from 1 in the order rows first use them", () => {
-    const row = (fields: CasRow["fields"]): CasRow => ({
+    const row = (fields: RowFields): TestRow => ({
       fields,
       encodedVersion: "v",
       encodedClock: "c",
