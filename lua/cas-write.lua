@@ -119,9 +119,10 @@ local function cas_row(key, shape, at)
   end
 
   if newer then
-    local args, fields, values = { version_field, incoming, clock_field, merged }, shape.first, at + 3
+    -- The shape's HSET arguments, field names in place: only this row's slots change.
+    local args, values = shape.hset, at + 3
+    args[2], args[4] = incoming, merged
     for j = 0, shape.m - 1 do
-      args[5 + 2 * j] = ARGV[fields + j]
       args[6 + 2 * j] = ARGV[values + j]
     end
     redis.call('HSET', key, unpack(args))
@@ -148,7 +149,13 @@ for k = 1, shape_count do
   if not m or m < 0 or m % 1 ~= 0 or at + 2 + m > #ARGV then
     return malformed('shape ' .. k .. ' is malformed')
   end
-  shapes[k] = { m = m, version = ARGV[at + 1], clock = ARGV[at + 2], first = at + 3 }
+  -- HSET's arguments for the shape's rows, built once and reused by each of them (a table
+  -- per row was about a tenth of Redis' time per row): field names now, values per row.
+  local hset = { ARGV[at + 1], false, ARGV[at + 2], false }
+  for j = 0, m - 1 do
+    hset[5 + 2 * j], hset[6 + 2 * j] = ARGV[at + 3 + j], false
+  end
+  shapes[k] = { m = m, version = ARGV[at + 1], clock = ARGV[at + 2], hset = hset }
   at = at + 3 + m
 end
 local row_shape, row_at = {}, {}

@@ -58,6 +58,47 @@ for (const topology of TOPOLOGIES) {
       );
     });
 
+    it("writes each row's own values when rows of two view majors alternate in one call", async () => {
+      // stats@1 (3 features) and stats@2 (4) share the driver hash, so they share calls: two
+      // shapes of different sizes, their rows interleaved, a stale row among them.
+      const rows: WriteRow[] = [];
+      for (let d = 100; d < 110; d++) {
+        rows.push({ ...row(d, d), values: { rate: d + 0.5, trips: d, label: `one-${d}` } });
+        rows.push({
+          view: "stats@2",
+          entity: { driver_id: d },
+          values: { rate: -d, trips: 2 * d, label: `two-${d}`, tags: [`t${d}`, "x"] },
+          version: version(d),
+        });
+      }
+      rows.push({ ...row(100, 50), values: { rate: 0, trips: 0, label: "stale" } });
+      const report = await opened.store.write(rows);
+      assert.equal(report.applied, 20);
+      assert.equal(report.stale, 1);
+      const drivers = Array.from({ length: 10 }, (_, i) => ({ driver_id: 100 + i }));
+      const read = await opened.store.read(drivers, [
+        "stats@1:rate",
+        "stats@1:trips",
+        "stats@1:label",
+        "stats@2:rate",
+        "stats@2:trips",
+        "stats@2:label",
+        "stats@2:tags",
+      ]);
+      assert.deepEqual(
+        read.rows.map((r) => r.values),
+        drivers.map(({ driver_id: d }) => [
+          d + 0.5,
+          d,
+          `one-${d}`,
+          -d,
+          2 * d,
+          `two-${d}`,
+          [`t${d}`, "x"],
+        ]),
+      );
+    });
+
     it("refuses a malformed call as a whole, before writing any of its rows", async () => {
       // Two keys of one hash slot, as the store's calls on a cluster are.
       const first = `fs:{${registry.project}:driver:x}`;
