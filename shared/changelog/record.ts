@@ -4,6 +4,7 @@ import type { PreparedWrite } from "../online-store/write-path.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import type { ValueCodec } from "../registry/value-codec.js";
 import { encodeVersion, validateVersion, type Version } from "../versions/version.js";
+import { readCanonicalRecord } from "./canonical-record.js";
 
 /**
  * The changelog record, schema 1 (docs/changelog.md). JSON, because records are small
@@ -117,6 +118,27 @@ export function decodeChangelogRecord(
   index = 0,
 ): PreparedWrite {
   if (value === undefined || value === "") throw badRecord("the record has no value", key);
+  // Records as Strata writes them take the fast path; anything else is parsed as JSON.
+  const canonical = readCanonicalRecord(value, (name, major) => {
+    const view = registry.findView(name, major);
+    return view && { view, valuePrefixes: templateOf(view).features };
+  });
+  if (canonical) {
+    const { view, entity, version, clock, values } = canonical;
+    return validated(registry, key, index, view, entity, version, clock, values, checkValueTypes);
+  }
+  const parsed = parseJsonRecord(value, key);
+  const view = registry.view(parsed.view, parsed.major);
+  if (typeof parsed.entity !== "string") throw badRecord('"entity" must be a string', key);
+  const { entity, version, clock, values } = parsed;
+  return validated(registry, key, index, view, entity, version, clock, values, checkValues);
+}
+
+/** The record as JSON, its schema and view named; the rest is checked by validated(). */
+function parseJsonRecord(
+  value: string,
+  key: string | undefined,
+): Partial<ChangelogRecordV1> & { view: string; major: number } {
   let parsed: Partial<ChangelogRecordV1> & { schema?: unknown };
   try {
     parsed = JSON.parse(value) as typeof parsed;
@@ -139,27 +161,43 @@ export function decodeChangelogRecord(
   if (typeof parsed.view !== "string" || !Number.isInteger(parsed.major)) {
     throw badRecord('"view" must be a view name and "major" an integer', key);
   }
-  const view = registry.view(parsed.view, parsed.major);
-  if (typeof parsed.entity !== "string") throw badRecord('"entity" must be a string', key);
-  checkEntity(view, parsed.entity);
-  if (key !== recordKey(view.key, parsed.entity)) {
+  return parsed as typeof parsed & { view: string; major: number };
+}
+
+/**
+ * The checks every record passes however it was read, in this order (a record wrong in two
+ * ways is dead-lettered for the first), and the write they make of it.
+ */
+function validated<Values>(
+  registry: FeatureRegistry,
+  key: string | undefined,
+  index: number,
+  view: ResolvedView,
+  entity: string,
+  version: unknown,
+  clock: unknown,
+  values: Values,
+  checkedValues: (view: ResolvedView, values: Values) => string[],
+): PreparedWrite {
+  checkEntity(view, entity);
+  if (key !== recordKey(view.key, entity)) {
     // Compaction keeps the last record per key: a key that is not (view major, entity)
     // would let it drop rows it must keep.
-    throw badRecord(`the key ${show(key)} is not ${show(recordKey(view.key, parsed.entity))}`, key);
+    throw badRecord(`the key ${show(key)} is not ${show(recordKey(view.key, entity))}`, key);
   }
-  const version = validateVersion(parsed.version);
-  if (typeof parsed.clock !== "string" || !CLOCK_VECTOR.test(parsed.clock)) {
-    throw badRecord(`"clock" ${show(parsed.clock)} is not an encoded clock vector`, key);
+  const checkedVersion = validateVersion(version);
+  if (typeof clock !== "string" || !CLOCK_VECTOR.test(clock)) {
+    throw badRecord(`"clock" ${show(clock)} is not an encoded clock vector`, key);
   }
   return {
     index,
     view,
-    encodedKey: parsed.entity,
-    redisKey: entityRedisKey(registry.project, view.entitySet, parsed.entity),
-    version,
-    encodedVersion: encodeVersion(version),
-    encodedClock: parsed.clock,
-    values: checkValues(view, parsed.values),
+    encodedKey: entity,
+    redisKey: entityRedisKey(registry.project, view.entitySet, entity),
+    version: checkedVersion,
+    encodedVersion: encodeVersion(checkedVersion),
+    encodedClock: clock,
+    values: checkedValues(view, values),
   };
 }
 
@@ -200,15 +238,30 @@ function checkValues(view: ResolvedView, values: unknown): string[] {
         { feature: feature.name, view: view.key },
       );
     }
-    if (!decodesAs(feature.codec, text)) {
-      throw new StrataError(
-        "STRATA_E_VALUE_TYPE",
-        `feature ${view.key}:${feature.name} is ${feature.type}, but the record holds ${show(text)}`,
-        { feature: feature.name, view: view.key, type: feature.type },
-      );
-    }
+    if (!decodesAs(feature.codec, text)) throw valueTypeError(view, feature, text);
     return text;
   });
+}
+
+/** Values read in the view's feature order (the canonical form): only their types to check. */
+function checkValueTypes(view: ResolvedView, texts: string[]): string[] {
+  for (let i = 0; i < texts.length; i++) {
+    const feature = view.features[i]!;
+    if (!decodesAs(feature.codec, texts[i]!)) throw valueTypeError(view, feature, texts[i]!);
+  }
+  return texts;
+}
+
+function valueTypeError(
+  view: ResolvedView,
+  feature: ResolvedView["features"][number],
+  text: string,
+): StrataError {
+  return new StrataError(
+    "STRATA_E_VALUE_TYPE",
+    `feature ${view.key}:${feature.name} is ${feature.type}, but the record holds ${show(text)}`,
+    { feature: feature.name, view: view.key, type: feature.type },
+  );
 }
 
 function hasNonFinite(value: unknown): boolean {

@@ -134,6 +134,11 @@ export class FeatureRegistry {
     return found;
   }
 
+  /** The view major, or undefined where view() would throw STRATA_E_UNKNOWN_VIEW. */
+  findView(name: string, major: number): ResolvedView | undefined {
+    return this.viewsByName.get(name)?.find((v) => v.major === major);
+  }
+
   /** Resolves `view`, `view@2` to a view major (the form writes name their view by). */
   viewByRef(ref: string): ResolvedView {
     const at = ref.indexOf("@");

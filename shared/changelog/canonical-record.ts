@@ -1,0 +1,132 @@
+import type { Version } from "../versions/version.js";
+
+/** A record read in its canonical form: its fields as JSON.parse would give them, unvalidated. */
+export interface CanonicalRecord<View> {
+  view: View;
+  entity: string;
+  version: Version;
+  clock: string;
+  /** The values in the view's feature order. */
+  values: string[];
+}
+
+/**
+ * What the reader needs to know about the view a record names: its own result for the caller,
+ * and the text before each value (`"<feature>":`, a comma before all but the first), in the
+ * order encodeChangelogRecord writes them.
+ */
+export type CanonicalViewLookup<View> = (
+  name: string,
+  major: number,
+) => { view: View; valuePrefixes: readonly string[] } | undefined;
+
+// The reader's cursor: module state rather than an object per record (it runs once per
+// consumed record, synchronously, and allocates only what it returns).
+let text = "";
+let at = 0;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const ZERO = 0x30;
+const NINE = 0x39;
+/** 15 decimal digits are below 2^53, so exact; every integer field of a record is below 2^48. */
+const MAX_DIGITS = 15;
+
+/**
+ * Reads a schema-1 record written exactly as encodeChangelogRecord writes it: no whitespace,
+ * its keys in its order, integers as plain digits, strings without escapes, and every feature
+ * of the named view in the view's order. That is every record Strata writes, and reading it
+ * here takes about a third of JSON.parse's time, with no object of values by name to build
+ * (`npm run bench -- ingest`, consumer CPU per row; docs/changelog.md).
+ *
+ * Anything else returns undefined and the caller parses the text as JSON: this is a fast path,
+ * never a second definition of the format. What it returns is what JSON.parse gives for the
+ * same text (test/unit/changelog/canonical-record.test.ts checks that on arbitrary text).
+ */
+export function readCanonicalRecord<View>(
+  record: string,
+  lookup: CanonicalViewLookup<View>,
+): CanonicalRecord<View> | undefined {
+  text = record;
+  at = 0;
+  if (!literal('{"schema":1,"view":')) return undefined;
+  const viewName = string();
+  if (viewName === undefined || !literal(',"major":')) return undefined;
+  const major = integer();
+  if (major < 0 || !literal(',"entity":')) return undefined;
+  const entity = string();
+  if (entity === undefined || !literal(',"version":{"eventTsMs":')) return undefined;
+  const eventTsMs = integer();
+  if (eventTsMs < 0 || !literal(',"epoch":')) return undefined;
+  const epoch = integer();
+  if (epoch < 0 || !literal(',"hlc":{"wallMs":')) return undefined;
+  const wallMs = integer();
+  if (wallMs < 0 || !literal(',"counter":')) return undefined;
+  const counter = integer();
+  if (counter < 0 || !literal('},"originRegion":')) return undefined;
+  const originRegion = string();
+  if (originRegion === undefined || !literal('},"clock":')) return undefined;
+  const clock = string();
+  if (clock === undefined || !literal(',"values":{')) return undefined;
+  const found = lookup(viewName, major);
+  if (!found) return undefined;
+  const prefixes = found.valuePrefixes;
+  const values = new Array<string>(prefixes.length);
+  for (let i = 0; i < prefixes.length; i++) {
+    if (!literal(prefixes[i]!)) return undefined;
+    const value = string();
+    if (value === undefined) return undefined;
+    values[i] = value;
+  }
+  if (!literal("}}") || at !== text.length) return undefined;
+  return {
+    view: found.view,
+    entity,
+    version: { eventTsMs, epoch, hlc: { wallMs, counter }, originRegion },
+    clock,
+    values,
+  };
+}
+
+function literal(expected: string): boolean {
+  if (!text.startsWith(expected, at)) return false;
+  at += expected.length;
+  return true;
+}
+
+/** A JSON string without escapes (any other, or a control character, is left to JSON.parse). */
+function string(): string | undefined {
+  if (text.charCodeAt(at) !== QUOTE) return undefined;
+  const start = at + 1;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      at = i + 1;
+      return text.slice(start, i);
+    }
+    if (c === BACKSLASH || c < 0x20) return undefined;
+  }
+  return undefined;
+}
+
+/** A non-negative JSON integer of at most MAX_DIGITS digits, or -1 (a leading zero, a sign, a fraction: JSON.parse's job). */
+function integer(): number {
+  const start = at;
+  if (text.charCodeAt(start) === ZERO) {
+    at = start + 1;
+    return isDigit(text.charCodeAt(at)) ? -1 : 0;
+  }
+  let value = 0;
+  let i = start;
+  for (; i < text.length && isDigit(text.charCodeAt(i)); i++) {
+    if (i - start === MAX_DIGITS) return -1;
+    value = value * 10 + (text.charCodeAt(i) - ZERO);
+  }
+  if (i === start) return -1;
+  at = i;
+  return value;
+}
+
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
+}
