@@ -11,6 +11,9 @@
 //   floor_send         raw kafkajs: one record, acks=all, send latency
 //   push_sync_visible  HTTP POST /push of one row of a critical view with wait: applied, then
 //                      /get-online-features until it returns the new value; ms from push to seen
+// floor_kafka and ingest also give each process's CPU per record or row (/proc, Linux): the
+// producer or writer (this process), the consumer, Redis and the broker of the local stack. The
+// run keeps both cores busy, so the total CPU per row is what the rate follows.
 // In both, the producer runs in this process and the consumer in a process of its own (Strata's
 // is the real regional consumer, functions/ingest/main.ts), as they are deployed; the clock runs
 // from the first send to the consumer group having committed the last record. Floor and Strata
@@ -43,6 +46,7 @@ import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
+import { startCpuAccount, stackServerPids } from "./_process-cpu.js";
 import { percentiles, round } from "./_stats.js";
 
 export const description =
@@ -54,6 +58,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 300);
 const BATCH = 1_000;
 const COMMIT_TIMEOUT_MS = 600_000;
+/** Node flags for the consumer processes, e.g. BENCH_CONSUMER_NODE_FLAGS="--cpu-prof" to profile them. */
+const CONSUMER_NODE_FLAGS = (process.env.BENCH_CONSUMER_NODE_FLAGS ?? "")
+  .split(" ")
+  .filter(Boolean);
 const TOPICS: ChangelogTopicConfig = {
   partitions: 3,
   replicationFactor: 1,
@@ -84,6 +92,8 @@ export async function run(log: (line: string) => void) {
   const cleanups: string[] = [];
   const floorRates: number[] = [];
   const ingestRates: number[] = [];
+  const floorCpu: Record<string, number>[] = [];
+  const ingestCpu: Record<string, number>[] = [];
   const writerRates: number[] = [];
   const consumerRates: number[] = [];
   let recordBytes = 0;
@@ -104,12 +114,18 @@ export async function run(log: (line: string) => void) {
       });
       cleanups.push(floorTopic);
       const floor = await floorProduceConsume(kafka, admin, floorTopic, sample, RECORDS);
-      floorRates.push(floor);
-      log(`round ${round_}: floor_kafka ${Math.round(floor)} records/s`);
+      floorRates.push(floor.rate);
+      floorCpu.push(floor.cpu);
+      log(
+        `round ${round_}: floor_kafka ${Math.round(floor.rate)} records/s, CPU us per record ${formatCpu(floor.cpu)}`,
+      );
 
       const ingest = await strataIngest(kafka, admin, registry, rows);
-      ingestRates.push(ingest);
-      log(`round ${round_}: ingest ${Math.round(ingest)} rows/s`);
+      ingestRates.push(ingest.rate);
+      ingestCpu.push(ingest.cpu);
+      log(
+        `round ${round_}: ingest ${Math.round(ingest.rate)} rows/s, CPU us per row ${formatCpu(ingest.cpu)}`,
+      );
 
       const stagesProject = `benchstages${process.pid}r${round_}`;
       const stagesRegistry = new FeatureRegistry(benchRepo(stagesProject));
@@ -137,11 +153,16 @@ export async function run(log: (line: string) => void) {
         recordBytes,
         partitions: TOPICS.partitions,
       },
-      floor_kafka: { records_per_s: Math.round(floorRps), rounds: floorRates.map(Math.round) },
+      floor_kafka: {
+        records_per_s: Math.round(floorRps),
+        rounds: floorRates.map(Math.round),
+        cpu_us_per_record: medianByRole(floorCpu),
+      },
       ingest: {
         rows_per_s: Math.round(ingestRps),
         rounds: ingestRates.map(Math.round),
         ratio_to_floor: round(ingestRps / floorRps, 3),
+        cpu_us_per_row: medianByRole(ingestCpu),
       },
       writer_alone: {
         rows_per_s: Math.round(median(writerRates)),
@@ -159,11 +180,17 @@ export async function run(log: (line: string) => void) {
       },
     };
     const table: BenchTableRow[] = [
-      { measurement: "floor_kafka", "records|rows/s": Math.round(floorRps), ratio: 1 },
+      {
+        measurement: "floor_kafka",
+        "records|rows/s": Math.round(floorRps),
+        ratio: 1,
+        cpu_us_each: formatCpu(medianByRole(floorCpu)),
+      },
       {
         measurement: "ingest",
         "records|rows/s": Math.round(ingestRps),
         ratio: round(ingestRps / floorRps, 3),
+        cpu_us_each: formatCpu(medianByRole(ingestCpu)),
       },
       { measurement: "writer_alone", "records|rows/s": Math.round(median(writerRates)) },
       { measurement: "consumer_alone", "records|rows/s": Math.round(median(consumerRates)) },
@@ -188,7 +215,7 @@ async function startConsumerProcess(
   script: string,
   env: Record<string, string>,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  const child = spawn(process.execPath, [...CONSUMER_NODE_FLAGS, "--import", "tsx", script], {
     cwd: root,
     env: { ...process.env, KAFKA_BROKERS: resolveEndpoints().kafka.address.join(","), ...env },
     stdio: ["ignore", "ignore", "inherit"],
@@ -216,7 +243,7 @@ async function floorProduceConsume(
   topic: string,
   sample: { key: string; value: string },
   count: number,
-): Promise<number> {
+): Promise<{ rate: number; cpu: Record<string, number> }> {
   const groupId = `floor-${randomUUID()}`;
   const consumer = await startConsumerProcess(admin, groupId, "bench/_floor-consumer.ts", {
     FLOOR_TOPIC: topic,
@@ -227,6 +254,11 @@ async function floorProduceConsume(
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  const cpu = startCpuAccount({
+    producer: process.pid,
+    consumer: consumer.pid,
+    broker: stackServerPids().kafka,
+  });
   const started = performance.now();
   for (let i = 0; i < count; i += BATCH) {
     const messages = [];
@@ -238,10 +270,11 @@ async function floorProduceConsume(
   }
   await waitUntilCommitted(admin, groupId, topic, COMMIT_TIMEOUT_MS, 10);
   const rate = count / ((performance.now() - started) / 1000);
+  const cpuPerRecord = cpu(count);
   await producer.disconnect();
   await stopProcess(consumer);
   await admin.deleteGroups([groupId]).catch(() => undefined);
-  return rate;
+  return { rate, cpu: cpuPerRecord };
 }
 
 /** Strata's writer here, the regional consumer process (functions/ingest/main.ts) applying to Redis. */
@@ -250,14 +283,22 @@ async function strataIngest(
   admin: Admin,
   registry: FeatureRegistry,
   rows: readonly WriteRow[],
-): Promise<number> {
+): Promise<{ rate: number; cpu: Record<string, number> }> {
   const consumer = await startStrataConsumer(admin, registry);
+  const servers = stackServerPids();
+  const cpu = startCpuAccount({
+    writer: process.pid,
+    consumer: consumer.pid,
+    redis: servers.redis,
+    broker: servers.kafka,
+  });
   const started = performance.now();
   await writeAll(kafka, registry, rows);
   await consumer.drained();
   const rate = rows.length / ((performance.now() - started) / 1000);
+  const cpuPerRow = cpu(rows.length);
   await consumer.stop();
-  return rate;
+  return { rate, cpu: cpuPerRow };
 }
 
 /**
@@ -290,7 +331,7 @@ async function strataStages(
 async function startStrataConsumer(
   admin: Admin,
   registry: FeatureRegistry,
-): Promise<{ drained: () => Promise<void>; stop: () => Promise<void> }> {
+): Promise<{ pid?: number; drained: () => Promise<void>; stop: () => Promise<void> }> {
   const region = "bench";
   const groupId = consumerGroupId(registry.project, region);
   const child = await startConsumerProcess(admin, groupId, "functions/ingest/main.ts", {
@@ -306,6 +347,7 @@ async function startStrataConsumer(
   });
   const topic = changelogTopic(registry.project);
   return {
+    pid: child.pid,
     drained: async () => {
       await waitUntilCommitted(admin, groupId, topic, COMMIT_TIMEOUT_MS, 10);
     },
@@ -463,4 +505,20 @@ async function pushSyncVisible(count: number) {
   }
   const [p50, p99] = percentiles(samples, [0.5, 0.99]);
   return { p50_ms: p50!, p99_ms: p99! };
+}
+
+/** The median of each role's figure over the rounds (roles absent in a round are skipped). */
+function medianByRole(rounds: Record<string, number>[]): Record<string, number> {
+  const roles = [...new Set(rounds.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(
+    roles.map((role) => [
+      role,
+      round(median(rounds.flatMap((r) => (r[role] === undefined ? [] : [r[role]]))), 1),
+    ]),
+  );
+}
+
+function formatCpu(cpu: Record<string, number>): string {
+  const parts = Object.entries(cpu).map(([role, micros]) => `${role} ${micros}`);
+  return parts.length > 0 ? parts.join(", ") : "(not measured)";
 }
