@@ -7,6 +7,7 @@ import { appendCasCallArguments, groupCasCalls } from "./cas-calls.js";
 import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
 import {
+  assertNoKeyPrefix,
   execBatch,
   isCluster,
   type KeyedCommand,
@@ -99,6 +100,7 @@ export class OnlineStore {
 
   /** Connects the store: loads the Lua scripts on every server and arms cache invalidation. */
   static async open(options: OnlineStoreOptions): Promise<OnlineStore> {
+    assertNoKeyPrefix(options.client);
     const store = new OnlineStore(options);
     try {
       await waitUntilReady(store.client, 10_000);

@@ -1,5 +1,6 @@
 import calculateSlot from "cluster-key-slot";
-import { Redis, type Cluster } from "ioredis";
+import { StrataError } from "../errors.js";
+import { Command, Pipeline, Redis, type Cluster } from "ioredis";
 
 export type RedisClient = Redis | Cluster;
 
@@ -29,14 +30,7 @@ export async function execBatch(
   commands: readonly KeyedCommand[],
 ): Promise<Reply[]> {
   if (commands.length === 0) return [];
-  if (commands.length === 1) {
-    const only = commands[0]!;
-    try {
-      return [[null, await client.call(only.argv[0] as string, only.argv.slice(1))]];
-    } catch (error) {
-      return [[asError(error), null]];
-    }
-  }
+  if (commands.length === 1) return [await runOne(client, commands[0]!)];
   if (!isCluster(client)) return runPipeline(client, commands);
 
   const groups = new Map<string, number[]>();
@@ -68,16 +62,54 @@ async function runPipeline(
   client: RedisClient,
   commands: readonly KeyedCommand[],
 ): Promise<Reply[]> {
-  const results = await client.pipeline(commands.map((c) => c.argv)).exec();
+  const pipeline = new Pipeline(client); // what client.pipeline() makes, typed with sendCommand
+  for (const command of commands) pipeline.sendCommand(commandOf(command.argv));
+  const results = await pipeline.exec();
   if (!results) throw new Error("pipeline was discarded");
   return results.map(([error, result]) => [error ? asError(error) : null, result]);
 }
 
 async function runOne(client: RedisClient, command: KeyedCommand): Promise<Reply> {
   try {
-    return [null, await client.call(command.argv[0] as string, command.argv.slice(1))];
+    const sent = commandOf(command.argv);
+    void client.sendCommand(sent);
+    return [null, await sent.promise];
   } catch (error) {
     return [asError(error), null];
+  }
+}
+
+/**
+ * The ioredis command for an argv the store built, without what Command's constructor does
+ * for arguments of any shape: flattening nested arrays (Array.prototype.flat, about 0.1 µs per
+ * argument, and a CAS call of 32 rows has about 450 arguments), argument transformers (for
+ * objects and Maps given to HSET or MSET) and key prefixes (OnlineStore.open refuses a client
+ * that has one). The store's arguments are strings and numbers, and String() is the only
+ * conversion ioredis would apply to them. The CAS calls of 32 rows cost the calling process
+ * 3.4-5.5 µs per row in ioredis this way, 5.8-9.9 through `client.pipeline(argvs)` (six
+ * interleaved rounds of 64,000 rows).
+ */
+function commandOf(argv: readonly (string | number)[]): Command {
+  const command = new Command(argv[0] as string, [], { replyEncoding: "utf8" });
+  const args = new Array<string>(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    args[i - 1] = typeof arg === "string" ? arg : String(arg);
+  }
+  // Set after construction: the constructor already ran its argument handling on [].
+  command.args = args;
+  return command;
+}
+
+/** Refuses a client whose commands ioredis would prefix: the store's keys must be exactly its own. */
+export function assertNoKeyPrefix(client: RedisClient): void {
+  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+  if (options.keyPrefix || options.redisOptions?.keyPrefix) {
+    throw new StrataError(
+      "STRATA_E_BAD_CONFIG",
+      "the Redis client has a keyPrefix; the online store needs a client without one (its keys, hash slots and scripts name whole keys)",
+      {},
+    );
   }
 }
 

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { isStrataError } from "../../shared/errors.js";
+import { Cluster, Redis } from "ioredis";
+import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
-import type { WriteRow } from "../../shared/online-store/index.js";
+import { OnlineStore, type WriteRow } from "../../shared/online-store/index.js";
 import { HybridLogicalClock, type Version } from "../../shared/versions/index.js";
 import { TOPOLOGIES } from "../support/servers.js";
 import { openStore, testRepo, uniqueProject, type OpenedStore } from "../support/store.js";
@@ -168,6 +170,21 @@ for (const topology of TOPOLOGIES) {
           return true;
         },
       );
+    });
+
+    it("refuses a client with a key prefix: the store's keys, slots and scripts name whole keys", async () => {
+      const endpoints = resolveEndpoints();
+      const prefixed =
+        topology === "standalone"
+          ? new Redis(endpoints.redis.address, { keyPrefix: "other:", lazyConnect: true })
+          : new Cluster(endpoints.cluster.address, { keyPrefix: "other:", lazyConnect: true });
+      try {
+        await assert.rejects(OnlineStore.open({ client: prefixed, registry }), (error: unknown) =>
+          isStrataError(error, "STRATA_E_BAD_CONFIG"),
+        );
+      } finally {
+        prefixed.disconnect();
+      }
     });
 
     it("reports stale writes and concurrent cross-region writes", async () => {
