@@ -1,5 +1,7 @@
 // npm run bench -- serve: the serving tier under wrk, against a raw node:http floor, in one run.
 //   floor       raw node:http answering the same request with a canned body of the same size
+//   floor_spin  the floor, busy for handler_loop's microseconds per request before answering:
+//               what a handler costing exactly what it costs in a loop would leave of the floor
 //   http_layer  the serving tier's own HTTP layer answering with that body and doing nothing
 //               else: what the layer costs above the floor (and the most a handler could reach)
 //   handler_loop  (in this process, no HTTP) the serving core answering the l1_hit request in a
@@ -94,10 +96,15 @@ export async function run(log: (line: string) => void) {
   if (!realBody.startsWith('{"metadata"'))
     throw new Error(`the serving tier answered ${realBody.slice(0, 200)}`);
   const floor = await startProcess(["bench/_floor-server.ts"], { FLOOR_BODY: realBody });
+  const floorSpin = await startProcess(["bench/_floor-server.ts"], {
+    FLOOR_BODY: realBody,
+    FLOOR_SPIN_US: String(handlerLoop),
+  });
   const httpLayer = await startProcess(["bench/_http-layer-server.ts"], { FLOOR_BODY: realBody });
 
   const scenarios = {
     floor: { url: floor.url, body: oneEntity },
+    floor_spin: { url: floorSpin.url, body: oneEntity },
     http_layer: { url: httpLayer.url, body: oneEntity },
     l1_hit: { url: cached.url, body: oneEntity },
     redis_read: { url: uncached.url, body: oneEntity },
@@ -120,7 +127,7 @@ export async function run(log: (line: string) => void) {
       }
     }
   } finally {
-    for (const p of [cached, uncached, floor, httpLayer]) p.stop();
+    for (const p of [cached, uncached, floor, floorSpin, httpLayer]) p.stop();
   }
   const results: Record<string, Record<string, WrkFigures>> = {};
   for (const [name, byConn] of Object.entries(runs)) {
@@ -136,6 +143,7 @@ export async function run(log: (line: string) => void) {
     l1_hit_p50_over_floor_c32: ratio(l1.c32!.p50_us, f.c32!.p50_us),
     l1_hit_rps_share_of_floor_c32: ratio(l1.c32!.rps, f.c32!.rps),
     http_layer_rps_share_of_floor_c32: ratio(results.http_layer!.c32!.rps, f.c32!.rps),
+    floor_spin_rps_share_of_floor_c32: ratio(results.floor_spin!.c32!.rps, f.c32!.rps),
     handler_loop_us: handlerLoop,
     redis_read_p99_us_c1: results.redis_read!.c1!.p99_us,
     batch100_p99_us_c1: results.batch100!.c1!.p99_us,
@@ -162,6 +170,13 @@ export async function run(log: (line: string) => void) {
     p99_us: "",
     p999_us: "",
     rps: "",
+  });
+  table.push({
+    measurement: `floor_spin (${handlerLoop} us busy per request) rps / floor rps (c32)`,
+    p50_us: "",
+    p99_us: "",
+    p999_us: "",
+    rps: `${Math.round(summary.floor_spin_rps_share_of_floor_c32 * 100)}% of floor (c32)`,
   });
   table.push({
     measurement: "http_layer rps / floor rps (c32)",
