@@ -4,6 +4,7 @@
 //   floor_hmget           raw ioredis HMGET of the same hash and fields (us)
 //   cas_write             versioned rows of 10 features through the Lua CAS, batches of 100 (rows/s)
 //   floor_hset_pipeline   raw pipelined HSET of the same rows, batches of 100 (rows/s)
+//                         (both with the CPU per row of this process and of Redis, from /proc)
 //   zipf_hit_ratio        hot-cache hit ratio, Zipf(1.0) over 1,000,000 entities, cache = 1% of them
 //   value_codec           bytes and decode time per 10-feature row: Strata's encoding vs JSON vs MessagePack
 import { Redis } from "ioredis";
@@ -16,6 +17,7 @@ import { codecFor, FeatureRegistry, type FeatureType } from "../shared/registry/
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
+import { processCpuMicros, stackServerPids } from "./_process-cpu.js";
 import { nowNs, percentiles, round, seededRandom } from "./_stats.js";
 
 export const description =
@@ -85,13 +87,13 @@ export async function run(log: (line: string) => void) {
         measurement: "cas_write (rows/s)",
         p50: writes.store.rows_per_s,
         p99: "",
-        note: `${round(results.cas_write_share_of_floor * 100, 1)}% of floor (target >= 60%)`,
+        note: `${round(results.cas_write_share_of_floor * 100, 1)}% of floor (target >= 60%); CPU us/row client ${writes.store.cpu_us_per_row.client}, Redis ${writes.store.cpu_us_per_row.redis}`,
       },
       {
         measurement: "floor_hset_pipeline (rows/s)",
         p50: writes.floor.rows_per_s,
         p99: "",
-        note: "raw pipelined HSET",
+        note: `raw pipelined HSET; CPU us/row client ${writes.floor.cpu_us_per_row.client}, Redis ${writes.floor.cpu_us_per_row.redis}`,
       },
       { measurement: "zipf_hit_ratio", p50: zipf.tinylfu, p99: "", note: `plain LRU: ${zipf.lru}` },
       ...Object.entries(codec).flatMap(([shape, byCodec]) =>
@@ -201,10 +203,30 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
   };
   let storeNs = 0;
   let floorNs = 0;
+  // CPU per row of this process (the client: building, sending, reading replies) and of Redis.
+  const redisPid = stackServerPids().redis;
+  const storeCpu = { client: 0, redis: 0 };
+  const floorCpu = { client: 0, redis: 0 };
+  const timeWithCpu = async (
+    r: number,
+    batch: (r: number) => Promise<unknown>,
+    cpu: { client: number; redis: number },
+  ) => {
+    const client0 = process.cpuUsage();
+    const redis0 = redisPid === undefined ? undefined : processCpuMicros(redisPid);
+    const ns = await timeRound(r, batch);
+    if (r > 0) {
+      const client = process.cpuUsage(client0);
+      cpu.client += client.user + client.system;
+      const redis1 = redisPid === undefined ? undefined : processCpuMicros(redisPid);
+      cpu.redis += redis0 === undefined || redis1 === undefined ? NaN : redis1 - redis0;
+    }
+    return ns;
+  };
   await floor.config("RESETSTAT");
   for (let r = 0; r < ROUNDS; r++) {
-    const s = await timeRound(r, storeBatch);
-    const f = await timeRound(r, floorBatch);
+    const s = await timeWithCpu(r, storeBatch, storeCpu);
+    const f = await timeWithCpu(r, floorBatch, floorCpu);
     if (r > 0) {
       storeNs += s;
       floorNs += f;
@@ -216,8 +238,15 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
   const rows = (ROUNDS - 1) * BATCHES_PER_ROUND * BATCH;
   const storeRate = Math.round(rows / (storeNs / 1e9));
   const floorRate = Math.round(rows / (floorNs / 1e9));
+  const perRow = (cpu: { client: number; redis: number }) => ({
+    client: round(cpu.client / rows, 2),
+    redis: round(cpu.redis / rows, 2),
+  });
   log(
     `cas_write ${storeRate} rows/s; floor_hset_pipeline ${floorRate} rows/s (${IN_FLIGHT} batches of ${BATCH} in flight); EVALSHA ${evalshaUs} us per call inside Redis`,
+  );
+  log(
+    `CPU us per row, client and Redis: cas_write ${JSON.stringify(perRow(storeCpu))}, floor_hset_pipeline ${JSON.stringify(perRow(floorCpu))}`,
   );
   return {
     store: {
@@ -226,8 +255,15 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
       batch: BATCH,
       in_flight: IN_FLIGHT,
       redis_evalsha_us_per_call: evalshaUs,
+      cpu_us_per_row: perRow(storeCpu),
     },
-    floor: { rows_per_s: floorRate, rows, batch: BATCH, in_flight: IN_FLIGHT },
+    floor: {
+      rows_per_s: floorRate,
+      rows,
+      batch: BATCH,
+      in_flight: IN_FLIGHT,
+      cpu_us_per_row: perRow(floorCpu),
+    },
   };
 }
 
