@@ -1,6 +1,6 @@
 import calculateSlot from "cluster-key-slot";
-import { StrataError } from "../errors.js";
 import { Command, Pipeline, Redis, type Cluster } from "ioredis";
+import { StrataError } from "../errors.js";
 
 export type RedisClient = Redis | Cluster;
 
