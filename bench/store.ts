@@ -17,7 +17,7 @@ import { codecFor, FeatureRegistry, type FeatureType } from "../shared/registry/
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
-import { processCpuMicros, stackServerPids } from "./_process-cpu.js";
+import { stackServerPids, startCpuAccount } from "./_process-cpu.js";
 import { nowNs, percentiles, round, seededRandom } from "./_stats.js";
 
 export const description =
@@ -212,14 +212,12 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
     batch: (r: number) => Promise<unknown>,
     cpu: { client: number; redis: number },
   ) => {
-    const client0 = process.cpuUsage();
-    const redis0 = redisPid === undefined ? undefined : processCpuMicros(redisPid);
+    const spent = startCpuAccount({ client: process.pid, redis: redisPid });
     const ns = await timeRound(r, batch);
     if (r > 0) {
-      const client = process.cpuUsage(client0);
-      cpu.client += client.user + client.system;
-      const redis1 = redisPid === undefined ? undefined : processCpuMicros(redisPid);
-      cpu.redis += redis0 === undefined || redis1 === undefined ? NaN : redis1 - redis0;
+      const micros = spent(1); // per 1 unit: the round's whole CPU time, in microseconds
+      cpu.client += micros.client ?? NaN;
+      cpu.redis += micros.redis ?? NaN;
     }
     return ns;
   };
