@@ -47,7 +47,7 @@ import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
 import { startCpuAccount, stackServerPids } from "./_process-cpu.js";
-import { percentiles, round } from "./_stats.js";
+import { median, percentiles, round } from "./_stats.js";
 
 export const description =
   "changelog ingestion (produce, consume, CAS apply) vs raw kafkajs produce+consume, and push-to-visible latency";
@@ -69,8 +69,6 @@ const TOPICS: ChangelogTopicConfig = {
   reconciliationWindowMs: 3_600_000,
   deadLetterRetentionMs: 3_600_000,
 };
-
-const median = (values: number[]) => percentiles(values, [0.5])[0]!;
 
 export async function run(log: (line: string) => void) {
   const kafka = createKafka(

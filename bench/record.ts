@@ -10,7 +10,7 @@
 // Nanoseconds per record: seven rounds, the four interleaved within each, median per measurement.
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
-import { nowNs, round } from "./_stats.js";
+import { median, nowNs, round } from "./_stats.js";
 import { readCanonicalRecord } from "../shared/changelog/canonical-record.js";
 import { decodeChangelogRecord, encodeChangelogRecord } from "../shared/changelog/record.js";
 import { prepareWrites } from "../shared/online-store/write-path.js";
@@ -75,7 +75,6 @@ export function run(log: (line: string) => void) {
       samples.get(name)!.push((nowNs() - started) / (REPEAT * RECORDS));
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const floor = median(samples.get("floor_json_parse")!);
   const results: Record<string, { ns_per_record: number; ratio_to_floor: number }> = {};
   const table: BenchTableRow[] = [];

@@ -27,7 +27,7 @@ import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
-import { round } from "./_stats.js";
+import { median, round } from "./_stats.js";
 
 export const description =
   "the HTTP serving tier under wrk vs a raw node:http server with a canned body of the same size";
@@ -327,15 +327,12 @@ async function startProcess(
 
 /** Each figure is the median over the rounds (so one noisy round does not decide). */
 function medianFigures(rounds: WrkFigures[]): WrkFigures {
-  const median = (pick: (f: WrkFigures) => number) => {
-    const sorted = rounds.map(pick).sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
+  const of = (pick: (f: WrkFigures) => number) => median(rounds.map(pick));
   return {
-    p50_us: median((f) => f.p50_us),
-    p99_us: median((f) => f.p99_us),
-    p999_us: median((f) => f.p999_us),
-    rps: median((f) => f.rps),
+    p50_us: of((f) => f.p50_us),
+    p99_us: of((f) => f.p99_us),
+    p999_us: of((f) => f.p999_us),
+    rps: of((f) => f.rps),
     requests: rounds.reduce((n, f) => n + f.requests, 0),
     non2xx: rounds.reduce((n, f) => n + f.non2xx, 0),
   };

@@ -18,7 +18,7 @@ import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
 import { stackServerPids, startCpuAccount } from "./_process-cpu.js";
-import { nowNs, percentiles, round, seededRandom } from "./_stats.js";
+import { median, nowNs, percentiles, round, seededRandom } from "./_stats.js";
 
 export const description =
   "online store reads and writes vs raw ioredis HMGET / pipelined HSET on the same Redis, hot-cache hit ratio, value encoding";
@@ -384,7 +384,6 @@ function measureCodec(log: (line: string) => void) {
   // interleaved within each, and the median of the five per codec.
   const ROUNDS = 5;
   const REPEAT = 40;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const [shape, make] of Object.entries(shapes)) {
     const random = seededRandom(7);
     const rows = Array.from({ length: 2_000 }, () => make(random));
