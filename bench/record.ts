@@ -12,7 +12,11 @@ import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
 import { median, nowNs, round } from "./_stats.js";
 import { readCanonicalRecord } from "../shared/changelog/canonical-record.js";
-import { decodeChangelogRecord, encodeChangelogRecord } from "../shared/changelog/record.js";
+import {
+  canonicalViewLookup,
+  decodeChangelogRecord,
+  encodeChangelogRecord,
+} from "../shared/changelog/record.js";
 import { prepareWrites } from "../shared/online-store/write-path.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
@@ -42,12 +46,7 @@ export function run(log: (line: string) => void) {
     key: r.key,
     value: r.value.replace('{"schema":1,', '{"schema":1, '),
   }));
-  const view = registry.findView("bench_view", 1)!;
-  // What precedes each value in the writer's layout (record.ts builds the same per view).
-  const valuePrefixes = view.features.map(
-    (f, i) => `${i === 0 ? "" : ","}${JSON.stringify(f.name)}:`,
-  );
-  const lookup = () => ({ view, valuePrefixes });
+  const lookup = canonicalViewLookup(registry);
 
   // Both decode paths must make the same write of each record, or the comparison means nothing.
   records.forEach((r, i) => {

@@ -4,7 +4,7 @@ import type { PreparedWrite } from "../online-store/write-path.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import type { ValueCodec } from "../registry/value-codec.js";
 import { encodeVersion, validateVersion, type Version } from "../versions/version.js";
-import { readCanonicalRecord } from "./canonical-record.js";
+import { readCanonicalRecord, type CanonicalViewLookup } from "./canonical-record.js";
 
 /**
  * The changelog record, schema 1 (docs/changelog.md). JSON, because records are small
@@ -119,10 +119,7 @@ export function decodeChangelogRecord(
 ): PreparedWrite {
   if (value === undefined || value === "") throw badRecord("the record has no value", key);
   // Records as Strata writes them take the fast path; anything else is parsed as JSON.
-  const canonical = readCanonicalRecord(value, (name, major) => {
-    const view = registry.findView(name, major);
-    return view && { view, valuePrefixes: templateOf(view).features };
-  });
+  const canonical = readCanonicalRecord(value, canonicalViewLookup(registry));
   if (canonical) {
     const { view, entity, version, clock, values } = canonical;
     return validated(registry, key, index, view, entity, version, clock, values, checkValueTypes);
@@ -132,6 +129,24 @@ export function decodeChangelogRecord(
   if (typeof parsed.entity !== "string") throw badRecord('"entity" must be a string', key);
   const { entity, version, clock, values } = parsed;
   return validated(registry, key, index, view, entity, version, clock, values, checkValues);
+}
+
+const lookups = new WeakMap<FeatureRegistry, CanonicalViewLookup<ResolvedView>>();
+
+/**
+ * What readCanonicalRecord needs to know of the views of a registry: the view major a record
+ * names and the text encodeChangelogRecord writes before each of its values. One per registry.
+ */
+export function canonicalViewLookup(registry: FeatureRegistry): CanonicalViewLookup<ResolvedView> {
+  let lookup = lookups.get(registry);
+  if (!lookup) {
+    lookup = (name, major) => {
+      const view = registry.findView(name, major);
+      return view && { view, valuePrefixes: templateOf(view).features };
+    };
+    lookups.set(registry, lookup);
+  }
+  return lookup;
 }
 
 /** The record as JSON, its schema and view named; the rest is checked by validated(). */
