@@ -1,5 +1,7 @@
 // npm run bench -- serve: the serving tier under wrk, against a raw node:http floor, in one run.
 //   floor       raw node:http answering the same request with a canned body of the same size
+//   floor_redis the floor, reading the hash redis_read reads with one raw ioredis HMGET (the
+//               same fields) before answering: redis_read's floor, with no Strata code
 //   floor_spin  the floor, busy for handler_loop's microseconds per request before answering:
 //               what a handler costing exactly what it costs in a loop would leave of the floor
 //   http_layer  the serving tier's own HTTP layer answering with that body and doing nothing
@@ -22,7 +24,9 @@ import { ensureTool } from "../dev/stack/prerequisites.js";
 import { generateApiKey } from "../functions/serve/auth.js";
 import { loadServeConfig } from "../functions/serve/config.js";
 import { createServeRuntime } from "../functions/serve/runtime.js";
+import { encodeEntityKey, entityRedisKey } from "../shared/key-codec.js";
 import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
+import { INITIAL_GENERATION, rowFields } from "../shared/online-store/redis-layout.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
@@ -61,10 +65,11 @@ export async function run(log: (line: string) => void) {
     features,
     entities: { item_id: Array.from({ length: 100 }, (_, i) => i) },
   });
+  const redisUrl = resolveEndpoints().redis.address;
   const serverEnv = (cacheEntries: number) => ({
     STRATA_REPO: path.join(here, "_bench-repo.ts"),
     BENCH_PROJECT: project,
-    REDIS_URL: resolveEndpoints().redis.address,
+    REDIS_URL: redisUrl,
     STRATA_HOST: "127.0.0.1",
     STRATA_PORT: "0",
     STRATA_API_KEYS: JSON.stringify([record]),
@@ -101,10 +106,16 @@ export async function run(log: (line: string) => void) {
     FLOOR_SPIN_US: String(handlerLoop),
   });
   const httpLayer = await startProcess(["bench/_http-layer-server.ts"], { FLOOR_BODY: realBody });
+  const floorRedis = await startProcess(["bench/_floor-server.ts"], {
+    FLOOR_BODY: realBody,
+    FLOOR_REDIS_URL: redisUrl,
+    ...(await redisReadTarget(registry, redisUrl, 7)),
+  });
 
   const scenarios = {
     floor: { url: floor.url, body: oneEntity },
     floor_spin: { url: floorSpin.url, body: oneEntity },
+    floor_redis: { url: floorRedis.url, body: oneEntity },
     http_layer: { url: httpLayer.url, body: oneEntity },
     l1_hit: { url: cached.url, body: oneEntity },
     redis_read: { url: uncached.url, body: oneEntity },
@@ -127,7 +138,7 @@ export async function run(log: (line: string) => void) {
       }
     }
   } finally {
-    for (const p of [cached, uncached, floor, floorSpin, httpLayer]) p.stop();
+    for (const p of [cached, uncached, floor, floorSpin, httpLayer, floorRedis]) p.stop();
   }
   const results: Record<string, Record<string, WrkFigures>> = {};
   for (const [name, byConn] of Object.entries(runs)) {
@@ -138,6 +149,8 @@ export async function run(log: (line: string) => void) {
   const ratio = (a: number, b: number) => round(a / b, 2);
   const f = results.floor!;
   const l1 = results.l1_hit!;
+  const fr = results.floor_redis!;
+  const rr = results.redis_read!;
   const summary = {
     l1_hit_p50_over_floor_c1: ratio(l1.c1!.p50_us, f.c1!.p50_us),
     l1_hit_p50_over_floor_c32: ratio(l1.c32!.p50_us, f.c32!.p50_us),
@@ -145,7 +158,10 @@ export async function run(log: (line: string) => void) {
     http_layer_rps_share_of_floor_c32: ratio(results.http_layer!.c32!.rps, f.c32!.rps),
     floor_spin_rps_share_of_floor_c32: ratio(results.floor_spin!.c32!.rps, f.c32!.rps),
     handler_loop_us: handlerLoop,
-    redis_read_p99_us_c1: results.redis_read!.c1!.p99_us,
+    redis_read_p99_us_c1: rr.c1!.p99_us,
+    floor_redis_p99_us_c1: fr.c1!.p99_us,
+    redis_read_p50_over_floor_redis_c1: ratio(rr.c1!.p50_us, fr.c1!.p50_us),
+    redis_read_p99_over_floor_redis_c1: ratio(rr.c1!.p99_us, fr.c1!.p99_us),
     batch100_p99_us_c1: results.batch100!.c1!.p99_us,
   };
   const table: BenchTableRow[] = Object.entries(results).flatMap(([name, byConn]) =>
@@ -163,6 +179,13 @@ export async function run(log: (line: string) => void) {
     p99_us: "",
     p999_us: "",
     rps: `${Math.round(summary.l1_hit_rps_share_of_floor_c32 * 100)}% of floor (c32)`,
+  });
+  table.push({
+    measurement: "redis_read / floor_redis (c1)",
+    p50_us: `${summary.redis_read_p50_over_floor_redis_c1}x`,
+    p99_us: `${summary.redis_read_p99_over_floor_redis_c1}x`,
+    p999_us: "",
+    rps: "",
   });
   table.push({
     measurement: "handler_loop (no HTTP, us per request)",
@@ -235,6 +258,34 @@ async function handlerLoopMicros(
   // The first round warms the JIT up; the median of the rest.
   const sorted = perRound.slice(1).sort((a, b) => a - b);
   return round(sorted[Math.floor(sorted.length / 2)]!, 2);
+}
+
+/**
+ * The hash and fields the serving tier reads for one entity of bench_view (its version field
+ * and features, generation 0), checked to hold values, as the floor_redis server's settings.
+ */
+async function redisReadTarget(
+  registry: FeatureRegistry,
+  redisUrl: string,
+  itemId: number,
+): Promise<Record<string, string>> {
+  const view = registry.view("bench_view");
+  const key = entityRedisKey(
+    registry.project,
+    view.entitySet,
+    encodeEntityKey(view.joinKeys, { item_id: itemId }),
+  );
+  const fields = rowFields(view, INITIAL_GENERATION);
+  const names = [fields.version, ...fields.features];
+  const client = new Redis(redisUrl);
+  try {
+    const values = await client.hmget(key, ...names);
+    if (values.some((v) => v === null))
+      throw new Error(`floor_redis: ${key} lacks some of ${names.join(", ")}`);
+  } finally {
+    client.disconnect();
+  }
+  return { FLOOR_REDIS_KEY: key, FLOOR_REDIS_FIELDS: JSON.stringify(names) };
 }
 
 async function seed(registry: FeatureRegistry, features: string[]): Promise<void> {
