@@ -41,6 +41,8 @@ const root = path.resolve(here, "..");
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = 1;
+/** The entity of the one-entity scenarios (l1_hit, redis_read, floor_redis). */
+const ONE_ITEM_ID = 7;
 const CONNECTIONS = [1, 32] as const;
 
 interface WrkFigures {
@@ -60,7 +62,7 @@ export async function run(log: (line: string) => void) {
 
   const { key, record } = generateApiKey("bench");
   const features = BENCH_FEATURES.map((f) => `bench_view:${f}`);
-  const oneEntity = JSON.stringify({ features, entities: { item_id: [7] } });
+  const oneEntity = JSON.stringify({ features, entities: { item_id: [ONE_ITEM_ID] } });
   const hundred = JSON.stringify({
     features,
     entities: { item_id: Array.from({ length: 100 }, (_, i) => i) },
@@ -109,7 +111,7 @@ export async function run(log: (line: string) => void) {
   const floorRedis = await startProcess(["bench/_floor-server.ts"], {
     FLOOR_BODY: realBody,
     FLOOR_REDIS_URL: redisUrl,
-    ...(await redisReadTarget(registry, redisUrl, 7)),
+    ...(await redisReadTarget(registry, redisUrl, ONE_ITEM_ID)),
   });
 
   const scenarios = {
