@@ -1,5 +1,11 @@
 // The feature repo the benchmarks use: views of 10 float64 features keyed by an int64.
-import { defineRepo, type FeatureRepoDefinition } from "../shared/registry/index.js";
+import { encodeEntityKey, entityRedisKey } from "../shared/key-codec.js";
+import { INITIAL_GENERATION, rowFields } from "../shared/online-store/redis-layout.js";
+import {
+  defineRepo,
+  type FeatureRegistry,
+  type FeatureRepoDefinition,
+} from "../shared/registry/index.js";
 
 export const BENCH_FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
 
@@ -26,6 +32,22 @@ export function benchRepo(project: string): FeatureRepoDefinition {
       },
     ],
   });
+}
+
+/** The Redis hash that holds one item's bench_view row: what the floors read and write raw. */
+export function benchRowKey(registry: FeatureRegistry, itemId: number): string {
+  const view = registry.view("bench_view");
+  return entityRedisKey(
+    registry.project,
+    view.entitySet,
+    encodeEntityKey(view.joinKeys, { item_id: itemId }),
+  );
+}
+
+/** bench_view's version field and feature fields in generation 0: what a read of the row fetches. */
+export function benchRowFields(registry: FeatureRegistry): string[] {
+  const fields = rowFields(registry.view("bench_view"), INITIAL_GENERATION);
+  return [fields.version, ...fields.features];
 }
 
 /** As a module for the serving process (STRATA_REPO), named by BENCH_PROJECT. */

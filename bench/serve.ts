@@ -24,13 +24,11 @@ import { ensureTool } from "../dev/stack/prerequisites.js";
 import { generateApiKey } from "../functions/serve/auth.js";
 import { loadServeConfig } from "../functions/serve/config.js";
 import { createServeRuntime } from "../functions/serve/runtime.js";
-import { encodeEntityKey, entityRedisKey } from "../shared/key-codec.js";
 import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
-import { INITIAL_GENERATION, rowFields } from "../shared/online-store/redis-layout.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
+import { BENCH_FEATURES, benchRepo, benchRowFields, benchRowKey } from "./_bench-repo.js";
 import { median, round } from "./_stats.js";
 
 export const description =
@@ -263,22 +261,16 @@ async function handlerLoopMicros(
 }
 
 /**
- * The hash and fields the serving tier reads for one entity of bench_view (its version field
- * and features, generation 0), checked to hold values, as the floor_redis server's settings.
+ * The hash and fields the serving tier reads for one item (bench_view, generation 0), checked
+ * to hold values, as the floor_redis server's settings.
  */
 async function redisReadTarget(
   registry: FeatureRegistry,
   redisUrl: string,
   itemId: number,
 ): Promise<Record<string, string>> {
-  const view = registry.view("bench_view");
-  const key = entityRedisKey(
-    registry.project,
-    view.entitySet,
-    encodeEntityKey(view.joinKeys, { item_id: itemId }),
-  );
-  const fields = rowFields(view, INITIAL_GENERATION);
-  const names = [fields.version, ...fields.features];
+  const key = benchRowKey(registry, itemId);
+  const names = benchRowFields(registry);
   const client = new Redis(redisUrl);
   try {
     const values = await client.hmget(key, ...names);

@@ -11,12 +11,11 @@ import { Redis } from "ioredis";
 import { pack, unpack } from "msgpackr";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
 import { HotCache } from "../shared/hot-cache/index.js";
-import { encodeEntityKey, entityRedisKey } from "../shared/key-codec.js";
 import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
 import { codecFor, FeatureRegistry, type FeatureType } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
+import { BENCH_FEATURES, benchRepo, benchRowFields, benchRowKey } from "./_bench-repo.js";
 import { stackServerPids, startCpuAccount } from "./_process-cpu.js";
 import { median, nowNs, percentiles, round, seededRandom } from "./_stats.js";
 
@@ -26,9 +25,7 @@ export const description =
 const featureNames = BENCH_FEATURES;
 const refs = featureNames.map((f) => `bench_view:${f}`);
 const registry = new FeatureRegistry(benchRepo(`bench${process.pid}`));
-const view = registry.view("bench_view");
-const redisKey = (id: number) =>
-  entityRedisKey(registry.project, view.entitySet, encodeEntityKey(view.joinKeys, { item_id: id }));
+const redisKey = (id: number) => benchRowKey(registry, id);
 const hlc = new HybridLogicalClock();
 const row = (id: number, seed: number): WriteRow => ({
   view: "bench_view",
@@ -139,7 +136,7 @@ async function measureMissReads(store: OnlineStore, floor: Redis, log: (line: st
   for (let start = 0; start < ENTITIES; start += 500) {
     await store.write(Array.from({ length: 500 }, (_, i) => row(10_000 + start + i, start + i)));
   }
-  const fields = ["bench_view@1#0:_v", ...featureNames.map((f) => `bench_view@1#0:${f}`)];
+  const fields = benchRowFields(registry);
   const storeSamples: number[] = [];
   const floorSamples: number[] = [];
   const WARM = 1_000;
@@ -182,11 +179,12 @@ async function measureWrites(store: OnlineStore, floor: Redis, log: (line: strin
   const BATCHES_PER_ROUND = 16;
   let id = 100_000;
   const storeBatch = (r: number) => store.write(Array.from({ length: BATCH }, () => row(id++, r)));
+  const [versionField, ...featureFields] = benchRowFields(registry);
   const floorBatch = (r: number) => {
     const pipeline = floor.pipeline();
     for (let i = 0; i < BATCH; i++) {
-      const args: string[] = ["bench_view@1#0:_v", encodedVersionLike];
-      featureNames.forEach((f, n) => args.push(`bench_view@1#0:${f}`, String(r + n / 100)));
+      const args: string[] = [versionField!, encodedVersionLike];
+      featureFields.forEach((f, n) => args.push(f, String(r + n / 100)));
       pipeline.hset(redisKey(id++), ...args);
     }
     return pipeline.exec();
