@@ -1,11 +1,13 @@
 // The feature repo the benchmarks use: views of 10 float64 features keyed by an int64.
 import { encodeEntityKey, entityRedisKey } from "../shared/key-codec.js";
+import type { WriteRow } from "../shared/online-store/index.js";
 import { INITIAL_GENERATION, rowFields } from "../shared/online-store/redis-layout.js";
 import {
   defineRepo,
   type FeatureRegistry,
   type FeatureRepoDefinition,
 } from "../shared/registry/index.js";
+import type { HybridLogicalClock } from "../shared/versions/index.js";
 
 export const BENCH_FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
 
@@ -32,6 +34,16 @@ export function benchRepo(project: string): FeatureRepoDefinition {
       },
     ],
   });
+}
+
+/** Rows 0..count-1 of bench_view as a writer sends them: item i's feature j is i + j / 10. */
+export function benchRows(count: number, clock: HybridLogicalClock): WriteRow[] {
+  return Array.from({ length: count }, (_, i) => ({
+    view: "bench_view",
+    entity: { item_id: i },
+    values: Object.fromEntries(BENCH_FEATURES.map((f, j) => [f, i + j / 10])),
+    version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
+  }));
 }
 
 /** The Redis hash that holds one item's bench_view row: what the floors read and write raw. */

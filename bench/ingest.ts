@@ -45,7 +45,7 @@ import { prepareWrites } from "../shared/online-store/write-path.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
+import { BENCH_FEATURES, benchRepo, benchRows } from "./_bench-repo.js";
 import { startCpuAccount, stackServerPids } from "./_process-cpu.js";
 import { median, percentiles, round } from "./_stats.js";
 
@@ -80,13 +80,6 @@ export async function run(log: (line: string) => void) {
   const admin = kafka.admin();
   await admin.connect();
   const clock = new HybridLogicalClock();
-  const rowsFor = (count: number, view = "bench_view"): WriteRow[] =>
-    Array.from({ length: count }, (_, i) => ({
-      view,
-      entity: { item_id: i },
-      values: Object.fromEntries(BENCH_FEATURES.map((f, j) => [f, i + j / 10])),
-      version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
-    }));
   const cleanups: string[] = [];
   const floorRates: number[] = [];
   const ingestRates: number[] = [];
@@ -101,7 +94,7 @@ export async function run(log: (line: string) => void) {
       const registry = new FeatureRegistry(benchRepo(project));
       await ensureChangelogTopics(admin, project, TOPICS);
       cleanups.push(changelogTopic(project), deadLetterTopic(project));
-      const rows = rowsFor(RECORDS);
+      const rows = benchRows(RECORDS, clock);
       const sample = encodeChangelogRecord(prepareWrites(registry, rows.slice(0, 1))[0]!);
       recordBytes = sample.key.length + sample.value.length;
 

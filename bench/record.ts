@@ -9,7 +9,7 @@
 //                      the reader leaves to JSON.parse (the path records from other writers take)
 // Nanoseconds per record: seven rounds, the four interleaved within each, median per measurement.
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo } from "./_bench-repo.js";
+import { benchRepo, benchRows } from "./_bench-repo.js";
 import { median, nowNs, round } from "./_stats.js";
 import { readCanonicalRecord } from "../shared/changelog/canonical-record.js";
 import {
@@ -31,15 +31,7 @@ const REPEAT = 50;
 export function run(log: (line: string) => void) {
   const registry = new FeatureRegistry(benchRepo("benchrecord"));
   const clock = new HybridLogicalClock();
-  const writes = prepareWrites(
-    registry,
-    Array.from({ length: RECORDS }, (_, i) => ({
-      view: "bench_view",
-      entity: { item_id: i },
-      values: Object.fromEntries(BENCH_FEATURES.map((f, j) => [f, i + j / 10])),
-      version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
-    })),
-  );
+  const writes = prepareWrites(registry, benchRows(RECORDS, clock));
   const records = writes.map(encodeChangelogRecord);
   // JSON-equivalent text off the reader's one layout: `{"schema":1, "view":...`.
   const spaced = records.map((r) => ({
