@@ -6,24 +6,13 @@ import {
   type Producer,
 } from "kafkajs";
 import type { OnlineStore } from "../online-store/online-store.js";
-import { ApplyAborted, ChangelogApplier, type ApplyOutcome } from "./applier.js";
+import { ChangelogApplier } from "./applier.js";
+import { applyBatchInChunks } from "./batch-in-chunks.js";
+import type { ConsumerObserver } from "./consumer-observer.js";
 import { sendToDeadLetter } from "./dead-letter.js";
 import { changelogTopic, deadLetterTopic } from "./topics.js";
 
-export interface PartitionLag {
-  /** Records in the partition after the last applied one. */
-  records: number;
-  /** Applied time minus the produce time (Kafka's CreateTime) of the last applied record. */
-  produceToAppliedMs: number;
-  /** Applied time minus the newest event time in the last applied chunk. */
-  eventToAppliedMs: number | undefined;
-}
-
-export interface ConsumerObserver {
-  applied?(outcome: ApplyOutcome): void;
-  lag?(partition: number, lag: PartitionLag): void;
-  retry?(what: "apply" | "reject", error: unknown, attempt: number): void;
-}
+export type { ConsumerObserver, PartitionLag } from "./consumer-observer.js";
 
 export interface ChangelogConsumerOptions {
   kafka: Kafka;
@@ -78,39 +67,14 @@ export class ChangelogConsumer {
     const observer = options.observer ?? {};
 
     const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
-      const { batch } = payload;
-      const isRunning = () => payload.isRunning();
-      const isStale = () => payload.isStale();
       const applier = new ChangelogApplier({
         store: options.store,
         reject: (records) => sendToDeadLetter(deadLetters, dlq, topic, records),
-        shouldContinue: () => isRunning() && !isStale(),
+        shouldContinue: () => payload.isRunning() && !payload.isStale(),
         whileWaiting: () => payload.heartbeat(),
         onRetry: (what, error, attempt) => observer.retry?.(what, error, attempt),
       });
-      for (let start = 0; start < batch.messages.length; start += chunkSize) {
-        if (!isRunning() || isStale()) return;
-        const chunk = batch.messages.slice(start, start + chunkSize);
-        let outcome: ApplyOutcome;
-        try {
-          outcome = await applier.apply(chunk, batch.partition);
-        } catch (error) {
-          if (error instanceof ApplyAborted) return;
-          throw error;
-        }
-        const last = chunk[chunk.length - 1]!;
-        payload.resolveOffset(last.offset);
-        await payload.commitOffsetsIfNecessary();
-        const now = Date.now();
-        observer.applied?.(outcome);
-        observer.lag?.(batch.partition, {
-          records: Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
-          produceToAppliedMs: now - Number(last.timestamp),
-          eventToAppliedMs:
-            outcome.maxEventTsMs === undefined ? undefined : now - outcome.maxEventTsMs,
-        });
-        await payload.heartbeat();
-      }
+      await applyBatchInChunks(payload, applier, chunkSize, observer);
     };
 
     await consumer.run({
