@@ -36,14 +36,23 @@ export function benchRepo(project: string): FeatureRepoDefinition {
   });
 }
 
+/** Item `itemId`'s bench_view row as a writer sends it, feature j holding `valueOf(j)`. */
+export function benchRow(
+  itemId: number,
+  clock: HybridLogicalClock,
+  valueOf: (feature: number) => number,
+): WriteRow {
+  return {
+    view: "bench_view",
+    entity: { item_id: itemId },
+    values: Object.fromEntries(BENCH_FEATURES.map((f, j) => [f, valueOf(j)])),
+    version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
+  };
+}
+
 /** Rows 0..count-1 of bench_view as a writer sends them: item i's feature j is i + j / 10. */
 export function benchRows(count: number, clock: HybridLogicalClock): WriteRow[] {
-  return Array.from({ length: count }, (_, i) => ({
-    view: "bench_view",
-    entity: { item_id: i },
-    values: Object.fromEntries(BENCH_FEATURES.map((f, j) => [f, i + j / 10])),
-    version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
-  }));
+  return Array.from({ length: count }, (_, i) => benchRow(i, clock, (j) => i + j / 10));
 }
 
 /** The Redis hash that holds one item's bench_view row: what the floors read and write raw. */

@@ -24,11 +24,11 @@ import { ensureTool } from "../dev/stack/prerequisites.js";
 import { generateApiKey } from "../functions/serve/auth.js";
 import { loadServeConfig } from "../functions/serve/config.js";
 import { createServeRuntime } from "../functions/serve/runtime.js";
-import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
+import { OnlineStore } from "../shared/online-store/index.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo, benchRowFields, benchRowKey } from "./_bench-repo.js";
+import { BENCH_FEATURES, benchRepo, benchRow, benchRowFields, benchRowKey } from "./_bench-repo.js";
 import { median, round } from "./_stats.js";
 
 export const description =
@@ -56,7 +56,7 @@ export async function run(log: (line: string) => void) {
   await ensureTool("wrk", "wrk", log);
   const project = `benchserve${process.pid}`;
   const registry = new FeatureRegistry(benchRepo(project));
-  await seed(registry, BENCH_FEATURES);
+  await seed(registry);
 
   const { key, record } = generateApiKey("bench");
   const features = BENCH_FEATURES.map((f) => `bench_view:${f}`);
@@ -256,8 +256,7 @@ async function handlerLoopMicros(
     await runtime.close();
   }
   // The first round warms the JIT up; the median of the rest.
-  const sorted = perRound.slice(1).sort((a, b) => a - b);
-  return round(sorted[Math.floor(sorted.length / 2)]!, 2);
+  return round(median(perRound.slice(1)), 2);
 }
 
 /**
@@ -282,17 +281,11 @@ async function redisReadTarget(
   return { FLOOR_REDIS_KEY: key, FLOOR_REDIS_FIELDS: JSON.stringify(names) };
 }
 
-async function seed(registry: FeatureRegistry, features: string[]): Promise<void> {
+async function seed(registry: FeatureRegistry): Promise<void> {
   const client = new Redis(resolveEndpoints().redis.address);
   const store = await OnlineStore.open({ client, registry, hotCache: false });
   const clock = new HybridLogicalClock();
-  const rows: WriteRow[] = Array.from({ length: 100 }, (_, id) => ({
-    view: "bench_view",
-    entity: { item_id: id },
-    values: Object.fromEntries(features.map((f, i) => [f, id + i / 7])),
-    version: { eventTsMs: Date.now(), epoch: 0, hlc: clock.now(), originRegion: "bench" },
-  }));
-  await store.write(rows);
+  await store.write(Array.from({ length: 100 }, (_, id) => benchRow(id, clock, (j) => id + j / 7)));
   await store.close();
   client.disconnect();
 }

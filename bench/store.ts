@@ -15,24 +15,18 @@ import { OnlineStore, type WriteRow } from "../shared/online-store/index.js";
 import { codecFor, FeatureRegistry, type FeatureType } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo, benchRowFields, benchRowKey } from "./_bench-repo.js";
+import { BENCH_FEATURES, benchRepo, benchRow, benchRowFields, benchRowKey } from "./_bench-repo.js";
 import { stackServerPids, startCpuAccount } from "./_process-cpu.js";
 import { median, nowNs, percentiles, round, seededRandom } from "./_stats.js";
 
 export const description =
   "online store reads and writes vs raw ioredis HMGET / pipelined HSET on the same Redis, hot-cache hit ratio, value encoding";
 
-const featureNames = BENCH_FEATURES;
-const refs = featureNames.map((f) => `bench_view:${f}`);
+const refs = BENCH_FEATURES.map((f) => `bench_view:${f}`);
 const registry = new FeatureRegistry(benchRepo(`bench${process.pid}`));
 const redisKey = (id: number) => benchRowKey(registry, id);
 const hlc = new HybridLogicalClock();
-const row = (id: number, seed: number): WriteRow => ({
-  view: "bench_view",
-  entity: { item_id: id },
-  values: Object.fromEntries(featureNames.map((f, i) => [f, seed + i / 100])),
-  version: { eventTsMs: Date.now(), epoch: 0, hlc: hlc.now(), originRegion: "bench" },
-});
+const row = (id: number, seed: number): WriteRow => benchRow(id, hlc, (j) => seed + j / 100);
 
 export async function run(log: (line: string) => void) {
   const url = resolveEndpoints().redis.address;
