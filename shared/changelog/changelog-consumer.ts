@@ -1,15 +1,10 @@
-import {
-  Partitioners,
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type Producer,
-} from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { OnlineStore } from "../online-store/online-store.js";
 import { ChangelogApplier } from "./applier.js";
 import { applyBatchInChunks } from "./batch-in-chunks.js";
 import type { ConsumerObserver } from "./consumer-observer.js";
 import { sendToDeadLetter } from "./dead-letter.js";
+import { createKeyPartitioner } from "./partitioner.js";
 import { changelogTopic, deadLetterTopic } from "./topics.js";
 
 export type { ConsumerObserver, PartitionLag } from "./consumer-observer.js";
@@ -60,7 +55,7 @@ export class ChangelogConsumer {
     });
     const deadLetters = options.kafka.producer({
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: createKeyPartitioner,
     });
     await Promise.all([consumer.connect(), deadLetters.connect()]);
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -1,9 +1,10 @@
-import { Partitioners, type Kafka, type Producer } from "kafkajs";
+import type { Kafka, Producer } from "kafkajs";
 import { isStrataError, StrataError } from "../errors.js";
 import type { OnlineStore, WriteReport } from "../online-store/online-store.js";
 import { prepareWrites, type PreparedWrite, type WriteRow } from "../online-store/write-path.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
 import { encodeChangelogRecord, type EncodedRecord } from "./record.js";
+import { createKeyPartitioner } from "./partitioner.js";
 import { SerialSender } from "./serial-sender.js";
 import { changelogTopic } from "./topics.js";
 import { WriteQueue } from "./write-queue.js";
@@ -92,7 +93,7 @@ export class ChangelogWriter {
     const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     const producer = options.kafka.producer({
       idempotent: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: createKeyPartitioner,
       // Bounded, so that a write fails (and says so) instead of hanging while Kafka is down.
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(1_000, ackTimeoutMs / 4) },
     });
