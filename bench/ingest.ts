@@ -1,7 +1,8 @@
 // npm run bench -- ingest: the write path through Kafka against raw kafkajs, in one run.
 //   floor_kafka        raw kafkajs: an idempotent acks=all producer sends records of the size
 //                      Strata's are, in batches of the writer's size, and one consumer group
-//                      reads them all back; records/s from the first send to the last record read
+//                      reads them all back; records/s from the first send to the last record read.
+//                      kafkajs as installed (with patches/) and its own DefaultPartitioner
 //   ingest             Strata end to end: ChangelogWriter (validate, encode, batch, acks=all),
 //                      the regional consumer (decode, validate, Lua CAS into Redis, commit); rows of
 //                      10 features per second, from the first write to the last row applied
