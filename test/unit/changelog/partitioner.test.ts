@@ -11,8 +11,8 @@ import {
 /**
  * Kafka's own hashes and partitions (of 3) for these keys, printed by
  * `org.apache.kafka.common.utils.Utils.murmur2` and `toPositive(...) % 3` of kafka-clients
- * 4.1.1, the jar the stack's pom resolves. The first six are also the cases of Kafka's
- * UtilsTest; the others are a changelog key, a key with multi-byte UTF-8, and the empty key.
+ * 4.1.1, the jar the stack's pom resolves. The first six are keys other Kafka clients test
+ * their murmur2 with; then a changelog key, a key with multi-byte UTF-8, and the empty key.
  */
 const JAVA: [key: string, hash: number, partitionOf3: number][] = [
   ["21", -973932308, 0],
