@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { isStrataError } from "../../shared/errors.js";
 import { Cluster, Redis } from "ioredis";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
+import { isStrataError } from "../../shared/errors.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import { OnlineStore, type WriteRow } from "../../shared/online-store/index.js";
 import { HybridLogicalClock, type Version } from "../../shared/versions/index.js";
