@@ -16,7 +16,9 @@
 // producer or writer (this process), the consumer, Redis and the broker of the local stack. The
 // run keeps both cores busy, so the total CPU per row is what the rate follows.
 // In both, the producer runs in this process and the consumer in a process of its own (Strata's
-// is the real regional consumer, functions/ingest/main.ts), as they are deployed; the clock runs
+// is the real regional consumer, functions/ingest/main.ts), as they are deployed. Both consumer
+// processes get the deployed consumer's node flags (functions/ingest/node-flags.ts), so the two
+// differ in their code, not in how V8 is tuned for them; the clock runs
 // from the first send to the consumer group having committed the last record. Floor and Strata
 // use the same broker, interleaved over rounds; the figures are medians of the rounds.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -26,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { Partitioners, type Admin, type Kafka } from "kafkajs";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
+import { INGEST_NODE_FLAGS } from "../functions/ingest/node-flags.js";
 import { startHttpServer } from "../functions/serve/http-server.js";
 import { DEFAULT_LIMITS } from "../functions/serve/config.js";
 import { createServeRuntime } from "../functions/serve/runtime.js";
@@ -59,10 +62,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 300);
 const BATCH = 1_000;
 const COMMIT_TIMEOUT_MS = 600_000;
-/** Node flags for the consumer processes, e.g. BENCH_CONSUMER_NODE_FLAGS="--cpu-prof" to profile them. */
-const CONSUMER_NODE_FLAGS = (process.env.BENCH_CONSUMER_NODE_FLAGS ?? "")
-  .split(" ")
-  .filter(Boolean);
+/**
+ * Node flags for both consumer processes: the deployed consumer's, then any of
+ * BENCH_CONSUMER_NODE_FLAGS (e.g. "--cpu-prof" to profile them).
+ */
+const CONSUMER_NODE_FLAGS = [
+  ...INGEST_NODE_FLAGS,
+  ...(process.env.BENCH_CONSUMER_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+];
 const TOPICS: ChangelogTopicConfig = {
   partitions: 3,
   replicationFactor: 1,

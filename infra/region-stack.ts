@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { INGEST_NODE_FLAGS } from "../functions/ingest/node-flags.js";
 import type { Cloud, StackConfig } from "./config.js";
 
 /**
@@ -44,7 +45,7 @@ export interface RegionFunctionInputs {
 
 /** The container command lines of the one image (functions/serve/Dockerfile). */
 export const SERVE_COMMAND = ["node", "dist/functions/serve/main.js"];
-export const INGEST_COMMAND = ["node", "dist/functions/ingest/main.js"];
+export const INGEST_COMMAND = ["node", ...INGEST_NODE_FLAGS, "dist/functions/ingest/main.js"];
 export const SERVE_PORT = 6566;
 export const INGEST_METRICS_PORT = 9464;
 

@@ -1,5 +1,6 @@
-// The regional changelog consumer's entry point: node dist/functions/ingest/main.js (the serve
-// image, another command), or tsx in development. Configuration: docs/changelog.md.
+// The regional changelog consumer's entry point: node --max-semi-space-size=64
+// dist/functions/ingest/main.js (the serve image, another command; the flag comes from
+// ./node-flags.ts), or `npm run ingest` in development. Configuration: docs/changelog.md.
 import { createServer, type Server } from "node:http";
 import {
   ChangelogConsumer,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
 import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
 import {
   countByType,
@@ -87,10 +88,13 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
       deployments.map((d) => d.inputs.metadata.labels["app.kubernetes.io/name"]).sort(),
       ["strata-envoy", "strata-ingest", "strata-serve"],
     );
-    assert.equal(
-      deployments.find((d) => d.name.endsWith("-ingest"))!.inputs.spec.replicas,
-      sizes["strata:serving"].consumerReplicas,
-    );
+    const ingest = deployments.find((d) => d.name.endsWith("-ingest"))!;
+    assert.equal(ingest.inputs.spec.replicas, sizes["strata:serving"].consumerReplicas);
+    assert.deepEqual(ingest.inputs.spec.template.spec.containers[0].command, [
+      "node",
+      ...INGEST_NODE_FLAGS,
+      "dist/functions/ingest/main.js",
+    ]);
     assert.equal(
       ofType(run, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length,
       2,
