@@ -8,7 +8,7 @@ import { Generations, unavailable } from "./generations.js";
 import { isNoScript, LuaScript } from "./lua-script.js";
 import {
   assertNoKeyPrefix,
-  execBatch,
+  execLargeBatch,
   isCluster,
   type KeyedCommand,
   type RedisClient,
@@ -246,13 +246,13 @@ export class OnlineStore {
 
   /** EVALSHA for every call; calls whose server lost the script are re-sent once with EVAL. */
   private async runCas(calls: KeyedCommand[]): Promise<Reply[]> {
-    const replies = await execBatch(this.client, calls).catch((error: unknown) => {
+    const replies = await execLargeBatch(this.client, calls).catch((error: unknown) => {
       throw unavailable(error);
     });
     const reload = calls.map((_, i) => i).filter((i) => isNoScript(replies[i]![0]));
     if (reload.length > 0) {
       this.counters.scriptReloads += reload.length;
-      const retried = await execBatch(
+      const retried = await execLargeBatch(
         this.client,
         reload.map((i) => ({ key: calls[i]!.key, argv: CAS_SCRIPT.asEval(calls[i]!.argv) })),
       ).catch((error: unknown) => {
