@@ -1,4 +1,5 @@
 import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
+import { CONSUMER_DEFAULTS } from "../../shared/changelog/changelog-consumer.js";
 import { EnvReader, type KafkaAccess, type RedisAddress } from "../../shared/config/env.js";
 
 export interface IngestConfig {
@@ -31,8 +32,13 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     kafka: read.kafka(true)!,
     region: read.region(),
     topics: read.changelogTopics(),
-    chunkSize: read.int("STRATA_INGEST_CHUNK", 2_000, 1, 100_000),
-    concurrency: read.int("STRATA_INGEST_CONCURRENCY", 3, 1, 64),
+    chunkSize: read.int("STRATA_INGEST_CHUNK", CONSUMER_DEFAULTS.chunkSize, 1, 100_000),
+    concurrency: read.int(
+      "STRATA_INGEST_CONCURRENCY",
+      CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
+      1,
+      64,
+    ),
     sessionTimeoutMs: read.int("STRATA_INGEST_SESSION_TIMEOUT_MS", 10_000, 1_000, 3_600_000),
     metricsHost: read.get("STRATA_METRICS_HOST") ?? "0.0.0.0",
     metricsPort: read.int("STRATA_METRICS_PORT", 9464, 0, 65535),

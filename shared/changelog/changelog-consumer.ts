@@ -26,6 +26,14 @@ export interface ChangelogConsumerOptions {
   sessionTimeoutMs?: number;
 }
 
+/** What a consumer applies at a time unless told otherwise (the deployed consumer's defaults). */
+export const CONSUMER_DEFAULTS = {
+  /** Records per CAS batch, committed after each. */
+  chunkSize: 2_000,
+  /** Partitions applied in parallel. */
+  partitionsConsumedConcurrently: 3,
+} as const;
+
 export function consumerGroupId(project: string, region: string): string {
   return `strata.${project}.${region}.apply`;
 }
@@ -46,7 +54,7 @@ export class ChangelogConsumer {
     const project = options.store.registry.project;
     const topic = changelogTopic(project);
     const dlq = deadLetterTopic(project);
-    const chunkSize = options.chunkSize ?? 2_000;
+    const chunkSize = options.chunkSize ?? CONSUMER_DEFAULTS.chunkSize;
     const consumer = options.kafka.consumer({
       groupId: consumerGroupId(project, options.region),
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
@@ -78,7 +86,8 @@ export class ChangelogConsumer {
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitThreshold: 1,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently:
+        options.partitionsConsumedConcurrently ?? CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
       eachBatch,
     });
     return new ChangelogConsumer(consumer, deadLetters);
