@@ -7,6 +7,7 @@ import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf
 import type { KafkaMessage } from "kafkajs";
 import { Redis } from "ioredis";
 import { ChangelogApplier, encodeChangelogRecord } from "../shared/changelog/index.js";
+import { EnvReader } from "../shared/config/env.js";
 import { OnlineStore } from "../shared/online-store/index.js";
 import { prepareWrites } from "../shared/online-store/write-path.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
@@ -14,20 +15,18 @@ import { HybridLogicalClock } from "../shared/versions/index.js";
 import { benchRepo, benchRowFields, benchRows } from "./_bench-repo.js";
 import { processCpuMicros } from "./_process-cpu.js";
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
-const mode = env("APPLY_MODE");
-const rowCount = Number(env("APPLY_ROWS"));
-const chunkSize = Number(env("APPLY_CHUNK"));
-const lanes = Number(env("APPLY_LANES"));
-const redisPid = Number(env("APPLY_REDIS_PID"));
+// Set by bench/apply.ts; missing ones fail with the project's STRATA_E_BAD_CONFIG.
+const read = new EnvReader();
+const count = (name: string) => Number(read.required(name, "a positive integer"));
+const mode = read.required("APPLY_MODE", '"strata" or "floor"');
+const rowCount = count("APPLY_ROWS");
+const chunkSize = count("APPLY_CHUNK");
+const lanes = count("APPLY_LANES");
+const redisPid = count("APPLY_REDIS_PID");
 
-const registry = new FeatureRegistry(benchRepo(env("APPLY_PROJECT")));
+const registry = new FeatureRegistry(benchRepo(read.required("APPLY_PROJECT", "a project name")));
 const prepared = prepareWrites(registry, benchRows(rowCount, new HybridLogicalClock()));
-const client = new Redis(env("REDIS_URL"));
+const client = new Redis(read.required("REDIS_URL", "a Redis URL"));
 
 /** Runs `chunk` over [0, rowCount) in chunks, `lanes` at a time, as partitions are applied. */
 async function inLanes(chunk: (start: number, end: number) => Promise<unknown>): Promise<void> {
@@ -84,6 +83,9 @@ async function floor(): Promise<() => Promise<void>> {
     });
 }
 
+if (mode !== "strata" && mode !== "floor") {
+  throw new Error(`APPLY_MODE ${mode} is neither "strata" nor "floor"`);
+}
 const run = mode === "strata" ? await strata() : await floor();
 const gcMs = { minor: 0, major: 0 };
 new PerformanceObserver((list) => {
