@@ -24,6 +24,12 @@ export interface ValueCodec {
    * to be formatted from their decoded form. Only for text that `decode` accepted.
    */
   json(text: string): string | undefined;
+  /**
+   * Whether every text `encode` gives holds no character that JSON escapes in a string (a
+   * quote, a backslash, a control character): numbers, booleans, numeric lists and base64
+   * bytes. The changelog writer quotes such texts itself instead of through JSON.stringify.
+   */
+  readonly plainText: boolean;
 }
 
 /** A JSON number literal (what String(number) gives for finite numbers, and bigint digits). */
@@ -63,6 +69,7 @@ function buildCodec(type: FeatureType): ValueCodec {
       encode: (value) => (value === null ? "" : encode(value)),
       decode: (text) => (text === "" ? null : decode(text)),
       json: scalarJson(type as ScalarType),
+      plainText: type !== "string",
     };
   }
   if (isNumeric(element)) {
@@ -76,6 +83,7 @@ function buildCodec(type: FeatureType): ValueCodec {
         return text.slice(1, -1).split(",").map(decodeItem);
       },
       json: (text) => (text === "" ? "null" : JSON_NUMBER_LIST.test(text) ? text : undefined),
+      plainText: true,
     };
   }
   if (element === "bytes") {
@@ -92,6 +100,7 @@ function buildCodec(type: FeatureType): ValueCodec {
           ? null
           : (JSON.parse(text) as string[]).map((item) => Buffer.from(item, "base64")),
       json: noJson,
+      plainText: false,
     };
   }
   return {
@@ -99,6 +108,7 @@ function buildCodec(type: FeatureType): ValueCodec {
     encode: (value) => (value === null ? "" : JSON.stringify(value)),
     decode: (text) => (text === "" ? null : (JSON.parse(text) as unknown)),
     json: noJson,
+    plainText: false,
   };
 }
 

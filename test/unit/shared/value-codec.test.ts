@@ -74,6 +74,25 @@ describe("value codec", () => {
     assert.equal(codecFor("float64[]").json("[1,NaN]"), undefined);
   });
 
+  it("says its texts need no JSON escaping only for types whose texts never do", () => {
+    for (const [featureType, values] of FEATURE_TYPES) {
+      const codec = codecFor(featureType);
+      if (!codec.plainText) continue;
+      fc.assert(
+        fc.property(values, (value) => {
+          const text = codec.encode(value);
+          assert.equal(JSON.stringify(text), `"${text}"`);
+        }),
+        { numRuns: 300 },
+      );
+    }
+    const plain = FEATURE_TYPES.filter(([type]) => codecFor(type).plainText).map(([type]) => type);
+    assert.deepEqual(
+      FEATURE_TYPES.map(([type]) => type).filter((type) => !plain.includes(type)),
+      ["string", "string[]", "bytes[]", "bool[]"],
+    );
+  });
+
   it("keeps null and the empty string apart", () => {
     assert.notEqual(encodeValue("string", ""), encodeValue("string", null));
     assert.equal(decodeValue("string", encodeValue("string", "")), "");
