@@ -1,7 +1,12 @@
 import type { Kafka, Producer } from "kafkajs";
 import { isStrataError, StrataError } from "../errors.js";
 import type { OnlineStore, WriteReport } from "../online-store/online-store.js";
-import { prepareWrites, type PreparedWrite, type WriteRow } from "../online-store/write-path.js";
+import {
+  readyForCas,
+  validateWrites,
+  type ValidatedWrite,
+  type WriteRow,
+} from "../online-store/write-path.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
 import { encodeChangelogRecord, type EncodedRecord } from "./record.js";
 import { createKeyPartitioner } from "./partitioner.js";
@@ -128,10 +133,10 @@ export class ChangelogWriter {
       );
     }
     this.refuseIfQueueFull(rows);
-    const prepared = prepareWrites(this.options.registry, rows);
-    const critical: PreparedWrite[] = [];
-    const standard: PreparedWrite[] = [];
-    for (const p of prepared) (p.view.criticality === "critical" ? critical : standard).push(p);
+    const validated = validateWrites(this.options.registry, rows);
+    const critical: ValidatedWrite[] = [];
+    const standard: ValidatedWrite[] = [];
+    for (const v of validated) (v.view.criticality === "critical" ? critical : standard).push(v);
 
     // The queue refuses synchronously when full, before anything critical is sent.
     const standardDone = this.queue.enqueue(standard.map(encodeChangelogRecord), RANK[wait] >= 1);
@@ -144,19 +149,22 @@ export class ChangelogWriter {
         : new StrataError(
             "STRATA_E_CHANGELOG_UNAVAILABLE",
             "Kafka did not acknowledge the write; it may or may not be in the changelog, and retrying the same rows is safe (same versions are applied once)",
-            { rows: prepared.length },
+            { rows: validated.length },
             { cause: error },
           );
     }
     const result: ChangelogWriteResult = {
-      rows: prepared.length,
+      rows: validated.length,
       reached: standard.length > 0 && wait === "enqueued" ? "enqueued" : "acked",
       critical: critical.length,
       standard: standard.length,
     };
     if (wait !== "applied") return result;
     try {
-      const report = await this.options.store!.writePrepared(prepared);
+      const registry = this.options.registry;
+      const report = await this.options.store!.writePrepared(
+        validated.map((write) => readyForCas(registry, write)),
+      );
       return {
         ...result,
         reached: "applied",
@@ -166,7 +174,7 @@ export class ChangelogWriter {
       throw new StrataError(
         "STRATA_E_NOT_YET_APPLIED",
         "the rows are in the changelog (Kafka acknowledged them), but this region's Redis did not apply them now; the consumer will",
-        { acknowledged: true, rows: prepared.length },
+        { acknowledged: true, rows: validated.length },
         { cause: error },
       );
     }

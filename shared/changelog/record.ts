@@ -1,6 +1,6 @@
 import { show, StrataError } from "../errors.js";
 import { decodeEntityKey, encodeEntityKey, entityRedisKey } from "../key-codec.js";
-import type { PreparedWrite } from "../online-store/write-path.js";
+import type { PreparedWrite, ValidatedWrite } from "../online-store/write-path.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import type { ValueCodec } from "../registry/value-codec.js";
 import { encodeVersion, validateVersion, type Version } from "../versions/version.js";
@@ -49,7 +49,7 @@ export function recordKey(viewKey: string, encodedEntity: string): string {
  * (`npm run bench -- ingest`). The output is exactly JSON.stringify of a ChangelogRecordV1
  * (test/unit/changelog/record.test.ts checks it).
  */
-export function encodeChangelogRecord(write: PreparedWrite): EncodedRecord {
+export function encodeChangelogRecord(write: ValidatedWrite): EncodedRecord {
   const template = templateOf(write.view);
   const { version } = write;
   let value =

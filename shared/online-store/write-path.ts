@@ -23,18 +23,22 @@ export interface WriteRow {
   clock?: ClockVector;
 }
 
-/** A row validated and encoded, ready for the CAS script. */
-export interface PreparedWrite {
+/** A row validated and encoded: everything a changelog record carries. */
+export interface ValidatedWrite {
   index: number;
   view: ResolvedView;
   /** The entity's join key values, encoded (shared/key-codec.ts). */
   encodedKey: string;
-  redisKey: string;
   version: Version;
-  encodedVersion: string;
   encodedClock: string;
   /** Encoded values in the view's feature order. */
   values: string[];
+}
+
+/** A validated row ready for the CAS script: with its Redis key and its version's text. */
+export interface PreparedWrite extends ValidatedWrite {
+  redisKey: string;
+  encodedVersion: string;
 }
 
 export interface RejectedRow {
@@ -52,18 +56,50 @@ export function prepareWrites(
   registry: FeatureRegistry,
   rows: readonly WriteRow[],
 ): PreparedWrite[] {
-  const prepared: PreparedWrite[] = [];
+  return validateWrites(registry, rows).map((write) => readyForCas(registry, write));
+}
+
+/**
+ * prepareWrites without what only the CAS needs, the Redis key and the version's text. The
+ * changelog writer sends neither, and adds them with readyForCas only to a write that waits
+ * until it is applied: validating and encoding the benchmark's rows took 2.9-3.5 µs per row
+ * against 3.5-7.0 through prepareWrites (medians 3.0 and 4.0, twelve alternating processes
+ * each doing 100,000 rows five times).
+ */
+export function validateWrites(
+  registry: FeatureRegistry,
+  rows: readonly WriteRow[],
+): ValidatedWrite[] {
+  const validated: ValidatedWrite[] = [];
   const rejected: RejectedRow[] = [];
   rows.forEach((row, index) => {
     try {
-      prepared.push(prepareRow(registry, row, index));
+      validated.push(validateRow(registry, row, index));
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
       rejected.push({ index, code: error.code, message: error.message });
     }
   });
   if (rejected.length > 0) throw batchRejected(rejected, rows.length);
-  return prepared;
+  return validated;
+}
+
+/**
+ * A validated write with the Redis key and version text the CAS script takes. Field by field:
+ * built with a spread of `write`, prepareWrites took 6.6-8.1 µs per row on the benchmark's rows
+ * instead of 3.5-6.3.
+ */
+export function readyForCas(registry: FeatureRegistry, write: ValidatedWrite): PreparedWrite {
+  return {
+    index: write.index,
+    view: write.view,
+    encodedKey: write.encodedKey,
+    version: write.version,
+    encodedClock: write.encodedClock,
+    values: write.values,
+    redisKey: entityRedisKey(registry.project, write.view.entitySet, write.encodedKey),
+    encodedVersion: encodeVersion(write.version),
+  };
 }
 
 /** STRATA_E_BATCH_REJECTED: every bad row with its own code, and how many good rows were not written. */
@@ -75,7 +111,7 @@ export function batchRejected(rejected: RejectedRow[], total: number): StrataErr
   );
 }
 
-function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): PreparedWrite {
+function validateRow(registry: FeatureRegistry, row: WriteRow, index: number): ValidatedWrite {
   if (typeof row !== "object" || row === null) {
     throw new StrataError("STRATA_E_BAD_ROW", `row ${index} is not an object`, { index });
   }
@@ -115,9 +151,7 @@ function prepareRow(registry: FeatureRegistry, row: WriteRow, index: number): Pr
     index,
     view,
     encodedKey,
-    redisKey: entityRedisKey(registry.project, view.entitySet, encodedKey),
     version,
-    encodedVersion: encodeVersion(version),
     // The common case, no clock given, is the writer's own entry: encode it without building a vector.
     encodedClock:
       row.clock === undefined
