@@ -30,6 +30,12 @@ export interface ValueCodec {
    * bytes. The changelog writer quotes such texts itself instead of through JSON.stringify.
    */
   readonly plainText: boolean;
+  /**
+   * Whether a stored text decodes to a value of the type: what the regional consumer checks of
+   * every value a changelog record carries. Text that decodes to NaN or an infinity must be
+   * exactly what encoding gives (see textDecodesToValue).
+   */
+  acceptsText(text: string): boolean;
 }
 
 /** A JSON number literal (what String(number) gives for finite numbers, and bigint digits). */
@@ -64,17 +70,20 @@ function buildCodec(type: FeatureType): ValueCodec {
   if (element === undefined) {
     const encode = scalarEncoder(type as ScalarType);
     const decode = scalarDecoder(type as ScalarType);
-    return {
-      accepts,
-      encode: (value) => (value === null ? "" : encode(value)),
-      decode: (text) => (text === "" ? null : decode(text)),
-      json: scalarJson(type as ScalarType),
-      plainText: type !== "string",
-    };
+    return withTextCheck(
+      {
+        accepts,
+        encode: (value) => (value === null ? "" : encode(value)),
+        decode: (text) => (text === "" ? null : decode(text)),
+        json: scalarJson(type as ScalarType),
+        plainText: type !== "string",
+      },
+      plainNumberCheck(type as ScalarType),
+    );
   }
   if (isNumeric(element)) {
     const decodeItem = scalarDecoder(element);
-    return {
+    return withTextCheck({
       accepts,
       encode: (value) => (value === null ? "" : `[${(value as unknown[]).join(",")}]`),
       decode: (text) => {
@@ -84,10 +93,10 @@ function buildCodec(type: FeatureType): ValueCodec {
       },
       json: (text) => (text === "" ? "null" : JSON_NUMBER_LIST.test(text) ? text : undefined),
       plainText: true,
-    };
+    });
   }
   if (element === "bytes") {
-    return {
+    return withTextCheck({
       accepts,
       encode: (value) =>
         value === null
@@ -101,15 +110,95 @@ function buildCodec(type: FeatureType): ValueCodec {
           : (JSON.parse(text) as string[]).map((item) => Buffer.from(item, "base64")),
       json: noJson,
       plainText: false,
-    };
+    });
   }
-  return {
+  return withTextCheck({
     accepts,
     encode: (value) => (value === null ? "" : JSON.stringify(value)),
     decode: (text) => (text === "" ? null : (JSON.parse(text) as unknown)),
     json: noJson,
     plainText: false,
+  });
+}
+
+/**
+ * The codec with its acceptsText: `plain` first when the type has one (a check that may say
+ * false where decoding would accept, never true where it would not), then decoding.
+ */
+function withTextCheck(
+  codec: Omit<ValueCodec, "acceptsText">,
+  plain?: (text: string) => boolean,
+): ValueCodec {
+  const decodes = (text: string) => textDecodesToValue(codec, text);
+  return {
+    ...codec,
+    acceptsText: plain ? (text) => plain(text) || decodes(text) : decodes,
   };
+}
+
+/** Whether `text` decodes to a value the codec accepts, finite numbers only unless written by name. */
+export function textDecodesToValue(codec: Omit<ValueCodec, "acceptsText">, text: string): boolean {
+  try {
+    const value = codec.decode(text);
+    if (!codec.accepts(value)) return false;
+    // NaN is what Number() makes of garbage ("fast", "[1,x]"), and Infinity of an overflowing
+    // literal ("1e400", which would otherwise reach clients as number text no JSON reader can
+    // hold). A number written as NaN or an infinity is encoded by name, so text that decodes
+    // to one must be exactly what encoding gives.
+    return !hasNonFinite(value) || codec.encode(value) === text;
+  } catch {
+    return false;
+  }
+}
+
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  return Array.isArray(value) && value.some((v) => typeof v === "number" && !Number.isFinite(v));
+}
+
+/**
+ * For the scalar number types, a check without decoding of the texts numbers are mostly
+ * written as: plain decimals short enough to be numbers of the type whatever their digits
+ * (at most 9 digits for int32, 15 for int64 and timestamps, 20 with a fraction for floats).
+ * Number() takes about 40 ns to parse a text; this reads a short decimal in a few, so checking
+ * the ten float64 values of the `ingest` benchmark's records cost the consumer about 0.6 µs
+ * less per record (4.8 against 5.4 µs to decode one, in one process).
+ */
+function plainNumberCheck(type: ScalarType): ((text: string) => boolean) | undefined {
+  switch (type) {
+    case "float32":
+    case "float64":
+      return (text) => isPlainDecimal(text, 20, true);
+    case "int32":
+      return (text) => isPlainDecimal(text, 9, false);
+    case "int64":
+    case "unix_timestamp":
+      return (text) => isPlainDecimal(text, 15, false);
+    default:
+      return undefined;
+  }
+}
+
+const ZERO = 0x30;
+const NINE = 0x39;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+
+/**
+ * `-?\d+(\.\d+)?` (the fraction only when `fraction`), with at most `maxDigits` digits. Any
+ * such text is a finite number to Number(), and an integer below 10^maxDigits without one.
+ */
+function isPlainDecimal(text: string, maxDigits: number, fraction: boolean): boolean {
+  let i = text.charCodeAt(0) === MINUS ? 1 : 0;
+  const start = i;
+  let dot = -1;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT && fraction && dot < 0 && i > start) dot = i;
+    else if (c < ZERO || c > NINE) return false;
+  }
+  const digits = i - start - (dot < 0 ? 0 : 1);
+  return digits > 0 && digits <= maxDigits && dot !== i - 1;
 }
 
 function scalarEncoder(type: ScalarType): (value: unknown) => string {

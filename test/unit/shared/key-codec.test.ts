@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { isStrataError } from "../../../shared/errors.js";
-import { decodeEntityKey, encodeEntityKey, entityRedisKey } from "../../../shared/key-codec.js";
+import {
+  decodeEntityKey,
+  encodeEntityKey,
+  entityRedisKey,
+  plainEntityKeyPattern,
+} from "../../../shared/key-codec.js";
 import type { JoinKey } from "../../../shared/registry/index.js";
 
 // Any UTF-16 code units, lone surrogates included: the strings a JSON body can carry.
@@ -114,6 +119,74 @@ describe("entity key codec", () => {
       );
     });
   }
+
+  describe("plain key pattern", () => {
+    const keyLists: JoinKey[][] = [
+      keys,
+      [{ name: "k", type: "int32" }],
+      [{ name: "k", type: "int64" }],
+      [{ name: "k", type: "string" }],
+    ];
+    /** Whether encodeEntityKey writes exactly `encoded` for the values decoding it gives. */
+    const reencodes = (joinKeys: JoinKey[], encoded: string) => {
+      try {
+        const parts = decodeEntityKey(encoded);
+        if (parts.length !== joinKeys.length) return false;
+        const values = Object.fromEntries(joinKeys.map((k, i) => [k.name, parts[i]]));
+        return encodeEntityKey(joinKeys, values) === encoded;
+      } catch {
+        return false;
+      }
+    };
+    // Texts near the pattern's edges: part tags, digits, signs, escapes and separators.
+    const keyLike = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom("i", "s", ":", "-", "0", "\\", "\\c", "{", "\uD800", "\uDC00", "😀"),
+          fc.stringMatching(/^[0-9]{1,20}$/),
+          trickyString,
+        ),
+        { maxLength: 8 },
+      )
+      .map((pieces) => pieces.join(""));
+
+    it("matches only keys that decode and re-encode to themselves, with fitting types", () => {
+      fc.assert(
+        fc.property(fc.constantFrom(...keyLists), keyLike, (joinKeys, encoded) => {
+          if (plainEntityKeyPattern(joinKeys).test(encoded)) {
+            assert.ok(reencodes(joinKeys, encoded), encoded);
+          }
+        }),
+        { numRuns: 20_000 },
+      );
+    });
+
+    it("matches the keys of integers up to 18 digits and of strings with nothing to escape", () => {
+      fc.assert(
+        fc.property(
+          fc.bigInt({ min: -(10n ** 18n) + 1n, max: 10n ** 18n - 1n }),
+          fc.stringMatching(/^[a-z0-9 _.é-]{0,12}$/),
+          fc.integer({ min: -999_999_999, max: 999_999_999 }),
+          (id, text, small) => {
+            const encoded = encodeEntityKey(keys, { tenant: text, id, region: text });
+            assert.ok(plainEntityKeyPattern(keys).test(encoded), encoded);
+            const int32: JoinKey[] = [{ name: "k", type: "int32" }];
+            assert.ok(plainEntityKeyPattern(int32).test(encodeEntityKey(int32, { k: small })));
+          },
+        ),
+      );
+    });
+
+    it("leaves non-canonical and out-of-range integers to the full check", () => {
+      const int64: JoinKey[] = [{ name: "k", type: "int64" }];
+      const int32: JoinKey[] = [{ name: "k", type: "int32" }];
+      for (const encoded of ["i-0", "i01", "i", "i+1", "i1234567890123456789", "s1", "i1:i2"]) {
+        assert.equal(plainEntityKeyPattern(int64).test(encoded), false, encoded);
+      }
+      assert.equal(plainEntityKeyPattern(int32).test("i1234567890"), false);
+      assert.equal(plainEntityKeyPattern(int64).test("i123456789012345678"), true);
+    });
+  });
 
   it("refuses to decode what it did not encode", () => {
     assert.throws(

@@ -11,6 +11,7 @@ import {
   type FeatureType,
   type ScalarType,
 } from "../../../shared/registry/index.js";
+import { textDecodesToValue } from "../../../shared/registry/value-codec.js";
 
 const scalar: Record<ScalarType, fc.Arbitrary<unknown>> = {
   int32: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
@@ -105,6 +106,33 @@ describe("value codec", () => {
     assert.equal(encodeValue("int64", 1001), "1001");
     assert.equal(encodeValue("int64[]", [1, 2, 3]), "[1,2,3]");
     assert.equal(encodeValue("bool", true), "1");
+  });
+
+  it("accepts a stored text exactly when it decodes to a value of the type", () => {
+    // Texts around the number checks' edges: signs, dots, exponents, digit counts, names.
+    const numberLike = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom("-", "+", ".", "e", "e400", "0", " ", "x", "NaN", "Infinity", "1."),
+          fc.stringMatching(/^[0-9]{1,21}$/),
+        ),
+        { maxLength: 5 },
+      )
+      .map((pieces) => pieces.join(""));
+    for (const [type, values] of FEATURE_TYPES) {
+      const codec = codecFor(type);
+      const text = fc.oneof(
+        numberLike,
+        fc.string({ unit: "binary", maxLength: 12 }),
+        values.map((value) => codec.encode(value)),
+      );
+      fc.assert(
+        fc.property(text, (t) => {
+          assert.equal(codec.acceptsText(t), textDecodesToValue(codec, t), `${type} ${t}`);
+        }),
+        { numRuns: 3_000 },
+      );
+    }
   });
 
   it("tells values of the wrong type", () => {
