@@ -140,7 +140,18 @@ describe("changelog record, schema 1", () => {
     rejects(recordKey("stats@2", "sx"), variant({ entity: "sx" }), "STRATA_E_ENTITY_KEY_TYPE");
     rejects(recordKey("stats@2", "i7:i8"), variant({ entity: "i7:i8" }), "STRATA_E_BAD_ENTITY_KEY");
     rejects(recordKey("stats@2", "q7"), variant({ entity: "q7" }), "STRATA_E_BAD_ENTITY_KEY");
-    rejects("stats@2/i8", value, "STRATA_E_BAD_RECORD");
+    rejects(recordKey("stats@2", "i07"), variant({ entity: "i07" }), "STRATA_E_BAD_ENTITY_KEY");
+    rejects(recordKey("stats@2", "i-0"), variant({ entity: "i-0" }), "STRATA_E_BAD_ENTITY_KEY");
+    for (const other of [
+      "stats@2/i8",
+      "stats@3/i7",
+      "stats@2xi7",
+      "stats@2/i7 ",
+      "/i7",
+      undefined,
+    ]) {
+      rejects(other, value, "STRATA_E_BAD_RECORD");
+    }
     rejects(key, variant({ version: { eventTsMs: -1 } }), "STRATA_E_BAD_WRITE_VERSION");
     rejects(key, variant({ clock: "EU:zz" }), "STRATA_E_BAD_RECORD");
     const values = record.values as Record<string, string>;
