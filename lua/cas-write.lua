@@ -3,7 +3,7 @@
 -- version is strictly greater than the stored one.
 --
 -- One call carries a group of rows (the client sends a few dozen per call: a command per row
--- cost the consumer a fifth of its throughput in building commands; see
+-- made the consumer spend much of its time building commands; see
 -- shared/online-store/cas-calls.ts). On Redis Cluster every key of a call lies in one hash
 -- slot; the client groups rows by slot.
 --
@@ -149,8 +149,8 @@ for k = 1, shape_count do
   if not m or m < 0 or m % 1 ~= 0 or at + 2 + m > #ARGV then
     return malformed('shape ' .. k .. ' is malformed')
   end
-  -- HSET's arguments for the shape's rows, built once and reused by each of them (a table
-  -- per row was about a tenth of Redis' time per row): field names now, values per row.
+  -- HSET's arguments for the shape's rows, built once and reused by each of them (a fresh
+  -- table per row is allocation Redis pays on every row): field names now, values per row.
   local hset = { ARGV[at + 1], false, ARGV[at + 2], false }
   for j = 0, m - 1 do
     hset[5 + 2 * j], hset[6 + 2 * j] = ARGV[at + 3 + j], false

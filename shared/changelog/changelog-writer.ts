@@ -184,10 +184,10 @@ export class ChangelogWriter {
    * Refuses a call whose standard rows do not fit in the queue before validating or encoding
    * anything. Producers retry under back-pressure, and each retry used to validate and encode
    * its rows only for the queue to refuse them: that work, and the garbage it left, took the
-   * CPU the sends needed (in `npm run bench -- ingest`, a writer held back by its queue spent
-   * about a quarter of its CPU on it). Under back-pressure a batch that is also invalid gets 429
-   * first, and its 400 on the retry. Critical rows do not use the queue and are never
-   * refused for it; a row whose view is unknown counts as standard (it fails validation anyway).
+   * CPU the sends needed, just when the writer was behind. Under back-pressure a batch that is
+   * also invalid gets 429 first, and its 400 on the retry. Critical rows do not use the queue
+   * and are never refused for it; a row whose view is unknown counts as standard (it fails
+   * validation anyway).
    */
   private refuseIfQueueFull(rows: readonly WriteRow[]): void {
     if (this.queue.hasRoomFor(rows.length)) return;

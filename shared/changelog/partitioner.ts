@@ -3,10 +3,9 @@ import { Partitioners, type ICustomPartitioner, type PartitionerArgs } from "kaf
 /**
  * Kafka's murmur2 of some bytes, as a signed 32-bit integer: the hash Java's default
  * partitioner (`Utils.murmur2`) and kafkajs' DefaultPartitioner compute for a record key.
- * kafkajs computes it with 64-bit Long objects, a few per 4 bytes of key: about 1.8 KB of
- * garbage per record (a sampling heap profile of `npm run bench -- ingest`) and 3.5 µs of the
- * writer's CPU per row (docs/changelog.md); 32-bit multiplication (Math.imul) gives the same
- * bits without allocating.
+ * kafkajs computes it with 64-bit Long objects, a few per 4 bytes of key, so every record
+ * left garbage and cost the writer noticeable CPU; 32-bit multiplication (Math.imul) gives the
+ * same bits without allocating.
  */
 export function murmur2(bytes: Uint8Array, length = bytes.length): number {
   const m = 0x5bd1e995;

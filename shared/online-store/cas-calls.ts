@@ -2,13 +2,11 @@ import calculateSlot from "cluster-key-slot";
 import type { RowFields } from "./redis-layout.js";
 
 /**
- * Rows per call of the CAS script. With one call per row, the regional consumer spent about a
- * fifth of its time building ioredis commands: draining a pre-filled changelog went from
- * 19,000-22,000 to 23,000-26,000 rows/s with calls of a few dozen rows (`consumer_alone` in
- * `npm run bench -- ingest` measures it), while Redis' own time per row stayed the same. The
- * size bounds how long one call holds Redis: 32 rows took 0.4 ms (`INFO commandstats`), 64 took
- * 1 ms, about as long as the pipelined commands Redis runs from one client before it serves
- * the next, so readers queue behind writes no longer than before.
+ * Rows per call of the CAS script. With one call per row, the regional consumer spent a large
+ * share of its time building ioredis commands; calls of a few dozen rows remove most of that
+ * while Redis' own time per row stays the same. The size bounds how long one call holds
+ * Redis: a call of 32 rows runs about as long as the pipelined commands Redis runs from one
+ * client before it serves the next, so readers queue behind writes no longer than before.
  */
 export const ROWS_PER_CAS_CALL = 32;
 

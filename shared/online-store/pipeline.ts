@@ -63,14 +63,12 @@ export async function execBatch(
  * replies in the batch's order as execBatch gives them. On a standalone server each command is
  * written to the connection as soon as it is built, without waiting for the replies before it,
  * so the batch is still pipelined on the wire. ioredis' Pipeline instead concatenates a whole
- * batch into one string before writing it: for the consumer's chunks of 2,000 rows (about 60
- * calls of 11 KB), a rope of tens of thousands of pieces that V8 flattens into 700 KB to write.
- * Command by command, a process decoding and CAS-applying 100,000 changelog records spent 13.1
- * instead of 14.6 µs of CPU per row (docs/online-store.md has the measurements).
+ * batch into one string before writing it: for the consumer's chunks, a rope of tens of
+ * thousands of pieces that V8 must flatten into one large string, and that young-generation
+ * collections copy meanwhile. Writing command by command costs the caller less CPU per row.
  *
  * A cluster keeps execBatch's pipeline per node: there the calls are grouped by hash slot, so
- * most carry a single row, and a write per call cost a system call per row (the same
- * measurement against the stack's cluster: 40-44 µs per row against 32-39).
+ * most carry a single row, and a write per call would cost a system call per row.
  */
 export async function execLargeBatch(
   client: RedisClient,
@@ -103,13 +101,11 @@ async function runOne(client: RedisClient, command: KeyedCommand): Promise<Reply
 
 /**
  * The ioredis command for an argv the store built, without what Command's constructor does
- * for arguments of any shape: flattening nested arrays (Array.prototype.flat, about 0.1 µs per
- * argument, and a CAS call of 32 rows has about 450 arguments), argument transformers (for
+ * for arguments of any shape: flattening nested arrays (Array.prototype.flat, paid per
+ * argument, and a CAS call of 32 rows has hundreds of arguments), argument transformers (for
  * objects and Maps given to HSET or MSET) and key prefixes (OnlineStore.open refuses a client
  * that has one). The store's arguments are strings and numbers, and String() is the only
- * conversion ioredis would apply to them. The CAS calls of 32 rows cost the calling process
- * 3.4-5.5 µs per row in ioredis this way, 5.8-9.9 through `client.pipeline(argvs)` (six
- * interleaved rounds of 64,000 rows).
+ * conversion ioredis would apply to them, so skipping the rest changes nothing but the cost.
  */
 function commandOf(argv: readonly (string | number)[]): Command {
   const command = new Command(argv[0] as string, [], { replyEncoding: "utf8" });
