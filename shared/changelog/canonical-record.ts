@@ -36,8 +36,8 @@ const MAX_DIGITS = 15;
  * Reads a schema-1 record written exactly as encodeChangelogRecord writes it: no whitespace,
  * its keys in its order, integers as plain digits, strings without escapes, and every feature
  * of the named view in the view's order. That is every record Strata writes, and reading it
- * here takes about half of JSON.parse's time, with no object of values by name to build
- * (`npm run bench -- record`: canonical_reader against floor_json_parse; docs/changelog.md).
+ * here is cheaper than JSON.parse, with no object of values by name to build
+ * (`npm run bench -- record`: canonical_reader against floor_json_parse; docs/benchmarks.md).
  *
  * Anything else returns undefined and the caller parses the text as JSON: this is a fast path,
  * never a second definition of the format. What it returns is what JSON.parse gives for the

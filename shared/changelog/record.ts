@@ -92,9 +92,8 @@ let flattenSink = 0;
  * V8 builds a concatenated string as a rope: a tree of the ~25 pieces above, turned into one
  * flat string only when something reads its characters. A record waits in the write queue
  * until Kafka takes it, so its rope survived young-generation collections and was copied by
- * each of them; flattening it once here freed the pieces at once and cut the writer's CPU per
- * row by about a fifth (`writer_alone` in `npm run bench -- ingest`). Reading a character is
- * what flattens.
+ * each of them; flattening it once here frees the pieces at once, so collections copy one
+ * string instead of a tree. Reading a character is what flattens.
  */
 function flatten(text: string): void {
   flattenSink ^= text.charCodeAt(text.length - 1);
