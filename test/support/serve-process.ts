@@ -1,0 +1,81 @@
+// Serving processes a test spawns (functions/serve/main.ts under tsx), each with its own
+// Redis client, hot cache and changelog writer: what several replicas of the serving tier are.
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolveEndpoints } from "../../dev/stack/endpoints.js";
+import { repoRoot } from "../../dev/stack/paths.js";
+import { generateApiKey } from "../../functions/serve/auth.js";
+import type { Topology } from "./servers.js";
+import { TEST_TOPICS } from "./changelog.js";
+
+export interface ServeProcess {
+  url: string;
+  /** May read and push. */
+  key: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** SIGTERM, then waits for the exit (SIGKILL after a grace period). */
+  stop: () => Promise<void>;
+}
+
+export async function startServeProcess(options: {
+  project: string;
+  topology: Topology;
+  region: string;
+  /** Extra environment (overrides the defaults here). */
+  env?: Record<string, string>;
+}): Promise<ServeProcess> {
+  const endpoints = resolveEndpoints();
+  const { key, record } = generateApiKey(`serve-${options.region}`, { push: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STRATA_REPO: "test/support/test-repo-module.ts",
+    STRATA_TEST_PROJECT: options.project,
+    STRATA_HOST: "127.0.0.1",
+    STRATA_PORT: "0",
+    STRATA_API_KEYS: JSON.stringify([record]),
+    STRATA_REGION: options.region,
+    STRATA_SHUTDOWN_GRACE_MS: "1000",
+    KAFKA_BROKERS: endpoints.kafka.address.join(","),
+    STRATA_CHANGELOG_PARTITIONS: String(TEST_TOPICS.partitions),
+    STRATA_CHANGELOG_REPLICATION: String(TEST_TOPICS.replicationFactor),
+    STRATA_CHANGELOG_MIN_ISR: String(TEST_TOPICS.minInSyncReplicas),
+    STRATA_WRITE_LINGER_MS: "0",
+    ...options.env,
+  };
+  if (options.topology === "standalone") {
+    env.REDIS_URL = endpoints.redis.address;
+    delete env.REDIS_CLUSTER_NODES;
+  } else {
+    env.REDIS_CLUSTER_NODES = endpoints.cluster.address.map((a) => `${a.host}:${a.port}`).join(",");
+    delete env.REDIS_URL;
+  }
+  const child = spawn(process.execPath, ["--import", "tsx", "functions/serve/main.ts"], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const stop = () => stopChild(child);
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('"serving"')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the serve process did not start: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const line = output.split("\n").find((l) => l.includes('"serving"'))!;
+  const url = (JSON.parse(line) as { url: string }).url;
+  return { url, key, output: () => output, stop };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
