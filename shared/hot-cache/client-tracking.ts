@@ -25,7 +25,8 @@ interface TrackedNode {
  * Redis client-side caching over RESP2 (the RESP2 form needs a second connection):
  * for every server, a subscriber connection on `__redis__:invalidate`, and
  * `CLIENT TRACKING ON REDIRECT <subscriber id>` on the connection reads go through, so the
- * server tells us about every key we read once it changes.
+ * server tells us about every key we read once it changes, whoever changes it (this
+ * connection included: no NOLOOP).
  *
  * Re-armed after any reconnect of either connection and on every cluster node as nodes
  * come and go. While any node is not armed the cache holds nothing (it is flushed and
@@ -150,8 +151,13 @@ export class ClientTracking {
       const subscriberId = await node.subscriber.client("ID");
       node.subscriberId = subscriberId;
       await node.subscriber.subscribe(INVALIDATE_CHANNEL);
-      // NOLOOP: our own writes invalidate the cache locally when they are acknowledged.
-      await node.data.call("CLIENT", "TRACKING", "ON", "REDIRECT", String(subscriberId), "NOLOOP");
+      // Without NOLOOP: any command of this connection that modifies a key (a write the CAS
+      // applies, the clock field a stale or concurrent row still updates, a pointer flip, a
+      // write that timed out here and ran there anyway) drops the key from the server's
+      // tracking table. With NOLOOP it would drop it without telling us, and a later write by
+      // anyone else would go unheard until the safety TTL. So the server reports our own
+      // writes too; the store also drops what it wrote at once, for read-your-writes.
+      await node.data.call("CLIENT", "TRACKING", "ON", "REDIRECT", String(subscriberId));
     } catch {
       // The connection dropped while arming; its ready event will bring us back here.
       return;

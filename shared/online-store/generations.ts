@@ -82,9 +82,14 @@ export class Generations {
   /** Makes `generation` the one every reader sees, atomically (one SET of one key). */
   async activate(viewKey: string, generation: number): Promise<void> {
     const key = this.pointerKey(viewKey);
-    await this.client.set(key, String(generation));
-    // Tracking runs with NOLOOP, so our own flip must drop our cached pointer here.
-    this.cache?.invalidate(key);
+    try {
+      await this.client.set(key, String(generation));
+    } finally {
+      // Redis' invalidation of our own flip comes through the subscriber, a moment later:
+      // readers of this process see the flip as soon as it returns. Also when it failed
+      // here, since the SET may still have run there.
+      this.cache?.invalidate(key);
+    }
   }
 }
 

@@ -144,7 +144,17 @@ export class OnlineStore {
       appendCasCallArguments(argv, writes, fieldsOf);
       return { key: writes[0]!.redisKey, argv };
     });
-    const replies = await this.runCas(calls);
+    let replies: Reply[];
+    try {
+      replies = await this.runCas(calls);
+    } finally {
+      // Every key a call was sent for, whatever its outcome: an applied row changed it, a
+      // stale or concurrent one may have changed its clock field, and a failed batch may
+      // have run on the server all the same. Redis reports each change on the invalidation
+      // channel (tracking has no NOLOOP), but that arrives a moment later; dropping the keys
+      // here gives read-your-writes in this process as soon as the write returns.
+      if (this.cache) for (const p of prepared) this.cache.invalidate(p.redisKey);
+    }
     const codes = new Array<number>(prepared.length);
     groups.forEach((rows, c) => {
       const rowCodes = replies[c]![1] as number[];
@@ -161,13 +171,8 @@ export class OnlineStore {
         concurrent,
         generation: generationOf.get(p.view.key)!,
       });
-      if (applied) {
-        report.applied++;
-        // Read-your-writes in this process: do not wait for Redis' invalidation message.
-        this.cache?.invalidate(p.redisKey);
-      } else {
-        report.stale++;
-      }
+      if (applied) report.applied++;
+      else report.stale++;
       if (concurrent) report.concurrent++;
     });
     this.counters.applied += report.applied;

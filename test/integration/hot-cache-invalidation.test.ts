@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
+import { prepareWrites } from "../../shared/online-store/write-path.js";
 import { HybridLogicalClock } from "../../shared/versions/index.js";
 import { TOPOLOGIES } from "../support/servers.js";
 import { openStore, testRepo, uniqueProject, waitFor, type OpenedStore } from "../support/store.js";
@@ -68,6 +69,24 @@ for (const topology of TOPOLOGIES) {
         `invalidation lag after the write's ack, ${ROUNDS} rounds: p50 ${percentile(lags, 0.5).toFixed(3)} ms, p99 ${percentile(lags, 0.99).toFixed(3)} ms, max ${lags.at(-1)!.toFixed(3)} ms`,
       );
       assert.ok(reader.store.stats().cache!.invalidations > 0);
+    });
+
+    it("hears of another connection's write after its own connection changed the key", async () => {
+      // Any command of the tracked connection that modifies a key drops the key from Redis'
+      // tracking table; the server must still say so (no NOLOOP), or the next change by
+      // someone else goes unheard until the safety TTL. Here the command is a plain HSET of
+      // a field reads do not use, sent on the store's own client.
+      const id = 777;
+      await writer.store.write([row(id, 1)]);
+      await waitFor(async () => (await rateOf(id)) === 1, BOUND_MS, "first read");
+      const hitsBefore = reader.store.stats().cache!.hits;
+      assert.equal(await rateOf(id), 1);
+      assert.equal(reader.store.stats().cache!.hits, hitsBefore + 1, "cached");
+      const key = prepareWrites(registry, [row(id, 0)])[0]!.redisKey;
+      await reader.client.hset(key, "unrelated", "1");
+      await waitFor(async () => (await rateOf(id)) === 1, BOUND_MS, "still 1");
+      await writer.store.write([row(id, 2)]);
+      await waitFor(async () => (await rateOf(id)) === 2, BOUND_MS, "another connection's write");
     });
 
     it("flushes when the invalidation connection dies, stays correct, and re-arms", async () => {
