@@ -32,6 +32,12 @@ export interface ServeConfig {
   limits: ServeLimits;
   /** Hot cache entries (STRATA_CACHE_ENTRIES, default 100,000); 0 turns entity caching off. */
   cacheEntries: number;
+  /**
+   * While Redis is unreachable, serve (marked degraded) values read from Redis at most this
+   * long ago (STRATA_DEGRADED_MAX_STALENESS_MS, default 60,000: the hot cache's safety TTL);
+   * 0 answers 503 instead. Absent: that default.
+   */
+  degradedMaxStalenessMs?: number;
   /** How long SIGTERM waits for in-flight requests before closing connections (STRATA_SHUTDOWN_GRACE_MS, default 10,000). */
   shutdownGraceMs: number;
   /** The write side (POST /push); absent when KAFKA_BROKERS is not set, and then pushes get 503. */
@@ -52,6 +58,9 @@ export interface ServeChangelogConfig {
   /** A write Kafka has not acknowledged by then fails with 503 (STRATA_ACK_TIMEOUT_MS, default 10,000). */
   ackTimeoutMs: number;
 }
+
+/** The hot cache's safety TTL: a degraded value is never older than a cached one can be. */
+export const DEFAULT_DEGRADED_MAX_STALENESS_MS = 60_000;
 
 export const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: 1024 * 1024,
@@ -90,6 +99,12 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       ),
     },
     cacheEntries: read.int("STRATA_CACHE_ENTRIES", 100_000, 0, 50_000_000),
+    degradedMaxStalenessMs: read.int(
+      "STRATA_DEGRADED_MAX_STALENESS_MS",
+      DEFAULT_DEGRADED_MAX_STALENESS_MS,
+      0,
+      86_400_000,
+    ),
     shutdownGraceMs: read.int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     changelog: kafka && {
       kafka,

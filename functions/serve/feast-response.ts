@@ -1,5 +1,5 @@
 import { StrataError } from "../../shared/errors.js";
-import type { FeatureStatus, ReadResult } from "../../shared/online-store/index.js";
+import type { DegradedRow, FeatureStatus, ReadResult } from "../../shared/online-store/index.js";
 import type { ResolvedFeatureRef } from "../../shared/registry/index.js";
 import type { OnlineFeaturesRequest } from "./feast-request.js";
 
@@ -20,7 +20,7 @@ const namesCache = new WeakMap<
  * The response as Feast's feature server gives it, column-major: `metadata.feature_names`
  * lists the join keys then the features, and `results[i]` holds, for feature_names[i], one
  * value, status and event timestamp per entity row. Strata adds a top-level `"strata"`
- * object only when it has something to say (a degraded read).
+ * object only when it has something to say (degraded rows).
  *
  * Written by hand rather than through JSON.stringify: the shape is fixed, values need
  * bigint and bytes handling, and the serving path is latency-critical.
@@ -69,12 +69,19 @@ export function renderOnlineFeaturesResponse(
     }
     out += `],"statuses":[${statuses}],"event_timestamps":[${times}]}`;
   }
-  if (result.degraded) {
-    out += `],"strata":{"degraded":"redis_unavailable","detail":"served from the hot cache while Redis was unreachable; values may be stale"}}`;
-  } else {
-    out += "]}";
-  }
+  out += result.degraded ? `]${degradedField(result.degraded)}}` : "]}";
   return out;
+}
+
+/**
+ * `,"strata":{"degraded":[0,2],"age_ms":[1200,800],...}`: the entity rows Redis could not
+ * answer, served from what the hot cache last held (Feast's statuses stay as they are), and how
+ * long ago each one's oldest value was read from Redis.
+ */
+function degradedField(degraded: readonly DegradedRow[]): string {
+  const rows = degraded.map((d) => d.row).join(",");
+  const ages = degraded.map((d) => Math.round(d.ageMs)).join(",");
+  return `,"strata":{"degraded":[${rows}],"age_ms":[${ages}],"reason":"redis_unavailable","detail":"these rows were served from the hot cache while Redis was unreachable; their values may be stale"}`;
 }
 
 /** `["driver_id","conv_rate",...]`, built once per (features, name style, entity columns). */

@@ -114,7 +114,7 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
   // No timer per request: Redis is the only thing a read waits on, and the serving client's
   // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
   const result = await deps.store.read(parsed.entityRows, parsed.refs);
-  if (result.degraded) deps.metrics.degradedRead();
+  if (result.degraded) deps.metrics.degradedRead(result.degraded.length);
   return json(200, renderOnlineFeaturesResponse(parsed, result));
 }
 

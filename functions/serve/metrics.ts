@@ -10,6 +10,7 @@ export class ServeMetrics {
   private inFlightNow = 0;
   private readonly redisErrors: Counter;
   private readonly degradedReads: Counter;
+  private readonly degradedRows: Counter;
   /** Label children are looked up once per (route, method, status), not per request. */
   private readonly children = new Map<string, (seconds: number) => void>();
 
@@ -37,7 +38,12 @@ export class ServeMetrics {
     });
     this.degradedReads = new Counter({
       name: "strata_degraded_reads_total",
-      help: "Reads answered from the hot cache's last contents while Redis was unreachable",
+      help: "Reads answered in part from the hot cache's last contents while Redis was unreachable",
+      registers,
+    });
+    this.degradedRows = new Counter({
+      name: "strata_degraded_rows_total",
+      help: "Entity rows answered from the hot cache's last contents while Redis was unreachable (listed in strata.degraded)",
       registers,
     });
     const fromStats = (name: string, help: string, pick: (s: OnlineStoreStats) => number) =>
@@ -114,8 +120,10 @@ export class ServeMetrics {
     this.redisErrors.inc();
   }
 
-  degradedRead(): void {
+  /** A read that served `rows` entity rows from the degraded-read fallback. */
+  degradedRead(rows: number): void {
     this.degradedReads.inc();
+    this.degradedRows.inc(rows);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -5,7 +5,11 @@ import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js
 import { loadRegistry, type FeatureRegistry } from "../../shared/registry/index.js";
 import { HybridLogicalClock } from "../../shared/versions/hlc.js";
 import { ApiKeyVerifier } from "./auth.js";
-import type { ServeChangelogConfig, ServeConfig } from "./config.js";
+import {
+  DEFAULT_DEGRADED_MAX_STALENESS_MS,
+  type ServeChangelogConfig,
+  type ServeConfig,
+} from "./config.js";
 import { createServeHandler, type CoreRequest, type CoreResponse } from "./handler.js";
 import { ServeMetrics } from "./metrics.js";
 
@@ -36,6 +40,7 @@ export async function createServeRuntime(
       client,
       registry: resolvedRegistry,
       hotCache: config.cacheEntries > 0 ? { maxEntries: config.cacheEntries } : { entities: false },
+      degradedMaxStalenessMs: config.degradedMaxStalenessMs ?? DEFAULT_DEGRADED_MAX_STALENESS_MS,
     });
   } catch (error) {
     client.disconnect();

@@ -109,8 +109,10 @@ export class HotCache<V extends object> {
   }
 
   /**
-   * What the cache held when invalidation was last lost, while it is still unarmed: only for
-   * answering reads that Redis cannot, and marked as such by the caller. Never fresh.
+   * What the cache held when invalidation was last lost, and what reads returned since, while
+   * it is still unarmed: only for answering reads that Redis cannot, marked as such by the
+   * caller, who also bounds how old a value it serves (the safety TTL does not apply here).
+   * Never fresh.
    */
   fallbackGet(key: string): V | undefined {
     return this.fallback?.peek(key, { allowStale: true });
@@ -167,7 +169,11 @@ export class HotCache<V extends object> {
     always = false,
   ): boolean {
     const valid = this.release(ticket);
-    if (!valid || !this.armed) return false;
+    if (!this.armed) {
+      this.keepAside(ticket.key, valid ? value : undefined, merge);
+      return false;
+    }
+    if (!valid) return false;
     const cached = this.cache.peek(ticket.key);
     if (cached !== undefined) {
       this.cache.set(ticket.key, merge ? merge(cached, value) : value);
@@ -186,10 +192,12 @@ export class HotCache<V extends object> {
     this.release(ticket);
   }
 
-  /** Redis said `key` changed. */
+  /** Redis said `key` changed (or this process wrote it). */
   invalidate(key: string): void {
     this.pending.delete(key);
     if (this.cache.delete(key)) this.counters.invalidations++;
+    // A value known to be replaced is not served even as a degraded answer.
+    this.fallback?.delete(key);
   }
 
   /** Drops everything and voids every ticket in flight (and, unless kept, the fallback). */
@@ -202,6 +210,23 @@ export class HotCache<V extends object> {
 
   stats(): HotCacheStats {
     return { ...this.counters, size: this.cache.size };
+  }
+
+  /**
+   * While unarmed, what a read returned from Redis joins the fallback (through `merge`, so a
+   * kept row is never replaced by a lower version): a degraded read must never answer with a
+   * value older than one this process already returned for the key. A fetch an invalidation
+   * overtook (`value` undefined) proves nothing about the key, so the key leaves the fallback.
+   */
+  private keepAside(key: string, value: V | undefined, merge?: (kept: V, fetched: V) => V): void {
+    const fallback = this.fallback;
+    if (!fallback) return;
+    if (value === undefined) {
+      fallback.delete(key);
+      return;
+    }
+    const kept = fallback.peek(key, { allowStale: true });
+    fallback.set(key, kept !== undefined && merge ? merge(kept, value) : value);
   }
 
   private release(ticket: FetchTicket): boolean {

@@ -7,6 +7,8 @@
 export interface CachedRow {
   version: string | null;
   eventTsMs: number;
+  /** When it was read from Redis (the store's clock): the age a degraded read reports and bounds. */
+  fetchedAtMs: number;
   /** Decoded values in the view's feature order; undefined where the field is absent. */
   values: unknown[];
   /** Each value's JSON text when its stored text is JSON already (see ValueCodec.json). */
@@ -22,6 +24,8 @@ export interface EntityEntry {
 export interface PointerEntry {
   kind: "pointer";
   generation: number;
+  /** When it was read from Redis (the store's clock). */
+  fetchedAtMs: number;
 }
 
 export type CacheEntry = EntityEntry | PointerEntry;
@@ -29,14 +33,20 @@ export type CacheEntry = EntityEntry | PointerEntry;
 /**
  * Monotonic merge for concurrent fills of one entity: each row keeps the higher version, so
  * the cache never replaces a row with an older one. Encoded versions compare as strings
- * (fixed-width hex then an ASCII region); null (absent) is lower than any version.
+ * (fixed-width hex then an ASCII region); null (absent) is lower than any version. The same
+ * version read again replaces the row, so that its `fetchedAtMs` says when it was last seen.
  */
 export function mergeEntries(cached: CacheEntry, fetched: CacheEntry): CacheEntry {
   if (cached.kind !== "entity" || fetched.kind !== "entity") return fetched;
   const rows = new Map(cached.rows);
   for (const [prefix, row] of fetched.rows) {
     const current = rows.get(prefix);
-    if (!current || isNewer(row.version, current.version)) rows.set(prefix, row);
+    if (
+      !current ||
+      isNewer(row.version, current.version) ||
+      (row.version === current.version && row.fetchedAtMs > current.fetchedAtMs)
+    )
+      rows.set(prefix, row);
   }
   return { kind: "entity", rows };
 }

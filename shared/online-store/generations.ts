@@ -1,6 +1,6 @@
 import { StrataError } from "../errors.js";
 import type { HotCache } from "../hot-cache/hot-cache.js";
-import type { CacheEntry } from "./cache-entries.js";
+import type { CacheEntry, PointerEntry } from "./cache-entries.js";
 import { execBatch, type RedisClient } from "./pipeline.js";
 import { generationPointerKey, INITIAL_GENERATION } from "./redis-layout.js";
 
@@ -17,6 +17,7 @@ export class Generations {
     private readonly client: RedisClient,
     private readonly project: string,
     private readonly cache: HotCache<CacheEntry> | undefined,
+    private readonly now: () => number,
   ) {}
 
   private pointerKey(viewKey: string): string {
@@ -32,10 +33,10 @@ export class Generations {
     return entry?.kind === "pointer" ? entry.generation : undefined;
   }
 
-  /** The pointer as cached before invalidation was lost, for reads Redis cannot answer. */
-  fallback(viewKey: string): number | undefined {
+  /** The pointer as last read before Redis became unreachable, for reads Redis cannot answer. */
+  fallback(viewKey: string): PointerEntry | undefined {
     const entry = this.cache?.fallbackGet(this.pointerKey(viewKey));
-    return entry?.kind === "pointer" ? entry.generation : undefined;
+    return entry?.kind === "pointer" ? entry : undefined;
   }
 
   /** The active generation of each view: cached pointers as they are, the rest in one batch. */
@@ -69,12 +70,13 @@ export class Generations {
       throw unavailable(failed[0]);
     }
     const generations = new Map<string, number>();
+    const fetchedAtMs = this.now();
     replies.forEach(([, value], i) => {
       const generation = value === null ? INITIAL_GENERATION : Number(value);
       generations.set(viewKeys[i]!, generation);
       // Always admitted: every read needs its pointer, and there are only a few of them.
       if (this.cache)
-        this.cache.fill(tickets[i]!, { kind: "pointer", generation }, undefined, true);
+        this.cache.fill(tickets[i]!, { kind: "pointer", generation, fetchedAtMs }, undefined, true);
     });
     return generations;
   }

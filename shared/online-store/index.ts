@@ -1,5 +1,5 @@
 export * from "./online-store.js";
-export type { FeatureStatus, EntityResult, ReadResult } from "./read-path.js";
+export type { DegradedRow, FeatureStatus, EntityResult, ReadResult } from "./read-path.js";
 export type { WriteRow } from "./write-path.js";
 export { execBatch, type RedisClient } from "./pipeline.js";
 export { diffChecksums, regionChecksum, type ViewChecksum } from "./checksum.js";

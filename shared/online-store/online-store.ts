@@ -28,8 +28,16 @@ export interface OnlineStoreOptions {
    * (every feature read goes to Redis); `false` turns caching off entirely.
    */
   hotCache?: (HotCacheOptions & { entities?: boolean }) | false;
-  /** The clock for maxAge checks; injectable for tests. */
+  /** The clock for maxAge checks and degraded-read ages; injectable for tests. */
   now?: () => number;
+  /**
+   * Degraded reads: when Redis cannot answer, a row may still come from what the hot cache held
+   * when it lost invalidation (and what reads returned since), if it was read from Redis at
+   * most this long ago (ms); the read reports such rows in `degraded`. Default: the hot cache's
+   * safety TTL (`ttlMs`, 60 s), so a degraded value is never older than a cached one can be.
+   * 0 turns degraded reads off.
+   */
+  degradedMaxStalenessMs?: number;
 }
 
 export type WriteOutcome = "applied" | "stale";
@@ -87,14 +95,25 @@ export class OnlineStore {
       this.cache = new HotCache<CacheEntry>({ sizeOf: estimateEntryBytes, ...cacheOptions });
       this.tracking = new ClientTracking(this.client, this.cache);
     }
-    this.generations = new Generations(this.client, this.registry.project, this.cache);
+    const now = options.now ?? Date.now;
+    this.generations = new Generations(this.client, this.registry.project, this.cache, now);
+    const maxStalenessMs =
+      options.degradedMaxStalenessMs ?? (cacheOptions === false ? 0 : cacheOptions.ttlMs) ?? 60_000;
+    if (!Number.isSafeInteger(maxStalenessMs) || maxStalenessMs < 0) {
+      throw new StrataError(
+        "STRATA_E_BAD_CONFIG",
+        `degradedMaxStalenessMs must be a non-negative integer of milliseconds, not ${maxStalenessMs}`,
+        { degradedMaxStalenessMs: maxStalenessMs },
+      );
+    }
     this.readContext = {
       client: this.client,
       registry: this.registry,
       generations: this.generations,
       entityCache:
         cacheOptions !== false && cacheOptions.entities !== false ? this.cache : undefined,
-      now: options.now ?? Date.now,
+      now,
+      degradedMaxStalenessMs: maxStalenessMs,
     };
   }
 

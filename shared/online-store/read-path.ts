@@ -1,3 +1,4 @@
+import type { StrataError } from "../errors.js";
 import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { HotCache, FetchTicket } from "../hot-cache/hot-cache.js";
 import type {
@@ -8,7 +9,7 @@ import type {
 import { eventTsOfEncoded } from "../versions/version.js";
 import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
 import { unavailable, type Generations } from "./generations.js";
-import { execBatch, type RedisClient } from "./pipeline.js";
+import { execBatch, type RedisClient, type Reply } from "./pipeline.js";
 import { rowFields, type RowFields } from "./redis-layout.js";
 
 /** Feast's per-value statuses. */
@@ -28,15 +29,26 @@ export interface EntityResult {
   jsonTexts: (string | undefined)[];
 }
 
+/** An entity row answered, at least in part, from the degraded-read fallback. */
+export interface DegradedRow {
+  /** Its index in the request's entity rows. */
+  row: number;
+  /** How long ago the oldest value (or generation pointer) it used was read from Redis, in ms. */
+  ageMs: number;
+}
+
 export interface ReadResult {
   features: readonly ResolvedFeatureRef[];
   rows: EntityResult[];
   /**
-   * True when Redis could not be reached and every value came from what the hot cache held
-   * when it lost invalidation: possibly stale. (When even that lacks a value, the read
-   * fails with STRATA_E_REDIS_UNAVAILABLE instead.)
+   * The entity rows (ascending) that Redis could not answer and that came from the fallback:
+   * what the hot cache held when it lost invalidation, and what reads returned since. Possibly
+   * stale; each value was read from Redis at most `degradedMaxStalenessMs` ago, and never older
+   * than one this process already returned for the key. Absent when no row is degraded. (When
+   * the fallback cannot answer a row within that bound, the read fails with
+   * STRATA_E_REDIS_UNAVAILABLE instead.)
    */
-  degraded?: boolean;
+  degraded?: DegradedRow[];
 }
 
 /** The requested features of one view major, and where each goes in the answer. */
@@ -61,6 +73,8 @@ export interface ReadContext {
   /** Undefined: every read goes to Redis. */
   entityCache: HotCache<CacheEntry> | undefined;
   now: () => number;
+  /** The oldest (since read from Redis) a degraded read may serve a value; 0: never degraded. */
+  degradedMaxStalenessMs: number;
 }
 
 /**
@@ -75,15 +89,17 @@ export async function readFeatures(
 ): Promise<ReadResult> {
   const groups = groupByView(refs);
   // Pointers are almost always cached: skip the await (and its microtask hops) when they are.
-  let degraded = false;
   let generations = cachedGenerations(ctx, groups);
+  /** Set when the pointers came from the fallback: every row is degraded, at least this old. */
+  let pointerAgeMs: number | undefined;
   if (!generations) {
     try {
       generations = await fetchGenerations(ctx, groups);
     } catch (error) {
-      generations = fallbackGenerations(ctx, groups);
-      if (!generations) throw error;
-      degraded = true;
+      const fallback = fallbackGenerations(ctx, groups);
+      if (!fallback) throw error;
+      generations = fallback.generations;
+      pointerAgeMs = fallback.ageMs;
     }
   }
   const now = ctx.now();
@@ -122,49 +138,67 @@ export async function readFeatures(
       miss.waiting.push({ row: r, group: g, part });
     }
   }
+  /** Age of each degraded row, by row index. */
+  const degraded = new Map<number, number>();
   if (misses.size > 0) {
-    try {
-      await fetchMisses(ctx, misses, groups, rows, now);
-    } catch (error) {
-      if (!fillFromFallback(ctx, misses, groups, rows, now)) throw error;
-      degraded = true;
-    }
+    const failed = await fetchMisses(ctx, misses, groups, rows, now);
+    if (failed && !fillFromFallback(ctx, failed.keys, misses, groups, rows, now, degraded))
+      throw failed.error;
   }
-  return degraded ? { features: refs, rows, degraded } : { features: refs, rows };
+  if (pointerAgeMs !== undefined) {
+    for (let r = 0; r < rows.length; r++)
+      degraded.set(r, Math.max(degraded.get(r) ?? 0, pointerAgeMs));
+  }
+  if (degraded.size === 0) return { features: refs, rows };
+  return {
+    features: refs,
+    rows,
+    degraded: [...degraded].sort(([a], [b]) => a - b).map(([row, ageMs]) => ({ row, ageMs })),
+  };
 }
 
+/**
+ * Reads the missing rows and places them. Returns the keys Redis did not answer (all of them
+ * when the batch failed; on a cluster, those of the nodes that failed), and the error.
+ */
 async function fetchMisses(
   ctx: ReadContext,
   misses: Map<string, Miss>,
   groups: ViewGroup[],
   rows: EntityResult[],
   now: number,
-): Promise<void> {
+): Promise<{ keys: string[]; error: StrataError } | undefined> {
   const keys = [...misses.keys()];
   const cache = ctx.entityCache;
   const tickets: FetchTicket[] = cache ? keys.map((key) => cache.beginFetch(key)) : [];
-  const abandonAll = () => tickets.forEach((ticket) => cache!.abandon(ticket));
   const commands = keys.map((key) => {
     const argv: string[] = ["hmget", key];
     for (const { fields } of misses.get(key)!.parts) argv.push(fields.version, ...fields.features);
     return { key, argv };
   });
-  const replies = await execBatch(ctx.client, commands).catch((error: unknown) => {
-    abandonAll();
-    throw unavailable(error);
-  });
-  const failed = replies.find(([error]) => error !== null);
-  if (failed) {
-    abandonAll();
-    throw unavailable(failed[0]);
+  let replies: Reply[];
+  try {
+    replies = await execBatch(ctx.client, commands);
+  } catch (error) {
+    tickets.forEach((ticket) => cache!.abandon(ticket));
+    return { keys, error: unavailable(error) };
   }
+  const failedKeys: string[] = [];
+  let firstError: Error | undefined;
   keys.forEach((key, k) => {
+    const [error, reply] = replies[k]!;
+    if (error) {
+      cache?.abandon(tickets[k]!);
+      failedKeys.push(key);
+      firstError ??= error;
+      return;
+    }
     const miss = misses.get(key)!;
-    const values = replies[k]![1] as (string | null)[];
+    const values = reply as (string | null)[];
     const decoded: CachedRow[] = [];
     let offset = 0;
     for (const { view } of miss.parts) {
-      decoded.push(decodeRow(view, values, offset));
+      decoded.push(decodeRow(view, values, offset, now));
       offset += 1 + view.features.length;
     }
     if (cache) {
@@ -173,11 +207,18 @@ async function fetchMisses(
     }
     for (const w of miss.waiting) place(rows[w.row]!, groups[w.group]!, decoded[w.part]!, now);
   });
+  return failedKeys.length > 0 ? { keys: failedKeys, error: unavailable(firstError) } : undefined;
 }
 
-function decodeRow(view: ResolvedView, fields: (string | null)[], offset: number): CachedRow {
+function decodeRow(
+  view: ResolvedView,
+  fields: (string | null)[],
+  offset: number,
+  fetchedAtMs: number,
+): CachedRow {
   const version = fields[offset] ?? null;
-  if (version === null) return { version: null, eventTsMs: 0, values: [], jsonTexts: [] };
+  if (version === null)
+    return { version: null, eventTsMs: 0, fetchedAtMs, values: [], jsonTexts: [] };
   const count = view.features.length;
   const values = new Array<unknown>(count);
   const jsonTexts = new Array<string | undefined>(count);
@@ -189,7 +230,7 @@ function decodeRow(view: ResolvedView, fields: (string | null)[], offset: number
     values[i] = codec.decode(text);
     jsonTexts[i] = codec.json(text);
   }
-  return { version, eventTsMs: eventTsOfEncoded(version), values, jsonTexts };
+  return { version, eventTsMs: eventTsOfEncoded(version), fetchedAtMs, values, jsonTexts };
 }
 
 function place(result: EntityResult, group: ViewGroup, row: CachedRow, now: number): void {
@@ -250,37 +291,66 @@ async function fetchGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<
   return groups.map((g) => fetched.get(g.view.key)!);
 }
 
-/** Pointers from the fallback, when Redis cannot be asked: all of them, or undefined. */
-function fallbackGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | undefined {
+/**
+ * Pointers from the fallback, when Redis cannot be asked: all of them, with the age of the
+ * oldest, or undefined when one is missing or older than the bound.
+ */
+function fallbackGenerations(
+  ctx: ReadContext,
+  groups: ViewGroup[],
+): { generations: number[]; ageMs: number } | undefined {
+  if (ctx.degradedMaxStalenessMs <= 0) return undefined;
+  const now = ctx.now();
   const generations: number[] = [];
+  let ageMs = 0;
   for (const group of groups) {
-    const generation = ctx.generations.fallback(group.view.key);
-    if (generation === undefined) return undefined;
-    generations.push(generation);
+    const pointer = ctx.generations.fallback(group.view.key);
+    if (pointer === undefined) return undefined;
+    const age = Math.max(0, now - pointer.fetchedAtMs);
+    if (age > ctx.degradedMaxStalenessMs) return undefined;
+    ageMs = Math.max(ageMs, age);
+    generations.push(pointer.generation);
   }
-  return generations;
+  return { generations, ageMs };
 }
 
-/** Answers every miss from the fallback, or none (returns false): a read is whole or fails. */
+/**
+ * Answers the misses of every failed key from the fallback, or none (returns false): a read is
+ * whole or fails. A row older than the bound counts as missing. Records each degraded row's age.
+ */
 function fillFromFallback(
   ctx: ReadContext,
+  failedKeys: readonly string[],
   misses: Map<string, Miss>,
   groups: ViewGroup[],
   rows: EntityResult[],
   now: number,
+  degraded: Map<number, number>,
 ): boolean {
   const cache = ctx.entityCache;
-  if (!cache) return false;
-  const found: [Miss, CachedRow[]][] = [];
-  for (const [key, miss] of misses) {
+  if (!cache || ctx.degradedMaxStalenessMs <= 0) return false;
+  const found: [Miss, CachedRow[], number][] = [];
+  for (const key of failedKeys) {
+    const miss = misses.get(key)!;
     const entry = cache.fallbackGet(key);
     if (entry?.kind !== "entity") return false;
-    const cachedRows = miss.parts.map((p) => entry.rows.get(p.fields.prefix));
-    if (cachedRows.some((row) => row === undefined)) return false;
-    found.push([miss, cachedRows as CachedRow[]]);
+    const cachedRows: CachedRow[] = [];
+    let ageMs = 0;
+    for (const part of miss.parts) {
+      const row = entry.rows.get(part.fields.prefix);
+      if (row === undefined) return false;
+      const age = Math.max(0, now - row.fetchedAtMs);
+      if (age > ctx.degradedMaxStalenessMs) return false;
+      ageMs = Math.max(ageMs, age);
+      cachedRows.push(row);
+    }
+    found.push([miss, cachedRows, ageMs]);
   }
-  for (const [miss, cachedRows] of found) {
-    for (const w of miss.waiting) place(rows[w.row]!, groups[w.group]!, cachedRows[w.part]!, now);
+  for (const [miss, cachedRows, ageMs] of found) {
+    for (const w of miss.waiting) {
+      place(rows[w.row]!, groups[w.group]!, cachedRows[w.part]!, now);
+      degraded.set(w.row, Math.max(degraded.get(w.row) ?? 0, ageMs));
+    }
   }
   return true;
 }

@@ -54,7 +54,9 @@ describe("serving when Redis goes down", () => {
     const cached = await ask(1);
     assert.equal(cached.status, 200);
     assert.deepEqual((cached.json.results as { values: unknown[] }[])[1]!.values, [0.1]);
-    assert.equal((cached.json.strata as { degraded: string }).degraded, "redis_unavailable");
+    const strata = cached.json.strata as { degraded: number[]; reason: string };
+    assert.deepEqual(strata.degraded, [0]);
+    assert.equal(strata.reason, "redis_unavailable");
 
     const uncached = await ask(2);
     assert.equal(uncached.status, 503);

@@ -94,8 +94,11 @@ export async function startStandalone(): Promise<{
   };
 }
 
-/** A 3-master cluster whose nodes keep nodes.conf across restarts, so a restarted node rejoins. */
-export async function startCluster(): Promise<{
+/**
+ * A 3-master cluster whose nodes keep nodes.conf across restarts, so a restarted node rejoins.
+ * `extraArgs` go to every node (e.g. `--cluster-require-full-coverage no`).
+ */
+export async function startCluster(extraArgs: string[] = []): Promise<{
   nodes: RedisProcess[];
   stop: () => Promise<void>;
   waitOk: () => Promise<void>;
@@ -110,6 +113,7 @@ export async function startCluster(): Promise<{
       "nodes.conf",
       "--cluster-node-timeout",
       "2000",
+      ...extraArgs,
     ]);
   });
   await Promise.all(nodes.map((node) => node.start()));

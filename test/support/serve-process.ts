@@ -21,6 +21,10 @@ export async function startServeProcess(options: {
   project: string;
   topology: Topology;
   region: string;
+  /** A Redis of the test's own (standalone) instead of the shared one of `topology`. */
+  redisUrl?: string;
+  /** false: no changelog (no KAFKA_BROKERS; pushes get 503). */
+  kafka?: boolean;
   /** Extra environment (overrides the defaults here). */
   env?: Record<string, string>;
 }): Promise<ServeProcess> {
@@ -42,8 +46,9 @@ export async function startServeProcess(options: {
     STRATA_WRITE_LINGER_MS: "0",
     ...options.env,
   };
+  if (options.kafka === false) delete env.KAFKA_BROKERS;
   if (options.topology === "standalone") {
-    env.REDIS_URL = endpoints.redis.address;
+    env.REDIS_URL = options.redisUrl ?? endpoints.redis.address;
     delete env.REDIS_CLUSTER_NODES;
   } else {
     env.REDIS_CLUSTER_NODES = endpoints.cluster.address.map((a) => `${a.host}:${a.port}`).join(",");

@@ -8,8 +8,15 @@ import {
   generateApiKey,
   hashApiKey,
 } from "../../../functions/serve/auth.js";
-import { loadServeConfig } from "../../../functions/serve/config.js";
-import { jsonValue } from "../../../functions/serve/feast-response.js";
+import { DEFAULT_LIMITS, loadServeConfig } from "../../../functions/serve/config.js";
+import { parseOnlineFeaturesRequest } from "../../../functions/serve/feast-request.js";
+import {
+  jsonValue,
+  renderOnlineFeaturesResponse,
+} from "../../../functions/serve/feast-response.js";
+import type { EntityResult } from "../../../shared/online-store/index.js";
+import { FeatureRegistry } from "../../../shared/registry/index.js";
+import { testRepo } from "../../support/store.js";
 
 describe("API keys", () => {
   const admin = generateApiKey("admin");
@@ -78,6 +85,11 @@ describe("serving configuration", () => {
     assert.equal(config.port, 6566);
     assert.equal(config.limits.maxBodyBytes, 1024 * 1024);
     assert.equal(config.apiKeys?.length, 1);
+    assert.equal(config.degradedMaxStalenessMs, 60_000, "the hot cache's safety TTL");
+    assert.equal(
+      loadServeConfig({ ...base, STRATA_DEGRADED_MAX_STALENESS_MS: "0" }).degradedMaxStalenessMs,
+      0,
+    );
   });
 
   it("refuses to start without keys unless auth is explicitly off", () => {
@@ -97,6 +109,7 @@ describe("serving configuration", () => {
     ["STRATA_MAX_ENTITIES", "0"],
     ["REDIS_URL", "localhost:6379"],
     ["STRATA_AUTH", "maybe"],
+    ["STRATA_DEGRADED_MAX_STALENESS_MS", "-1"],
     ["STRATA_API_KEYS", '[{"id": "k", "sha256": "plaintext-key"}]'],
   ] as const) {
     it(`names ${variable} when it is bad`, () => {
@@ -116,5 +129,44 @@ describe("response values", () => {
     assert.equal(jsonValue(undefined), "null");
     assert.equal(jsonValue(["a", 1, true]), '["a",1,true]');
     assert.equal(jsonValue('quote " and \\'), JSON.stringify('quote " and \\'));
+  });
+});
+
+describe("degraded rows in the response", () => {
+  const registry = new FeatureRegistry(testRepo("demo"));
+  const request = parseOnlineFeaturesRequest(
+    { features: ["stats@1:rate"], entities: { driver_id: [1, 2, 3] } },
+    registry,
+    DEFAULT_LIMITS,
+  );
+  const row = (rate: number): EntityResult => ({
+    values: [rate],
+    statuses: ["PRESENT"],
+    eventTimestamps: [0],
+    jsonTexts: [undefined],
+  });
+  const rows = [row(0.1), row(0.2), row(0.3)];
+
+  it("lists the degraded rows and their ages under strata, leaving Feast's fields alone", () => {
+    const plain = JSON.parse(
+      renderOnlineFeaturesResponse(request, { features: request.refs, rows }),
+    ) as Record<string, unknown>;
+    assert.equal(plain.strata, undefined);
+    const degraded = JSON.parse(
+      renderOnlineFeaturesResponse(request, {
+        features: request.refs,
+        rows,
+        degraded: [
+          { row: 0, ageMs: 1200.4 },
+          { row: 2, ageMs: 800 },
+        ],
+      }),
+    ) as Record<string, unknown>;
+    assert.deepEqual(degraded.results, plain.results);
+    assert.deepEqual(degraded.metadata, plain.metadata);
+    const strata = degraded.strata as Record<string, unknown>;
+    assert.deepEqual(strata.degraded, [0, 2]);
+    assert.deepEqual(strata.age_ms, [1200, 800]);
+    assert.equal(strata.reason, "redis_unavailable");
   });
 });

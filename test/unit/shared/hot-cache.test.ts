@@ -61,6 +61,63 @@ describe("hot cache", () => {
     assert.equal(cache.stats().flushes, 1);
   });
 
+  describe("the fallback for reads Redis cannot answer", () => {
+    const newest = (kept: Box, fetched: Box) => (fetched.v > kept.v ? fetched : kept);
+    const fetchWhileUnarmed = (cache: HotCache<Box>, key: string, v: number) =>
+      cache.fill(cache.beginFetch(key), { v }, newest);
+
+    it("keeps what it held when disarmed, and what reads return while unarmed, never lowering a value", () => {
+      const cache = armedCache();
+      put(cache, "k", 1);
+      cache.setArmed(false);
+      assert.deepEqual(cache.fallbackGet("k"), { v: 1 });
+      // A read answered by Redis while unarmed: not cached, but kept aside, so that a later
+      // degraded read never answers with the older value this process already superseded.
+      assert.equal(fetchWhileUnarmed(cache, "k", 3), false);
+      assert.equal(cache.get("k"), undefined);
+      assert.deepEqual(cache.fallbackGet("k"), { v: 3 });
+      fetchWhileUnarmed(cache, "k", 2);
+      assert.deepEqual(cache.fallbackGet("k"), { v: 3 });
+      fetchWhileUnarmed(cache, "new", 5);
+      assert.deepEqual(cache.fallbackGet("new"), { v: 5 });
+    });
+
+    it("drops a key on its invalidation, and on a fetch an invalidation overtook", () => {
+      const cache = armedCache();
+      put(cache, "a", 1);
+      put(cache, "b", 1);
+      cache.setArmed(false);
+      cache.invalidate("a");
+      assert.equal(cache.fallbackGet("a"), undefined);
+      const overtaken = cache.beginFetch("b");
+      assert.deepEqual(cache.fallbackGet("b"), { v: 1 });
+      const later = cache.beginFetch("b");
+      cache.invalidate("b");
+      fetchWhileUnarmed(cache, "b", 4);
+      assert.deepEqual(cache.fallbackGet("b"), { v: 4 });
+      cache.fill(overtaken, { v: 9 }, newest);
+      assert.equal(
+        cache.fallbackGet("b"),
+        undefined,
+        "what the overtaken fetch saw proves nothing",
+      );
+      cache.fill(later, { v: 9 }, newest);
+      assert.equal(cache.fallbackGet("b"), undefined);
+    });
+
+    it("is gone once re-armed, and on a flush", () => {
+      const cache = armedCache();
+      put(cache, "k", 1);
+      cache.setArmed(false);
+      cache.setArmed(true);
+      assert.equal(cache.fallbackGet("k"), undefined);
+      put(cache, "k", 1);
+      cache.setArmed(false);
+      cache.flush();
+      assert.equal(cache.fallbackGet("k"), undefined);
+    });
+  });
+
   it("expires entries after the safety TTL even without an invalidation", async () => {
     const cache = armedCache({ ttlMs: 20 });
     put(cache, "k");
@@ -118,9 +175,10 @@ describe("hot cache", () => {
 });
 
 describe("cache entries merge", () => {
-  const row = (version: string | null, v: number) => ({
+  const row = (version: string | null, v: number, fetchedAtMs = 0) => ({
     version,
     eventTsMs: 0,
+    fetchedAtMs,
     values: [v],
     jsonTexts: [String(v)],
   });
@@ -142,5 +200,15 @@ describe("cache entries merge", () => {
     const newer = mergeEntries(merged, entity([["v@1#0:", row("000000000003", 3)]]));
     assert.ok(newer.kind === "entity");
     assert.equal(newer.rows.get("v@1#0:")!.values[0], 3);
+  });
+
+  it("takes the same version read again, so that the row says when it was last read", () => {
+    const cached = entity([["v@1#0:", row("000000000002", 2, 1_000)]]);
+    const merged = mergeEntries(cached, entity([["v@1#0:", row("000000000002", 2, 5_000)]]));
+    assert.ok(merged.kind === "entity");
+    assert.equal(merged.rows.get("v@1#0:")!.fetchedAtMs, 5_000);
+    const older = mergeEntries(merged, entity([["v@1#0:", row("000000000001", 1, 9_000)]]));
+    assert.ok(older.kind === "entity");
+    assert.equal(older.rows.get("v@1#0:")!.fetchedAtMs, 5_000);
   });
 });
