@@ -1,14 +1,23 @@
 // Degraded reads: while invalidation is lost and Redis is down, a serving process answers
 // from what its hot cache held (and what reads returned since), within a configured bound
 // of staleness, never older than what it already returned, with the rows listed as
-// degraded and counted. Against redis-servers this test owns and kills, never the shared ones.
+// degraded and counted. Against redis-servers this test owns and kills or pauses, never the
+// shared ones.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { OnlineStore, type WriteRow } from "../../shared/online-store/index.js";
+import calculateSlot from "cluster-key-slot";
+import {
+  connectFailFast,
+  OnlineStore,
+  type RedisClient,
+  type WriteRow,
+} from "../../shared/online-store/index.js";
+import { generationPointerKey } from "../../shared/online-store/redis-layout.js";
+import { prepareWrites } from "../../shared/online-store/write-path.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import { HybridLogicalClock } from "../../shared/versions/index.js";
-import { startStandalone } from "../support/redis-process.js";
+import { startCluster, startStandalone } from "../support/redis-process.js";
 import { post } from "../support/serve.js";
 import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { testRepo, uniqueProject } from "../support/store.js";
@@ -137,5 +146,84 @@ describe("degraded reads of a serving process while Redis is down", () => {
     const tooOld = await read([1]);
     assert.equal(tooOld.status, 503, tooOld.text);
     assert.equal((tooOld.json.error as { code: string }).code, "STRATA_E_REDIS_UNAVAILABLE");
+  });
+});
+
+describe("degraded reads on a Redis Cluster whose one node stops answering", () => {
+  const registry = new FeatureRegistry(testRepo(uniqueProject("degc")));
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let client: RedisClient;
+  let writerClient: RedisClient;
+  let store: OnlineStore;
+  let writer: OnlineStore;
+
+  before(async () => {
+    cluster = await startCluster();
+    const clusterNodes = cluster.nodes.map((n) => ({ host: "127.0.0.1", port: n.port }));
+    // As the serving tier connects: fail fast, and a command timeout (a node that hangs fails its keys).
+    client = connectFailFast({ clusterNodes }, { commandTimeoutMs: 300 });
+    writerClient = connectFailFast({ clusterNodes });
+    for (const c of [client, writerClient]) c.on("error", () => {});
+    store = await OnlineStore.open({ client, registry });
+    writer = await OnlineStore.open({ client: writerClient, registry, hotCache: false });
+  });
+  after(async () => {
+    await store?.close();
+    await writer?.close();
+    client?.disconnect();
+    writerClient?.disconnect();
+    await cluster?.stop();
+  });
+
+  it("lists only the rows whose node failed; the others come from Redis", async () => {
+    const drivers = Array.from({ length: 12 }, (_, i) => i + 1);
+    const rows = drivers.map((d) => row(d, d / 10));
+    await writer.write(rows);
+    const entities = drivers.map((driver_id) => ({ driver_id }));
+    const fresh = await store.read(entities, ["stats@1:rate"]);
+    assert.deepEqual(
+      fresh.rows.map((r) => r.values[0]),
+      drivers.map((d) => d / 10),
+    );
+    assert.equal(fresh.degraded, undefined);
+
+    // The node to stop: one that holds some of the rows but not the generation pointer.
+    const first = new Redis(cluster.nodes[0]!.port, "127.0.0.1");
+    const slots = await first.cluster("SLOTS");
+    first.disconnect();
+    const ownerOf = (key: string) => {
+      const slot = calculateSlot(key);
+      return slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
+    };
+    const keys = prepareWrites(registry, rows).map((p) => p.redisKey);
+    const pointer = generationPointerKey(registry.project, registry.viewByRef("stats@1").key);
+    const victim = cluster.nodes.find(
+      (n) => n.port !== ownerOf(pointer) && keys.some((k) => ownerOf(k) === n.port),
+    )!;
+    const onVictim = drivers.flatMap((_, i) => (ownerOf(keys[i]!) === victim.port ? [i] : []));
+    assert.ok(onVictim.length > 0 && onVictim.length < drivers.length);
+
+    // Invalidation lost on that node (its subscriber cut, and kept out by a password), then
+    // the node stops answering commands for a while: its keys time out, the others answer.
+    const admin = new Redis(victim.port, "127.0.0.1");
+    admin.on("error", () => {});
+    try {
+      await admin.config("SET", "requirepass", "degraded-test");
+      await admin.client("KILL", "TYPE", "pubsub");
+      await pollUntil(() => Promise.resolve(!store.invalidationArmed), 5_000, "disarmed");
+      await admin.client("PAUSE", "2000", "ALL");
+      const partial = await store.read(entities, ["stats@1:rate"]);
+      assert.deepEqual(
+        partial.rows.map((r) => r.values[0]),
+        drivers.map((d) => d / 10),
+      );
+      assert.deepEqual(
+        partial.degraded?.map((d) => d.row),
+        onVictim,
+      );
+    } finally {
+      await admin.client("UNPAUSE").catch(() => {});
+      admin.disconnect();
+    }
   });
 });
