@@ -1,3 +1,5 @@
+import { deadLetterTopic } from "../../shared/changelog/topics.js";
+
 /**
  * IAM policy documents of the region's task roles, as plain data: least privilege, scoped to
  * the region's own resources, never a `*` action. Pure, so tests read them without the engine.
@@ -32,22 +34,55 @@ export function kafkaArns(clusterArn: string, project: string) {
   };
 }
 
-/** ECS pulls the image and writes logs; reads the secrets it injects. */
-export function executionPolicy(logGroupArns: string[], secretArns: string[]): PolicyDocument {
+/** One topic of the MSK cluster, by its exact name. */
+export function kafkaTopicArn(clusterArn: string, topic: string): string {
+  const [prefix, rest] = clusterArn.split(":cluster/");
+  return `${prefix}:topic/${rest}/${topic}`;
+}
+
+/**
+ * The ECR repository of an image reference (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`
+ * or `@sha256:...`), as an ARN; undefined for an image from any other registry.
+ */
+export function ecrRepositoryArn(image: string): string | undefined {
+  const match =
+    /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/.exec(
+      image,
+    );
+  if (!match) return undefined;
+  const [, account, region, china, repository] = match;
+  return `arn:${china ? "aws-cn" : "aws"}:ecr:${region}:${account}:repository/${repository}`;
+}
+
+/**
+ * ECS pulls the image (from its own ECR repository only; nothing for an image from another
+ * registry), writes logs, and reads the secrets it injects.
+ */
+export function executionPolicy(
+  image: string,
+  logGroupArns: string[],
+  secretArns: string[],
+): PolicyDocument {
+  const repository = ecrRepositoryArn(image);
+  const pull: PolicyStatement[] = repository
+    ? [
+        // GetAuthorizationToken is account-wide by design: AWS accepts no narrower resource.
+        { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+        {
+          Effect: "Allow",
+          Action: [
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchCheckLayerAvailability",
+          ],
+          Resource: [repository],
+        },
+      ]
+    : [];
   return {
     Version: "2012-10-17",
     Statement: [
-      // GetAuthorizationToken is account-wide by design: AWS accepts no narrower resource.
-      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-      {
-        Effect: "Allow",
-        Action: [
-          "ecr:BatchGetImage",
-          "ecr:GetDownloadUrlForLayer",
-          "ecr:BatchCheckLayerAvailability",
-        ],
-        Resource: ["arn:aws:ecr:*:*:repository/*"],
-      },
+      ...pull,
       {
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -89,19 +124,30 @@ function kafkaPolicy(
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** The serving tier writes the changelog (POST /push) and creates its topics at start-up. */
+/**
+ * The serving tier writes the changelog (POST /push) with an idempotent producer, and creates
+ * its topics at start-up.
+ */
 export function servingTaskPolicy(clusterArn: string, project: string): PolicyDocument {
-  return kafkaPolicy(clusterArn, project, ["kafka-cluster:WriteData"]);
+  const document = kafkaPolicy(clusterArn, project, ["kafka-cluster:WriteData"]);
+  document.Statement[0]!.Action.push("kafka-cluster:WriteDataIdempotently");
+  return document;
 }
 
-/** The consumer reads the changelog in its group, and writes the dead-letter topic. */
+/** The consumer reads the project's topics in its group, and writes the dead-letter topic only. */
 export function consumerTaskPolicy(clusterArn: string, project: string): PolicyDocument {
-  return kafkaPolicy(
+  const document = kafkaPolicy(
     clusterArn,
     project,
-    ["kafka-cluster:ReadData", "kafka-cluster:WriteData"],
+    ["kafka-cluster:ReadData"],
     ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
   );
+  document.Statement.push({
+    Effect: "Allow",
+    Action: ["kafka-cluster:WriteData"],
+    Resource: [kafkaTopicArn(clusterArn, deadLetterTopic(project))],
+  });
+  return document;
 }
 
 /** Actions that grant everything on a service (`*`, `s3:*`): what no Strata role may hold. */

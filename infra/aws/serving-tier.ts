@@ -67,7 +67,7 @@ export class AwsServingTier extends pulumi.ComponentResource {
         policy: pulumi
           .all([serveLogs.arn, ingestLogs.arn, apiKeys.arn, args.redisPasswordSecretArn])
           .apply(([serve, ingest, keys, redis]) =>
-            JSON.stringify(executionPolicy([serve, ingest], [keys, redis])),
+            JSON.stringify(executionPolicy(config.serving.image, [serve, ingest], [keys, redis])),
           ),
       },
       parent,
@@ -111,7 +111,9 @@ export class AwsServingTier extends pulumi.ComponentResource {
     const environment = [
       ...regionEnvironment(config, args.redisEndpoint, args.kafkaBootstrap),
       { name: "REDIS_USERNAME", value: "strata" },
+      // OAUTHBEARER tokens signed with the task role's credentials for this region's MSK.
       { name: "KAFKA_SASL_MECHANISM", value: "aws-msk-iam" },
+      { name: "AWS_REGION", value: config.region },
     ];
     const secrets = [
       { name: "STRATA_API_KEYS", valueFrom: apiKeys.arn },

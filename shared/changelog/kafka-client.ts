@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from "kafkajs";
-import type { KafkaAccess } from "../config/env.js";
+import type { KafkaAccess, KafkaSasl } from "../config/env.js";
+import { mskIamTokenProvider } from "./msk-iam-token.js";
 
 export interface KafkaConnection {
   brokers: string[];
@@ -21,8 +22,20 @@ export function kafkaConnection(access: KafkaAccess, clientId: string): KafkaCon
       cert: read(access.tls.certFile),
       key: read(access.tls.keyFile),
     },
-    sasl: access.sasl as KafkaConfig["sasl"],
+    sasl: access.sasl && saslOptions(access.sasl),
   };
+}
+
+/** kafkajs' SASL settings: MSK IAM is OAUTHBEARER with tokens signed by the AWS credentials. */
+function saslOptions(sasl: KafkaSasl): KafkaConfig["sasl"] {
+  if (sasl.mechanism === "aws-msk-iam") {
+    return {
+      mechanism: "oauthbearer",
+      oauthBearerProvider: mskIamTokenProvider({ region: sasl.region }),
+    };
+  }
+  // The same three user-and-password shapes kafkajs types one mechanism at a time.
+  return sasl as KafkaConfig["sasl"];
 }
 
 export type KafkaLog = (level: "warn" | "error", message: string, fields: object) => void;

@@ -17,12 +17,18 @@ export type RedisAddress = (
 export interface KafkaAccess {
   brokers: string[];
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  sasl?: {
-    mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
-    username: string;
-    password: string;
-  };
+  sasl?: KafkaSasl;
 }
+
+/**
+ * SASL with a user name and password (PLAIN, SCRAM), or Amazon MSK IAM: OAUTHBEARER tokens
+ * signed with the process' AWS credentials for the cluster's region (AWS_REGION).
+ */
+export type KafkaSasl =
+  | { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string }
+  | { mechanism: "aws-msk-iam"; region: string };
+
+const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512", "aws-msk-iam"] as const;
 
 /**
  * Reading configuration from the environment. Every bad value fails start-up with
@@ -69,31 +75,44 @@ export class EnvReader {
     const brokers = this.kafkaBrokers(required);
     if (!brokers) return undefined;
     const access: KafkaAccess = { brokers };
-    if (this.onOff("KAFKA_TLS", false)) {
+    const mechanism = this.get("KAFKA_SASL_MECHANISM");
+    if (mechanism !== undefined && !(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+      throw badConfig("KAFKA_SASL_MECHANISM", mechanism, SASL_MECHANISMS.join(", "));
+    }
+    // MSK serves IAM authentication on its TLS listener only: TLS defaults on, and off is refused.
+    const iam = mechanism === "aws-msk-iam";
+    if (iam && this.get("KAFKA_TLS") === "off") {
+      throw badConfig("KAFKA_TLS", "off", '"on" with KAFKA_SASL_MECHANISM=aws-msk-iam');
+    }
+    if (this.onOff("KAFKA_TLS", iam)) {
       access.tls = {
         caFile: this.get("KAFKA_TLS_CA_FILE"),
         certFile: this.get("KAFKA_TLS_CERT_FILE"),
         keyFile: this.get("KAFKA_TLS_KEY_FILE"),
       };
     }
-    const mechanism = this.get("KAFKA_SASL_MECHANISM");
-    if (mechanism !== undefined) {
-      if (mechanism !== "plain" && mechanism !== "scram-sha-256" && mechanism !== "scram-sha-512") {
-        // aws-msk-iam needs an OAUTHBEARER token provider that signs with the task's role:
-        // not implemented yet (docs/deploy.md, "Not yet automated").
-        throw badConfig(
-          "KAFKA_SASL_MECHANISM",
-          mechanism,
-          "plain, scram-sha-256 or scram-sha-512 (aws-msk-iam is not supported yet)",
-        );
-      }
+    if (iam) {
       access.sasl = {
         mechanism,
+        region: this.awsRegion(
+          "the AWS region of the MSK cluster (KAFKA_SASL_MECHANISM=aws-msk-iam)",
+        ),
+      };
+    } else if (mechanism !== undefined) {
+      access.sasl = {
+        mechanism: mechanism as "plain" | "scram-sha-256" | "scram-sha-512",
         username: this.required("KAFKA_SASL_USERNAME", "the SASL user name"),
         password: this.required("KAFKA_SASL_PASSWORD", "the SASL password"),
       };
     }
     return access;
+  }
+
+  /** AWS_REGION, the AWS SDKs' own variable: signed requests name it, so it must look like one. */
+  private awsRegion(wanted: string): string {
+    const region = this.required("AWS_REGION", wanted);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw badConfig("AWS_REGION", region, wanted);
+    return region;
   }
 
   private onOff(name: string, fallback: boolean): boolean {

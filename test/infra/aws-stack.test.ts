@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { wildcardActions } from "../../infra/aws/policies.js";
+import { ecrRepositoryArn, wildcardActions } from "../../infra/aws/policies.js";
 import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
 import {
   countByType,
@@ -149,5 +149,67 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
         assert.equal(container.readonlyRootFilesystem, true);
       }
     }
+  });
+
+  it("lets the execution role pull from the project's ECR repository only", () => {
+    const policy = JSON.parse(
+      one(run, "aws:iam/rolePolicy:RolePolicy", "execution").inputs.policy as string,
+    ) as { Statement: { Action: string[]; Resource: string[] }[] };
+    const ecr = policy.Statement.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
+    assert.deepEqual(
+      ecr.map((s) => [s.Action.sort(), s.Resource]),
+      [
+        [["ecr:GetAuthorizationToken"], ["*"]],
+        [
+          ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          ["arn:aws:ecr:us-east-1:111122223333:repository/strata-serve"],
+        ],
+      ],
+    );
+  });
+
+  it("lets the consumer write the dead-letter topic and no other", () => {
+    const cluster = "arn:aws:kafka:us-east-1:111122223333";
+    const statements = (name: string) =>
+      (
+        JSON.parse(one(run, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy as string) as {
+          Statement: { Action: string[]; Resource: string[] }[];
+        }
+      ).Statement;
+    const writes = (name: string) =>
+      statements(name)
+        .filter((s) => s.Action.includes("kafka-cluster:WriteData"))
+        .flatMap((s) => s.Resource);
+    const msk = "strata-demo-us-east-1-kafka/0000";
+    assert.deepEqual(writes("ingest-task"), [`${cluster}:topic/${msk}/strata.demo.dlq`]);
+    assert.deepEqual(writes("serve-task"), [`${cluster}:topic/${msk}/strata.demo.*`]);
+    assert.ok(
+      statements("serve-task").some((s) =>
+        s.Action.includes("kafka-cluster:WriteDataIdempotently"),
+      ),
+      "the changelog writer's producer is idempotent",
+    );
+    const reads = statements("ingest-task").filter((s) =>
+      s.Action.includes("kafka-cluster:ReadData"),
+    );
+    assert.deepEqual(
+      reads.flatMap((s) => s.Resource),
+      [`${cluster}:topic/${msk}/strata.demo.*`],
+    );
+  });
+
+  it("derives ECR repository ARNs from image references, and none for other registries", () => {
+    assert.equal(
+      ecrRepositoryArn("111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/strata:1.2"),
+      "arn:aws:ecr:eu-west-1:111122223333:repository/team/strata",
+    );
+    assert.equal(
+      ecrRepositoryArn(
+        `111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/strata@sha256:${"a".repeat(64)}`,
+      ),
+      "arn:aws-cn:ecr:cn-north-1:111122223333:repository/strata",
+    );
+    assert.equal(ecrRepositoryArn("ghcr.io/acme/strata:1"), undefined);
+    assert.equal(ecrRepositoryArn("strata-serve:0.1.0"), undefined);
   });
 });

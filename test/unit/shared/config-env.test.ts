@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { kafkaConnection } from "../../../shared/changelog/kafka-client.js";
 import { EnvReader } from "../../../shared/config/env.js";
 import { isStrataError } from "../../../shared/errors.js";
 
@@ -47,13 +48,41 @@ describe("environment configuration of Redis and Kafka access", () => {
     assert.equal(new EnvReader({}).kafka(false), undefined);
     assert.throws(() => new EnvReader({}).kafka(true), badConfig("KAFKA_BROKERS"));
     assert.throws(
-      () =>
-        new EnvReader({ KAFKA_BROKERS: "a:1", KAFKA_SASL_MECHANISM: "aws-msk-iam" }).kafka(true),
+      () => new EnvReader({ KAFKA_BROKERS: "a:1", KAFKA_SASL_MECHANISM: "gssapi" }).kafka(true),
       badConfig("KAFKA_SASL_MECHANISM"),
     );
     assert.throws(
       () => new EnvReader({ KAFKA_BROKERS: "a:1", KAFKA_SASL_MECHANISM: "plain" }).kafka(true),
       badConfig("KAFKA_SASL_USERNAME"),
     );
+  });
+
+  it("reads MSK IAM: TLS on by default and never off, the AWS region required", () => {
+    const iam = { KAFKA_BROKERS: "b-1.msk.example:9098", KAFKA_SASL_MECHANISM: "aws-msk-iam" };
+    assert.deepEqual(new EnvReader({ ...iam, AWS_REGION: "us-east-1" }).kafka(true), {
+      brokers: ["b-1.msk.example:9098"],
+      tls: { caFile: undefined, certFile: undefined, keyFile: undefined },
+      sasl: { mechanism: "aws-msk-iam", region: "us-east-1" },
+    });
+    assert.throws(
+      () => new EnvReader({ ...iam, AWS_REGION: "us-east-1", KAFKA_TLS: "off" }).kafka(true),
+      badConfig("KAFKA_TLS"),
+    );
+    assert.throws(() => new EnvReader(iam).kafka(true), badConfig("AWS_REGION"));
+    assert.throws(
+      () => new EnvReader({ ...iam, AWS_REGION: "us east 1" }).kafka(true),
+      badConfig("AWS_REGION"),
+    );
+  });
+
+  it("connects to MSK IAM with OAUTHBEARER tokens over TLS", () => {
+    const connection = kafkaConnection(
+      { brokers: ["b-1:9098"], tls: {}, sasl: { mechanism: "aws-msk-iam", region: "us-east-1" } },
+      "test",
+    );
+    assert.ok(connection.ssl, "TLS");
+    const sasl = connection.sasl as { mechanism: string; oauthBearerProvider: unknown };
+    assert.equal(sasl.mechanism, "oauthbearer");
+    assert.equal(typeof sasl.oauthBearerProvider, "function");
   });
 });
