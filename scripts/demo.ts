@@ -157,6 +157,7 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
     {
       host: "127.0.0.1",
       port,
+      admin: { host: "127.0.0.1", port: 0 },
       repoPath: "examples/feature-repo.ts",
       redis: { url: resolveEndpoints().redis.address },
       apiKeys: [record],
@@ -202,6 +203,13 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
   const server = await startHttpServer(runtime.handle, {
     host: "127.0.0.1",
     port,
+    maxBodyBytes: DEFAULT_LIMITS.maxBodyBytes,
+    requestTimeoutMs: 10_000,
+  });
+  // Health, readiness and metrics listen apart from the feature API (docs/serving.md).
+  const admin = await startHttpServer(runtime.handleAdmin, {
+    host: "127.0.0.1",
+    port: 0,
     maxBodyBytes: DEFAULT_LIMITS.maxBodyBytes,
     requestTimeoutMs: 10_000,
   });
@@ -258,12 +266,13 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
   );
   console.log(`read back at once: HTTP ${readBack.status} ${readBack.body}`);
   if (keepServing) {
-    console.log(`\nServing until Ctrl-C: try the curl command above, or ${server.url}/metrics.`);
+    console.log(`\nServing until Ctrl-C: try the curl command above, or ${admin.url}/metrics.`);
     await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
   } else {
     console.log("\n(npm run demo -- --serve keeps the server running.)");
   }
   await server.close(2_000);
+  await admin.close(0);
   await runtime.close();
   await consumer.stop();
   await consumerStore.close();

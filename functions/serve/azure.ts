@@ -3,18 +3,18 @@
 import azureFunctions from "@azure/functions";
 import { createAzureHandler } from "./azure-handler.js";
 import { loadServeConfig } from "./config.js";
-import type { CoreRequest, CoreResponse } from "./handler.js";
-import { createServeRuntime } from "./runtime.js";
+import { createServeRuntime, type ServeRuntime } from "./runtime.js";
 
 const { app } = azureFunctions;
 
-let runtime: Promise<(request: CoreRequest) => Promise<CoreResponse>> | undefined;
-const handler = createAzureHandler(() => {
-  runtime ??= createServeRuntime(loadServeConfig(), (message, error) =>
+let runtime: Promise<ServeRuntime> | undefined;
+const serveRuntime = () =>
+  (runtime ??= createServeRuntime(loadServeConfig(), (message, error) =>
     console.error(message, error),
-  ).then((r) => r.handle);
-  return runtime;
-});
+  ));
+const handler = createAzureHandler(() => serveRuntime().then((r) => r.handle));
+// The platform's health checks: the admin surface, of which only these two routes are registered.
+const healthHandler = createAzureHandler(() => serveRuntime().then((r) => r.handleAdmin));
 
 app.http("getOnlineFeatures", {
   route: "get-online-features",
@@ -22,5 +22,15 @@ app.http("getOnlineFeatures", {
   authLevel: "anonymous",
   handler,
 });
-app.http("health", { route: "health", methods: ["GET"], authLevel: "anonymous", handler });
-app.http("ready", { route: "ready", methods: ["GET"], authLevel: "anonymous", handler });
+app.http("health", {
+  route: "health",
+  methods: ["GET"],
+  authLevel: "anonymous",
+  handler: healthHandler,
+});
+app.http("ready", {
+  route: "ready",
+  methods: ["GET"],
+  authLevel: "anonymous",
+  handler: healthHandler,
+});

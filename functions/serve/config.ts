@@ -22,8 +22,14 @@ export interface ServeLimits {
 
 export interface ServeConfig {
   host: string;
-  /** Feast's feature server port by default. */
+  /** The feature API's port (STRATA_PORT): Feast's feature server port, 6566, by default. */
   port: number;
+  /**
+   * Where /health, /ready and /metrics listen, apart from the feature API so that nothing in
+   * front of the public port exposes them (STRATA_ADMIN_HOST, default STRATA_HOST's value;
+   * STRATA_ADMIN_PORT, default 9465).
+   */
+  admin: { host: string; port: number };
   /** Path of the feature repo module (a compiled .js, or .ts under tsx). */
   repoPath: string;
   redis: RedisAddress;
@@ -62,6 +68,9 @@ export interface ServeChangelogConfig {
 /** The hot cache's safety TTL: a degraded value is never older than a cached one can be. */
 export const DEFAULT_DEGRADED_MAX_STALENESS_MS = 60_000;
 
+/** The admin port's default: next to the consumer's 9464, so both can run on one host. */
+export const DEFAULT_ADMIN_PORT = 9465;
+
 export const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: 1024 * 1024,
   maxEntities: 1_000,
@@ -76,9 +85,16 @@ export const DEFAULT_LIMITS: ServeLimits = {
 export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const read = new EnvReader(env);
   const kafka = read.kafka(false);
+  const host = read.get("STRATA_HOST") ?? "0.0.0.0";
+  const port = read.int("STRATA_PORT", 6566, 0, 65535);
+  const adminPort = read.int("STRATA_ADMIN_PORT", DEFAULT_ADMIN_PORT, 0, 65535);
+  if (adminPort === port && port !== 0) {
+    throw badConfig("STRATA_ADMIN_PORT", String(adminPort), "a port other than STRATA_PORT");
+  }
   return {
-    host: read.get("STRATA_HOST") ?? "0.0.0.0",
-    port: read.int("STRATA_PORT", 6566, 0, 65535),
+    host,
+    port,
+    admin: { host: read.get("STRATA_ADMIN_HOST") ?? host, port: adminPort },
     repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
     redis: read.redis(),
     apiKeys: apiKeys(env),

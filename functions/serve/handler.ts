@@ -52,26 +52,38 @@ const ACCEPTED_MEDIA_TYPES =
 
 type Route = (request: CoreRequest, deps: ServeDeps) => Promise<CoreResponse>;
 
-const ROUTES: Record<string, Partial<Record<string, Route>>> = {
+type Routes = Record<string, Partial<Record<string, Route>>>;
+
+/** What clients reach: the feature API on the public port (STRATA_PORT). */
+const FEATURE_ROUTES: Routes = {
   "/get-online-features": { POST: getOnlineFeatures },
   "/push": { POST: push },
+};
+
+/** What probes and Prometheus reach: the admin port (STRATA_ADMIN_PORT), never the public one. */
+const ADMIN_ROUTES: Routes = {
   "/health": { GET: () => Promise.resolve(json(200, '{"status":"ok"}')) },
   "/ready": { GET: ready },
   "/metrics": { GET: metrics },
 };
 
+/** Which routes a handler serves: the feature API, or health, readiness and metrics. */
+export type ServeSurface = "feature" | "admin";
+
 /**
- * The serving core every platform shares: routing, auth, limits, the Feast endpoint,
- * health, metrics, and the error contract (`{"error": {"code", "message", "details"}}` with
- * the code's HTTP status; unexpected errors become a bare STRATA_E_INTERNAL, details logged
- * server-side only).
+ * The serving core every platform shares: routing, auth, limits, the Feast endpoint and push
+ * (the "feature" surface), health, readiness and metrics (the "admin" surface), and the error
+ * contract (`{"error": {"code", "message", "details"}}` with the code's HTTP status;
+ * unexpected errors become a bare STRATA_E_INTERNAL, details logged server-side only).
  */
 export function createServeHandler(
   deps: ServeDeps,
+  surface: ServeSurface = "feature",
 ): (request: CoreRequest) => Promise<CoreResponse> {
+  const routes = surface === "admin" ? ADMIN_ROUTES : FEATURE_ROUTES;
   return async (request) => {
     const started = performance.now();
-    const byMethod = ROUTES[request.path];
+    const byMethod = routes[request.path];
     const routeLabel = byMethod ? request.path : "unmatched";
     deps.metrics.inFlightChange(1);
     let response: CoreResponse;

@@ -12,14 +12,20 @@ async function main(): Promise<void> {
   const runtime = await createServeRuntime(config, (message, error) =>
     log("error", message, error === null ? {} : { error: errorField(error) }),
   );
+  const serverOptions = {
+    maxBodyBytes: config.limits.maxBodyBytes,
+    requestTimeoutMs: Math.max(config.limits.requestTimeoutMs * 5, 10_000),
+  };
   const server = await startHttpServer(runtime.handle, {
     host: config.host,
     port: config.port,
-    maxBodyBytes: config.limits.maxBodyBytes,
-    requestTimeoutMs: Math.max(config.limits.requestTimeoutMs * 5, 10_000),
+    ...serverOptions,
   });
+  // Probes and Prometheus only: load balancers and Envoy forward the feature port alone.
+  const admin = await startHttpServer(runtime.handleAdmin, { ...config.admin, ...serverOptions });
   log("info", "serving", {
     url: server.url,
+    adminUrl: admin.url,
     project: runtime.registry.project,
     views: runtime.registry.views().map((v) => v.key),
   });
@@ -33,7 +39,9 @@ async function main(): Promise<void> {
     // down" in the log means no new connection is accepted any more.
     const drained = server.close(config.shutdownGraceMs);
     log("info", "shutting down", { signal, graceMs: config.shutdownGraceMs });
+    // The admin port stays up while requests drain: /ready answers 503, metrics stay scrapable.
     drained
+      .then(() => admin.close(0))
       .then(() => runtime.close())
       .then(
         () => {

@@ -10,11 +10,19 @@ import {
   type ServeChangelogConfig,
   type ServeConfig,
 } from "./config.js";
-import { createServeHandler, type CoreRequest, type CoreResponse } from "./handler.js";
+import {
+  createServeHandler,
+  type CoreRequest,
+  type CoreResponse,
+  type ServeDeps,
+} from "./handler.js";
 import { ServeMetrics } from "./metrics.js";
 
 export interface ServeRuntime {
+  /** The feature API (/get-online-features, /push): the public port and the function adapters. */
   handle: (request: CoreRequest) => Promise<CoreResponse>;
+  /** /health, /ready and /metrics: the admin port only. */
+  handleAdmin: (request: CoreRequest) => Promise<CoreResponse>;
   store: OnlineStore;
   registry: FeatureRegistry;
   /** Marks the runtime as stopping: feature requests get 503 from now on. */
@@ -59,7 +67,7 @@ export async function createServeRuntime(
   const hlc = new HybridLogicalClock();
   let shuttingDown = false;
   const metrics = new ServeMetrics(() => store.stats(), writer && (() => writer.stats()));
-  const handle = createServeHandler({
+  const deps: ServeDeps = {
     store,
     registry: resolvedRegistry,
     verifier: config.apiKeys ? new ApiKeyVerifier(config.apiKeys) : null,
@@ -69,9 +77,10 @@ export async function createServeRuntime(
     isShuttingDown: () => shuttingDown,
     push: writer && { writer, region: config.changelog!.region, hlc: () => hlc.now() },
     logError,
-  });
+  };
   return {
-    handle,
+    handle: createServeHandler(deps, "feature"),
+    handleAdmin: createServeHandler(deps, "admin"),
     store,
     registry: resolvedRegistry,
     beginShutdown: () => {

@@ -87,10 +87,17 @@ describe("function adapters call the same serving core", () => {
     assert.equal(response.status, 200);
     assert.deepEqual(JSON.parse(response.body as string), JSON.parse(expected));
 
-    const health = await handler(
-      new HttpRequest({ method: "GET", url: "http://localhost:7071/api/health" }),
+    // The route prefix is stripped: the core routes the path (and answers a GET with 405).
+    const wrongMethod = await handler(
+      new HttpRequest({ method: "GET", url: "http://localhost:7071/api/get-online-features" }),
       new InvocationContext(),
     );
-    assert.equal(health.status, 200);
+    assert.equal(wrongMethod.status, 405);
+    // A function is public: it serves the feature API, never metrics or health.
+    const metrics = await handler(
+      new HttpRequest({ method: "GET", url: "http://localhost:7071/api/metrics" }),
+      new InvocationContext(),
+    );
+    assert.equal(metrics.status, 404);
   });
 });

@@ -307,10 +307,10 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
   });
 
   it("answers health, readiness and metrics; unknown paths and methods get their codes", async () => {
-    assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    const ready = await fetch(`${server.url}/ready`);
+    assert.equal((await fetch(`${server.adminUrl}/health`)).status, 200);
+    const ready = await fetch(`${server.adminUrl}/ready`);
     assert.equal(ready.status, 200);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
     for (const name of [
       "strata_http_request_duration_seconds_bucket",
       'strata_http_request_duration_seconds_count{route="/get-online-features",method="POST",status="200"}',
@@ -336,7 +336,7 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
   });
 
   it("keeps connections alive between requests", async () => {
-    const response = await fetch(`${server.url}/health`);
+    const response = await fetch(`${server.url}/get-online-features`);
     assert.equal(response.headers.get("connection"), "keep-alive");
   });
 });

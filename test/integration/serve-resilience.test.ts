@@ -62,9 +62,9 @@ describe("serving when Redis goes down", () => {
     assert.equal(uncached.status, 503);
     assert.equal((uncached.json.error as { code: string }).code, "STRATA_E_REDIS_UNAVAILABLE");
     assert.doesNotMatch(uncached.text, /ECONNREFUSED|Stream|\n\s+at /, "no internals");
-    assert.equal((await fetch(`${server.url}/ready`)).status, 503);
+    assert.equal((await fetch(`${server.adminUrl}/ready`)).status, 503);
     assert.ok(
-      (await (await fetch(`${server.url}/metrics`)).text()).match(
+      (await (await fetch(`${server.adminUrl}/metrics`)).text()).match(
         /strata_redis_errors_total [1-9]/,
       ),
     );

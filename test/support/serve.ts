@@ -13,7 +13,10 @@ import { startHttpServer, type RunningServer } from "../../functions/serve/http-
 import { createServeRuntime, type ServeRuntime } from "../../functions/serve/runtime.js";
 
 export interface TestServer {
+  /** The feature API. */
   url: string;
+  /** /health, /ready and /metrics. */
+  adminUrl: string;
   key: string;
   runtime: ServeRuntime;
   server: RunningServer;
@@ -35,6 +38,7 @@ export async function startTestServer(
   const config: ServeConfig = {
     host: "127.0.0.1",
     port: 0,
+    admin: { host: "127.0.0.1", port: 0 },
     repoPath: "(in process)",
     redis: { url: options.redisUrl ?? resolveEndpoints().redis.address },
     apiKeys: [record, ...(options.extraKeys ?? [])],
@@ -55,14 +59,22 @@ export async function startTestServer(
     maxBodyBytes: config.limits.maxBodyBytes,
     requestTimeoutMs: 10_000,
   });
+  const admin = await startHttpServer(runtime.handleAdmin, {
+    host: config.admin.host,
+    port: config.admin.port,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    requestTimeoutMs: 10_000,
+  });
   return {
     url: server.url,
+    adminUrl: admin.url,
     key,
     runtime,
     server,
     errors,
     close: async () => {
       await server.close(1_000);
+      await admin.close(0);
       await runtime.close();
     },
   };

@@ -90,6 +90,27 @@ describe("serving configuration", () => {
       loadServeConfig({ ...base, STRATA_DEGRADED_MAX_STALENESS_MS: "0" }).degradedMaxStalenessMs,
       0,
     );
+    assert.deepEqual(config.admin, { host: "0.0.0.0", port: 9465 });
+  });
+
+  it("listens for health and metrics on an admin port of its own", () => {
+    assert.deepEqual(
+      loadServeConfig({
+        ...base,
+        STRATA_HOST: "10.0.0.5",
+        STRATA_ADMIN_PORT: "9100",
+      }).admin,
+      { host: "10.0.0.5", port: 9100 },
+    );
+    assert.deepEqual(
+      loadServeConfig({ ...base, STRATA_ADMIN_HOST: "127.0.0.1", STRATA_ADMIN_PORT: "0" }).admin,
+      { host: "127.0.0.1", port: 0 },
+    );
+    assert.throws(
+      () => loadServeConfig({ ...base, STRATA_PORT: "7000", STRATA_ADMIN_PORT: "7000" }),
+      (e: unknown) =>
+        isStrataError(e, "STRATA_E_BAD_CONFIG") && e.details.variable === "STRATA_ADMIN_PORT",
+    );
   });
 
   it("refuses to start without keys unless auth is explicitly off", () => {
@@ -106,6 +127,7 @@ describe("serving configuration", () => {
 
   for (const [variable, value] of [
     ["STRATA_PORT", "http"],
+    ["STRATA_ADMIN_PORT", "65536"],
     ["STRATA_MAX_ENTITIES", "0"],
     ["REDIS_URL", "localhost:6379"],
     ["STRATA_AUTH", "maybe"],
