@@ -46,8 +46,14 @@ export interface RegionFunctionInputs {
 /** The container command lines of the one image (functions/serve/Dockerfile). */
 export const SERVE_COMMAND = ["node", "dist/functions/serve/main.js"];
 export const INGEST_COMMAND = ["node", ...INGEST_NODE_FLAGS, "dist/functions/ingest/main.js"];
+/** The feature API (/get-online-features, /push): the only port a load balancer or proxy forwards. */
 export const SERVE_PORT = 6566;
+/** The serving tier's /health, /ready and /metrics: probes, health checks and scrapes only. */
+export const SERVE_ADMIN_PORT = 9465;
+/** The consumer's /health, /ready and /metrics (it serves nothing else). */
 export const INGEST_METRICS_PORT = 9464;
+/** The feature API's paths: what a path-aware front (Envoy) routes to the serving tier. */
+export const FEATURE_PATHS = ["/get-online-features", "/push"] as const;
 
 /** Names of region resources: `strata-<project>-<region>-<part>`, lowercase, short. */
 export function resourceName(config: StackConfig, part: string): string {
@@ -72,6 +78,7 @@ export function regionEnvironment(
     { name: "KAFKA_TLS", value: "on" },
     { name: "STRATA_CHANGELOG_PARTITIONS", value: String(config.kafka.partitions) },
     { name: "STRATA_PORT", value: String(SERVE_PORT) },
+    { name: "STRATA_ADMIN_PORT", value: String(SERVE_ADMIN_PORT) },
     { name: "STRATA_METRICS_PORT", value: String(INGEST_METRICS_PORT) },
   ];
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 import {
   resourceName,
+  SERVE_ADMIN_PORT,
   SERVE_PORT,
   type RegionComponent,
   type RegionOutputs,
@@ -28,20 +29,39 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
       { network: config.network, zones: config.aws!.zones },
       parent,
     );
-    // Strata's tasks: the serving tier takes traffic from inside the VPC (the NLB), the
-    // consumer takes none; both reach Redis, Kafka and AWS APIs.
+    // The serving tier's load balancer: TLS from inside the VPC; to the tasks, the feature port
+    // (traffic) and the admin port (health checks) only.
+    const tcp = (port: number, description: string) => ({
+      protocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      description,
+    });
+    const lb = new aws.ec2.SecurityGroup(
+      `${name}-lb`,
+      {
+        vpcId: network.vpcId,
+        description: "Strata serving load balancer",
+        ingress: [{ ...tcp(443, "TLS from the VPC"), cidrBlocks: [network.cidr] }],
+        egress: [
+          { ...tcp(SERVE_PORT, "feature API of the tasks"), cidrBlocks: [network.cidr] },
+          { ...tcp(SERVE_ADMIN_PORT, "health checks of the tasks"), cidrBlocks: [network.cidr] },
+        ],
+      },
+      parent,
+    );
+    // Strata's tasks: the serving tier takes traffic from the load balancer only, the consumer
+    // takes none; both reach Redis, Kafka and AWS APIs.
     const tasks = new aws.ec2.SecurityGroup(
       `${name}-tasks`,
       {
         vpcId: network.vpcId,
         description: "Strata tasks",
         ingress: [
+          { ...tcp(SERVE_PORT, "feature API from the load balancer"), securityGroups: [lb.id] },
           {
-            protocol: "tcp",
-            fromPort: SERVE_PORT,
-            toPort: SERVE_PORT,
-            cidrBlocks: [network.cidr],
-            description: "serving tier from the VPC",
+            ...tcp(SERVE_ADMIN_PORT, "health checks from the load balancer"),
+            securityGroups: [lb.id],
           },
         ],
         egress: [
@@ -74,6 +94,7 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
         vpcId: network.vpcId,
         subnetIds: network.privateSubnetIds,
         tasksSecurityGroupId: tasks.id,
+        loadBalancerSecurityGroupId: lb.id,
         redisEndpoint: data.redisEndpoint,
         redisPasswordSecretArn: data.redisPasswordSecretArn,
         kafkaBootstrap: data.kafkaBootstrap,

@@ -5,6 +5,7 @@ import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
   regionEnvironment,
+  SERVE_ADMIN_PORT,
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
@@ -20,6 +21,8 @@ export interface AwsServingTierArgs {
   vpcId: pulumi.Input<string>;
   subnetIds: pulumi.Input<string>[];
   tasksSecurityGroupId: pulumi.Input<string>;
+  /** The load balancer's own group: the tasks admit the feature and admin ports from it only. */
+  loadBalancerSecurityGroupId: pulumi.Input<string>;
   redisEndpoint: pulumi.Input<string>;
   redisPasswordSecretArn: pulumi.Input<string>;
   kafkaBootstrap: pulumi.Input<string>;
@@ -129,9 +132,10 @@ export class AwsServingTier extends pulumi.ComponentResource {
           // The image's own non-root user (node, uid 1000), and nothing written to the image.
           user: "1000",
           readonlyRootFilesystem: true,
-          portMappings: [
-            { containerPort: role === "serve" ? SERVE_PORT : INGEST_METRICS_PORT, protocol: "tcp" },
-          ],
+          portMappings: (role === "serve"
+            ? [SERVE_PORT, SERVE_ADMIN_PORT]
+            : [INGEST_METRICS_PORT]
+          ).map((containerPort) => ({ containerPort, protocol: "tcp" })),
           environment,
           secrets,
           logConfiguration: {
@@ -175,10 +179,11 @@ export class AwsServingTier extends pulumi.ComponentResource {
         loadBalancerType: "network",
         internal: true,
         subnets: args.subnetIds,
-        securityGroups: [args.tasksSecurityGroupId],
+        securityGroups: [args.loadBalancerSecurityGroupId],
       },
       parent,
     );
+    // Traffic goes to the feature port only; health checks ask /ready on the admin port.
     const targets = new aws.lb.TargetGroup(
       `${name}-serve`,
       {
@@ -186,7 +191,7 @@ export class AwsServingTier extends pulumi.ComponentResource {
         protocol: "TCP",
         targetType: "ip",
         vpcId: args.vpcId,
-        healthCheck: { protocol: "HTTP", path: "/ready", port: String(SERVE_PORT) },
+        healthCheck: { protocol: "HTTP", path: "/ready", port: String(SERVE_ADMIN_PORT) },
         deregistrationDelay: 15,
       },
       parent,

@@ -9,6 +9,7 @@ import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
   regionEnvironment,
+  SERVE_ADMIN_PORT,
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
@@ -178,7 +179,8 @@ export class AzureContainerApps extends pulumi.ComponentResource {
         configuration: {
           secrets: appSecrets,
           activeRevisionsMode: "Single",
-          // Reachable inside the VNet only (the environment is internal), HTTPS only.
+          // Reachable inside the VNet only (the environment is internal), HTTPS only, and only the
+          // feature port: no additional port mappings, so the admin port stays inside the app.
           ingress: {
             external: true,
             targetPort: SERVE_PORT,
@@ -195,8 +197,8 @@ export class AzureContainerApps extends pulumi.ComponentResource {
               env,
               resources,
               probes: [
-                { type: "Liveness", httpGet: { path: "/health", port: SERVE_PORT } },
-                { type: "Readiness", httpGet: { path: "/ready", port: SERVE_PORT } },
+                { type: "Liveness", httpGet: { path: "/health", port: SERVE_ADMIN_PORT } },
+                { type: "Readiness", httpGet: { path: "/ready", port: SERVE_ADMIN_PORT } },
               ],
             },
           ],

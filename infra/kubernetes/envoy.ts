@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
-import { SERVE_PORT } from "../region-stack.js";
+import { FEATURE_PATHS, SERVE_PORT } from "../region-stack.js";
 import { CONTAINER_SECURITY, podSecurity } from "./security.js";
 
 export interface EnvoyFrontArgs {
@@ -17,7 +17,10 @@ export const ENVOY_LABELS = {
 };
 const ENVOY_UID = 101;
 
-/** Envoy's configuration: TLS on 8443 with the configured certificate, HTTP/1.1 keep-alive to the serving tier. */
+/**
+ * Envoy's configuration: TLS on 8443 with the configured certificate, HTTP/1.1 keep-alive to the
+ * serving tier's feature port, for the feature API's paths only (anything else is 404 here).
+ */
 export function envoyConfig(upstreamHost: string): string {
   return JSON.stringify({
     static_resources: {
@@ -56,7 +59,11 @@ export function envoyConfig(upstreamHost: string): string {
                           name: "strata",
                           domains: ["*"],
                           routes: [
-                            { match: { prefix: "/" }, route: { cluster: "serve", timeout: "5s" } },
+                            ...FEATURE_PATHS.map((path) => ({
+                              match: { path },
+                              route: { cluster: "serve", timeout: "5s" },
+                            })),
+                            { match: { prefix: "/" }, direct_response: { status: 404 } },
                           ],
                         },
                       ],

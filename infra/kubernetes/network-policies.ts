@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SERVE_PORT, INGEST_METRICS_PORT } from "../region-stack.js";
+import { INGEST_METRICS_PORT, SERVE_ADMIN_PORT, SERVE_PORT } from "../region-stack.js";
 import { ENVOY_LABELS } from "./envoy.js";
 import { REDIS_LABELS } from "./redis-cluster.js";
 import { CLIENT_LABEL } from "./security.js";
@@ -16,8 +16,8 @@ export interface NetworkPoliciesArgs {
 /**
  * Deny all ingress in the namespace, then allow exactly: Redis from Strata's clients and its
  * own pods (replication, the cluster bus, the init Job); Kafka from Strata's clients, its own
- * pods and Strimzi's operators; the serving tier from Envoy; metrics from the monitoring
- * namespace; Envoy from anywhere (it is the way in, over TLS).
+ * pods and Strimzi's operators; the serving tier's feature port from Envoy; the admin ports
+ * (metrics) from the monitoring namespace; Envoy from anywhere (it is the way in, over TLS).
  */
 export class NetworkPolicies extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -67,7 +67,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     ]);
     policy("serve", { matchLabels: SERVE_LABELS }, [
       { from: [{ podSelector: { matchLabels: ENVOY_LABELS } }], ports: [{ port: SERVE_PORT }] },
-      { from: [monitoring], ports: [{ port: SERVE_PORT }] },
+      { from: [monitoring], ports: [{ port: SERVE_ADMIN_PORT }] },
     ]);
     policy("ingest", { matchLabels: INGEST_LABELS }, [
       { from: [monitoring], ports: [{ port: INGEST_METRICS_PORT }] },

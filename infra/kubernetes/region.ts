@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 import {
   resourceName,
-  SERVE_PORT,
+  SERVE_ADMIN_PORT,
   type RegionComponent,
   type RegionOutputs,
 } from "../region-stack.js";
@@ -80,7 +80,7 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
             metadata: { namespace },
             spec: {
               selector: { matchLabels: labels },
-              endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+              endpoints: [{ port: "admin", path: "/metrics", interval: "15s" }],
             },
           },
           parent,
@@ -94,7 +94,7 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
       servingUrl: envoy.url,
       redisEndpoint: redis.endpoint,
       kafkaBootstrap: kafka.bootstrap,
-      metricsEndpoint: pulumi.interpolate`${serving.serviceHost}:${SERVE_PORT}/metrics`,
+      metricsEndpoint: pulumi.interpolate`${serving.adminServiceHost}:${SERVE_ADMIN_PORT}/metrics`,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -5,6 +5,7 @@ import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
   regionEnvironment,
+  SERVE_ADMIN_PORT,
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
@@ -40,7 +41,10 @@ const NODE_UID = 1000;
  * and mutual TLS to Kafka with certificates from Secrets.
  */
 export class KubernetesServing extends pulumi.ComponentResource {
+  /** The feature API's Service (Envoy's upstream): the feature port only. */
   readonly serviceHost: pulumi.Output<string>;
+  /** The serving tier's admin Service: /health, /ready, /metrics for in-cluster Prometheus. */
+  readonly adminServiceHost: pulumi.Output<string>;
 
   constructor(name: string, args: KubernetesServingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:kubernetes:Serving", name, {}, opts);
@@ -64,6 +68,14 @@ export class KubernetesServing extends pulumi.ComponentResource {
       { name: "KAFKA_TLS_CERT_FILE", value: "/etc/strata/kafka-user/user.crt" },
       { name: "KAFKA_TLS_KEY_FILE", value: "/etc/strata/kafka-user/user.key" },
     ];
+    // The feature API is the "http" port (serve only); probes and scrapes use the "admin" port.
+    const adminPort = (role: "serve" | "ingest") =>
+      role === "serve" ? SERVE_ADMIN_PORT : INGEST_METRICS_PORT;
+    const podAnnotations = (role: "serve" | "ingest") => ({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(adminPort(role)),
+      "prometheus.io/path": "/metrics",
+    });
     const podSpec = (role: "serve" | "ingest", kafkaUser: string) => ({
       securityContext: podSecurity(NODE_UID),
       automountServiceAccountToken: false,
@@ -74,14 +86,15 @@ export class KubernetesServing extends pulumi.ComponentResource {
           command: role === "serve" ? SERVE_COMMAND : INGEST_COMMAND,
           env,
           ports: [
-            { name: "http", containerPort: role === "serve" ? SERVE_PORT : INGEST_METRICS_PORT },
+            ...(role === "serve" ? [{ name: "http", containerPort: SERVE_PORT }] : []),
+            { name: "admin", containerPort: adminPort(role) },
           ],
           resources: {
             requests: { cpu: String(config.serving.cpu), memory: `${config.serving.memoryMiB}Mi` },
             limits: { memory: `${config.serving.memoryMiB}Mi` },
           },
-          livenessProbe: { httpGet: { path: "/health", port: "http" } },
-          readinessProbe: { httpGet: { path: "/ready", port: "http" } },
+          livenessProbe: { httpGet: { path: "/health", port: "admin" } },
+          readinessProbe: { httpGet: { path: "/ready", port: "admin" } },
           securityContext: CONTAINER_SECURITY,
           volumeMounts: [
             { name: "tmp", mountPath: "/tmp" },
@@ -110,7 +123,10 @@ export class KubernetesServing extends pulumi.ComponentResource {
           selector: { matchLabels: SERVE_LABELS },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: { ...SERVE_LABELS, ...CLIENT_LABEL } },
+            metadata: {
+              labels: { ...SERVE_LABELS, ...CLIENT_LABEL },
+              annotations: podAnnotations("serve"),
+            },
             spec: { ...podSpec("serve", args.servingKafkaUser), terminationGracePeriodSeconds: 30 },
           },
         },
@@ -125,6 +141,19 @@ export class KubernetesServing extends pulumi.ComponentResource {
           type: "ClusterIP",
           selector: SERVE_LABELS,
           ports: [{ name: "http", port: SERVE_PORT, targetPort: "http" }],
+        },
+      },
+      parent,
+    );
+    // Apart from the feature Service, so that Envoy's upstream carries the feature port alone.
+    const adminService = new k8s.core.v1.Service(
+      `${name}-serve-admin`,
+      {
+        metadata: { namespace, labels: SERVE_LABELS },
+        spec: {
+          type: "ClusterIP",
+          selector: SERVE_LABELS,
+          ports: [{ name: "admin", port: SERVE_ADMIN_PORT, targetPort: "admin" }],
         },
       },
       parent,
@@ -166,7 +195,10 @@ export class KubernetesServing extends pulumi.ComponentResource {
           replicas: config.serving.consumerReplicas,
           selector: { matchLabels: INGEST_LABELS },
           template: {
-            metadata: { labels: { ...INGEST_LABELS, ...CLIENT_LABEL } },
+            metadata: {
+              labels: { ...INGEST_LABELS, ...CLIENT_LABEL },
+              annotations: podAnnotations("ingest"),
+            },
             spec: {
               ...podSpec("ingest", args.consumerKafkaUser),
               terminationGracePeriodSeconds: 60,
@@ -184,12 +216,16 @@ export class KubernetesServing extends pulumi.ComponentResource {
         spec: {
           type: "ClusterIP",
           selector: INGEST_LABELS,
-          ports: [{ name: "http", port: INGEST_METRICS_PORT, targetPort: "http" }],
+          ports: [{ name: "admin", port: INGEST_METRICS_PORT, targetPort: "admin" }],
         },
       },
       parent,
     );
     this.serviceHost = pulumi.interpolate`${service.metadata.name}.${namespace}.svc`;
-    this.registerOutputs({ serviceHost: this.serviceHost });
+    this.adminServiceHost = pulumi.interpolate`${adminService.metadata.name}.${namespace}.svc`;
+    this.registerOutputs({
+      serviceHost: this.serviceHost,
+      adminServiceHost: this.adminServiceHost,
+    });
   }
 }

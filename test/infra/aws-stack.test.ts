@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ecrRepositoryArn, wildcardActions } from "../../infra/aws/policies.js";
-import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
+import { REGION_OUTPUT_NAMES, SERVE_ADMIN_PORT, SERVE_PORT } from "../../infra/region-stack.js";
 import {
   countByType,
   ofType,
@@ -211,5 +211,57 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
     );
     assert.equal(ecrRepositoryArn("ghcr.io/acme/strata:1"), undefined);
     assert.equal(ecrRepositoryArn("strata-serve:0.1.0"), undefined);
+  });
+
+  it("forwards only the feature port, and health-checks the admin port", () => {
+    const listener = one(run, "aws:lb/listener:Listener");
+    const targets = one(run, "aws:lb/targetGroup:TargetGroup");
+    assert.deepEqual(listener.inputs.defaultActions, [
+      { type: "forward", targetGroupArn: `arn:aws:mock:us-east-1:111122223333:${targets.name}` },
+    ]);
+    assert.equal(targets.inputs.port, SERVE_PORT);
+    assert.deepEqual(
+      [targets.inputs.healthCheck.port, targets.inputs.healthCheck.path],
+      [String(SERVE_ADMIN_PORT), "/ready"],
+    );
+    assert.deepEqual(
+      (
+        one(run, "aws:ecs/service:Service", "serve").inputs.loadBalancers as {
+          containerPort: number;
+        }[]
+      ).map((l) => l.containerPort),
+      [SERVE_PORT],
+    );
+    // The tasks admit the feature and admin ports from the load balancer's group, nothing else.
+    const lb = one(run, "aws:ec2/securityGroup:SecurityGroup", "-lb");
+    assert.deepEqual(one(run, "aws:lb/loadBalancer:LoadBalancer").inputs.securityGroups, [
+      `${lb.name}-id`,
+    ]);
+    assert.deepEqual(
+      (lb.inputs.ingress as { fromPort: number; toPort: number }[]).map((r) => [
+        r.fromPort,
+        r.toPort,
+      ]),
+      [[443, 443]],
+    );
+    const tasks = one(run, "aws:ec2/securityGroup:SecurityGroup", "tasks");
+    for (const rule of tasks.inputs.ingress) {
+      assert.deepEqual(rule.securityGroups, [`${lb.name}-id`]);
+      assert.equal(rule.cidrBlocks, undefined);
+    }
+    assert.deepEqual(
+      (tasks.inputs.ingress as { fromPort: number }[]).map((r) => r.fromPort).sort(),
+      [SERVE_PORT, SERVE_ADMIN_PORT].sort(),
+    );
+    const serve = (
+      JSON.parse(
+        one(run, "aws:ecs/taskDefinition:TaskDefinition", "serve").inputs
+          .containerDefinitions as string,
+      ) as { environment: { name: string; value: string }[] }[]
+    )[0]!;
+    assert.equal(
+      serve.environment.find((v) => v.name === "STRATA_ADMIN_PORT")?.value,
+      String(SERVE_ADMIN_PORT),
+    );
   });
 });

@@ -3,7 +3,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { BROAD_ROLES, ROLE_DEFINITIONS } from "../../infra/azure/roles.js";
-import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
+import {
+  INGEST_METRICS_PORT,
+  REGION_OUTPUT_NAMES,
+  SERVE_ADMIN_PORT,
+  SERVE_PORT,
+} from "../../infra/region-stack.js";
 import { repoRoot } from "../../dev/stack/paths.js";
 import {
   countByType,
@@ -140,6 +145,32 @@ describe("the azure-westeurope example stack under Pulumi mocks", () => {
     for (const app of ofType(run, "azure-native:app:ContainerApp")) {
       for (const container of app.inputs.template.containers)
         assert.equal(container.image, sizes["strata:serving"].image);
+    }
+  });
+
+  it("takes ingress on the feature port only, and probes the admin ports", () => {
+    const serve = one(run, "azure-native:app:ContainerApp", "serve");
+    const ingress = serve.inputs.configuration.ingress;
+    assert.equal(ingress.targetPort, SERVE_PORT);
+    assert.equal(ingress.exposedPort, undefined);
+    assert.equal(ingress.additionalPortMappings, undefined, "no other port is exposed");
+    const probes = serve.inputs.template.containers[0].probes as {
+      type: string;
+      httpGet: { path: string; port: number };
+    }[];
+    assert.deepEqual(
+      probes.map((p) => [p.type, p.httpGet.path, p.httpGet.port]),
+      [
+        ["Liveness", "/health", SERVE_ADMIN_PORT],
+        ["Readiness", "/ready", SERVE_ADMIN_PORT],
+      ],
+    );
+    const ingest = one(run, "azure-native:app:ContainerApp", "ingest");
+    assert.equal(ingest.inputs.configuration.ingress, undefined, "the consumer takes no traffic");
+    for (const p of ingest.inputs.template.containers[0].probes as {
+      httpGet: { port: number };
+    }[]) {
+      assert.equal(p.httpGet.port, INGEST_METRICS_PORT);
     }
   });
 });

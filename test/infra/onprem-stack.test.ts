@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
-import { REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
+import { ENVOY_LABELS } from "../../infra/kubernetes/envoy.js";
+import {
+  FEATURE_PATHS,
+  INGEST_METRICS_PORT,
+  REGION_OUTPUT_NAMES,
+  SERVE_ADMIN_PORT,
+  SERVE_PORT,
+} from "../../infra/region-stack.js";
 import {
   countByType,
   ofType,
@@ -193,5 +200,89 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
     });
     assert.equal(ofType(flipped, "kubernetes:helm.sh/v3:Release").length, 1);
     assert.equal(ofType(flipped, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length, 0);
+  });
+
+  it("routes only the feature API through Envoy, and probes and scrapes the admin ports", () => {
+    const envoy = JSON.parse(
+      one(run, "kubernetes:core/v1:ConfigMap", "envoy").inputs.data["envoy.json"] as string,
+    );
+    const routes = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+      .route_config.virtual_hosts[0].routes as {
+      match: { path?: string; prefix?: string };
+      route?: { cluster: string };
+      direct_response?: { status: number };
+    }[];
+    assert.deepEqual(
+      routes.filter((r) => r.route).map((r) => [r.match.path, r.route!.cluster]),
+      FEATURE_PATHS.map((path) => [path, "serve"]),
+    );
+    assert.deepEqual(routes.at(-1), { match: { prefix: "/" }, direct_response: { status: 404 } });
+    const upstream =
+      envoy.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint
+        .address.socket_address;
+    assert.equal(upstream.port_value, SERVE_PORT);
+    const services = ofType(run, "kubernetes:core/v1:Service");
+    const ports = (nameEnds: string) =>
+      (
+        services.find((s) => s.name.endsWith(nameEnds))!.inputs.spec.ports as { port: number }[]
+      ).map((p) => p.port);
+    assert.deepEqual(ports("-serve"), [SERVE_PORT], "Envoy's upstream carries the feature port");
+    assert.deepEqual(ports("-serve-admin"), [SERVE_ADMIN_PORT]);
+    assert.deepEqual(ports("-ingest-metrics"), [INGEST_METRICS_PORT]);
+    assert.ok(
+      String(upstream.address).startsWith(services.find((s) => s.name.endsWith("-serve"))!.name),
+      "Envoy's upstream is the feature Service",
+    );
+
+    for (const [suffix, admin] of [
+      ["serve", SERVE_ADMIN_PORT],
+      ["ingest", INGEST_METRICS_PORT],
+    ] as const) {
+      const deployment = ofType(run, "kubernetes:apps/v1:Deployment").find((d) =>
+        d.name.endsWith(`-${suffix}`),
+      )!;
+      const container = deployment.inputs.spec.template.spec.containers[0];
+      const byName = Object.fromEntries(
+        (container.ports as { name: string; containerPort: number }[]).map((p) => [
+          p.name,
+          p.containerPort,
+        ]),
+      );
+      assert.equal(byName.admin, admin, suffix);
+      assert.equal(byName.http, suffix === "serve" ? SERVE_PORT : undefined, suffix);
+      assert.equal(container.livenessProbe.httpGet.port, "admin", suffix);
+      assert.equal(container.readinessProbe.httpGet.port, "admin", suffix);
+      assert.deepEqual(deployment.inputs.spec.template.metadata.annotations, {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(admin),
+        "prometheus.io/path": "/metrics",
+      });
+    }
+    for (const monitor of ofType(run, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor")) {
+      assert.deepEqual(
+        (monitor.inputs.spec.endpoints as { port: string }[]).map((e) => e.port),
+        ["admin"],
+      );
+    }
+    const servePolicy = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) =>
+      p.name.endsWith("-serve"),
+    )!;
+    assert.deepEqual(
+      (servePolicy.inputs.spec.ingress as { from: object[]; ports: object[] }[]).map((rule) => [
+        rule.from,
+        rule.ports,
+      ]),
+      [
+        [[{ podSelector: { matchLabels: ENVOY_LABELS } }], [{ port: SERVE_PORT }]],
+        [
+          [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+          [{ port: SERVE_ADMIN_PORT }],
+        ],
+      ],
+    );
+    assert.match(
+      String(run.exports.metricsEndpoint),
+      new RegExp(`-serve-admin.*:${SERVE_ADMIN_PORT}/metrics$`),
+    );
   });
 });

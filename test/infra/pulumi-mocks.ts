@@ -72,6 +72,11 @@ function computed(
     case "azure-native:operationalinsights:Workspace":
       return { customerId: "00000000-0000-0000-0000-00000000bbbb" };
     default:
+      if (type.startsWith("kubernetes:")) {
+        // Auto-naming: a resource without metadata.name gets one from its Pulumi name.
+        const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+        return { metadata: { ...metadata, name: metadata.name ?? name } };
+      }
       return type.startsWith("aws:") ? { arn } : {};
   }
 }
