@@ -187,8 +187,10 @@ export class StrimziKafka extends pulumi.ComponentResource {
       acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
     ]);
     this.consumerUser = `${name}-ingest`;
+    // The consumer writes the dead-letter topic and no other.
     user("ingest", [
-      acl(topics, ["Describe", "DescribeConfigs", "Create", "Read", "Write"]),
+      acl(topics, ["Describe", "DescribeConfigs", "Create", "Read"]),
+      acl({ type: "topic", name: dlq, patternType: "literal" }, ["Write"]),
       acl({ type: "group", name: `strata.${config.project}.`, patternType: "prefix" }, [
         "Read",
         "Describe",

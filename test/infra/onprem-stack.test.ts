@@ -138,6 +138,18 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
       assert.equal(l.authentication.type, "tls");
     }
     assert.equal(ofType(run, `${CUSTOM}KafkaUser`).length, 2);
+    const ingestUser = ofType(run, `${CUSTOM}KafkaUser`).find((u) => u.name.endsWith("-ingest"))!;
+    const writes = (
+      ingestUser.inputs.spec.authorization.acls as {
+        resource: { name: string; patternType: string };
+        operations: string[];
+      }[]
+    ).filter((a) => a.operations.includes("Write"));
+    assert.deepEqual(
+      writes.map((a) => a.resource),
+      [{ type: "topic", name: "strata.demo.dlq", patternType: "literal" }],
+      "the consumer writes the dead-letter topic only",
+    );
   });
 
   it("exposes only Envoy, and lets only Strata's pods reach Redis and Kafka", () => {
