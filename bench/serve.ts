@@ -72,6 +72,8 @@ export async function run(log: (line: string) => void) {
     REDIS_URL: redisUrl,
     STRATA_HOST: "127.0.0.1",
     STRATA_PORT: "0",
+    // Two servers run side by side: neither may take the default admin port.
+    STRATA_ADMIN_PORT: "0",
     STRATA_API_KEYS: JSON.stringify([record]),
     STRATA_CACHE_ENTRIES: String(cacheEntries),
   });

@@ -82,6 +82,7 @@ describe("graceful shutdown of the serving process", () => {
         REDIS_URL: resolveEndpoints().redis.address,
         STRATA_HOST: "127.0.0.1",
         STRATA_PORT: "0",
+        STRATA_ADMIN_PORT: "0",
         STRATA_API_KEYS: JSON.stringify([record]),
         STRATA_SHUTDOWN_GRACE_MS: "5000",
       },
