@@ -86,7 +86,7 @@ describe("degraded reads of a serving process while Redis is down", () => {
   const rates = (response: { json: Record<string, unknown> }) =>
     (response.json.results as { values: unknown[] }[])[1]!.values;
   const metric = async (name: string) => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
     const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
     return match ? Number(match[1]) : 0;
   };

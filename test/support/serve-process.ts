@@ -8,7 +8,10 @@ import type { Topology } from "./servers.js";
 import { TEST_TOPICS } from "./changelog.js";
 
 export interface ServeProcess {
+  /** The feature API. */
   url: string;
+  /** /health, /ready and /metrics. */
+  adminUrl: string;
   /** May read and push. */
   key: string;
   /** Everything the process wrote to stdout and stderr so far. */
@@ -36,6 +39,8 @@ export async function startServeProcess(options: {
     STRATA_TEST_PROJECT: options.project,
     STRATA_HOST: "127.0.0.1",
     STRATA_PORT: "0",
+    // Several run side by side: none may take the default admin port.
+    STRATA_ADMIN_PORT: "0",
     STRATA_API_KEYS: JSON.stringify([record]),
     STRATA_REGION: options.region,
     STRATA_SHUTDOWN_GRACE_MS: "1000",
@@ -72,8 +77,8 @@ export async function startServeProcess(options: {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const line = output.split("\n").find((l) => l.includes('"serving"'))!;
-  const url = (JSON.parse(line) as { url: string }).url;
-  return { url, key, output: () => output, stop };
+  const { url, adminUrl } = JSON.parse(line) as { url: string; adminUrl: string };
+  return { url, adminUrl, key, output: () => output, stop };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
