@@ -1,3 +1,5 @@
+import { boundedCopy, previewText } from "./bounded-json.js";
+
 /**
  * The one registry of Strata's errors. Every error a user can see has a stable code
  * (`STRATA_E_*`), an HTTP status, and a message that names the bad value. docs/errors.md
@@ -87,6 +89,22 @@ export const ERROR_CODES = {
     title: "the request did not finish within the server's time limit",
   },
   STRATA_E_BAD_CONFIG: { status: 500, title: "the server's configuration is invalid" },
+  STRATA_E_BAD_HTTP: {
+    status: 400,
+    title: "the request is not valid HTTP/1.1 (framing, method or header syntax)",
+  },
+  STRATA_E_HEADERS_TOO_LARGE: {
+    status: 431,
+    title: "the request's headers are larger than the server accepts",
+  },
+  STRATA_E_REQUEST_TIMEOUT: {
+    status: 408,
+    title: "the request did not arrive in full within the server's time limit",
+  },
+  STRATA_E_NOT_READY: {
+    status: 503,
+    title: "the function could not start (Redis, Kafka or the feature repo); the next call retries",
+  },
   // Servers
   STRATA_E_REDIS_UNAVAILABLE: {
     status: 503,
@@ -150,9 +168,17 @@ export class StrataError extends Error {
     this.status = ERROR_CODES[code].status;
   }
 
-  /** The JSON body clients receive: code, message and details, never a stack. */
+  /**
+   * The JSON body clients receive: code, message and details, never a stack. Details often
+   * hold what the client sent, so they are copied within DETAIL_BOUNDS (bounded-json.ts):
+   * rendering an error never overflows the stack or echoes a huge input back.
+   */
   toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
-    return { code: this.code, message: this.message, details: this.details };
+    return {
+      code: this.code,
+      message: this.message,
+      details: boundedCopy(this.details) as Record<string, unknown>,
+    };
   }
 }
 
@@ -160,13 +186,18 @@ export function isStrataError(error: unknown, code?: ErrorCode): error is Strata
   return error instanceof StrataError && (code === undefined || error.code === code);
 }
 
-/** Quotes a user-supplied value for an error message, bounded so a huge input stays readable. */
+/**
+ * Quotes a user-supplied value for an error message as JSON-like text of at most 80
+ * characters. The work is bounded too, whatever the value: deep nesting, huge strings, cycles
+ * and getters that throw (see previewText).
+ */
 export function show(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === "bigint" ? `${value}n` : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  const text = previewText(value, SHOWN_CHARS);
+  if (text.length <= SHOWN_CHARS) return text;
+  const code = text.charCodeAt(SHOWN_CHARS - 4);
+  // Never end on half a surrogate pair.
+  const end = code >= 0xd800 && code <= 0xdbff ? SHOWN_CHARS - 4 : SHOWN_CHARS - 3;
+  return `${text.slice(0, end)}...`;
 }
+
+const SHOWN_CHARS = 80;

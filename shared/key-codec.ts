@@ -68,25 +68,50 @@ function encodePart(key: JoinKey, value: unknown): string {
     // `${-0}` is "0": one canonical form per integer.
     return `i${value}`;
   }
-  if (
-    typeof value === "bigint" &&
-    key.type === "int64" &&
-    value >= INT64_MIN &&
-    value <= INT64_MAX
-  ) {
-    return `i${value}`;
+  if (key.type === "int64") {
+    if (typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX) return `i${value}`;
+    if (typeof value === "string") {
+      const digits = int64Text(value);
+      if (digits !== undefined) return `i${digits}`;
+    }
   }
   throw wrongType(key, value);
 }
+
+/**
+ * Int64 as a decimal string, as Feast clients send it (protobuf's JSON form of int64) and
+ * Feast coerces: an optional "-", then "0" or digits without a leading zero, within int64.
+ * Its canonical text is the string itself ("-0" is "0"), exactly what the number or bigint
+ * of that value encodes to, beyond 2^53 included. Anything else: undefined.
+ */
+function int64Text(text: string): string | undefined {
+  if (!INT64_TEXT.test(text)) return undefined;
+  if (text === "-0") return "0";
+  const digits = text.charCodeAt(0) === 0x2d ? text.length - 1 : text.length;
+  // 18 digits are within int64 whatever they are; 19 may not be.
+  if (digits === 19) {
+    const value = BigInt(text);
+    if (value < INT64_MIN || value > INT64_MAX) return undefined;
+  }
+  return text;
+}
+
+const INT64_TEXT = /^-?(?:0|[1-9]\d{0,18})$/;
 
 function escapeChar(char: string): string {
   return ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
 function wrongType(key: JoinKey, value: unknown): StrataError {
+  const what =
+    typeof value === "number" || typeof value === "bigint"
+      ? "not an integer in range"
+      : key.type === "int64" && typeof value === "string"
+        ? "not a decimal integer in range"
+        : `${typeof value === "object" ? "an" : "a"} ${typeof value}`;
   return new StrataError(
     "STRATA_E_ENTITY_KEY_TYPE",
-    `join key ${show(key.name)} is ${key.type}, but the value ${show(value)} is ${typeof value === "number" ? "not an integer in range" : `a ${typeof value}`}`,
+    `join key ${show(key.name)} is ${key.type}, but the value ${show(value)} is ${what}`,
     {
       joinKey: key.name,
       type: key.type,

@@ -1,5 +1,5 @@
 import { createHash, hash, randomBytes, timingSafeEqual } from "node:crypto";
-import { StrataError } from "../../shared/errors.js";
+import { isStrataError, show, StrataError } from "../../shared/errors.js";
 
 /** One API key as configured: only its SHA-256 is ever stored. */
 export interface ApiKeyRecord {
@@ -86,8 +86,16 @@ export function authorize(
   project: string,
   featureService: string | undefined,
 ): void {
-  if (!principal) return;
-  if (principal.projects && !principal.projects.has(project)) {
+  authorizeProject(principal, project);
+  authorizeService(principal, featureService);
+}
+
+/**
+ * Throws STRATA_E_FORBIDDEN unless the principal may read this project. The serving core calls
+ * it before it reads the request, so a key of another project learns nothing from the answer.
+ */
+export function authorizeProject(principal: Principal | null, project: string): void {
+  if (principal?.projects && !principal.projects.has(project)) {
     throw new StrataError(
       "STRATA_E_FORBIDDEN",
       `API key "${principal.keyId}" may not read project "${project}"`,
@@ -97,22 +105,67 @@ export function authorize(
       },
     );
   }
-  if (principal.featureServices) {
-    if (featureService === undefined) {
-      throw new StrataError(
-        "STRATA_E_FORBIDDEN",
-        `API key "${principal.keyId}" may read only feature services (${[...principal.featureServices].join(", ")}), not a list of features`,
-        { key: principal.keyId },
-      );
-    }
-    if (!principal.featureServices.has(featureService)) {
-      throw new StrataError(
-        "STRATA_E_FORBIDDEN",
-        `API key "${principal.keyId}" may not read feature service "${featureService}"`,
-        { key: principal.keyId, feature_service: featureService },
-      );
-    }
+}
+
+/**
+ * Throws STRATA_E_FORBIDDEN unless the principal may read this feature service (undefined: a
+ * list of features). It compares names only, before any is resolved: a service-scoped key
+ * gets the same 403 for a service that exists and one that does not.
+ */
+export function authorizeService(
+  principal: Principal | null,
+  featureService: string | undefined,
+): void {
+  if (!principal?.featureServices) return;
+  if (featureService === undefined) {
+    throw new StrataError(
+      "STRATA_E_FORBIDDEN",
+      `API key "${principal.keyId}" may read only feature services (${[...principal.featureServices].join(", ")}), not a list of features`,
+      { key: principal.keyId },
+    );
   }
+  if (!principal.featureServices.has(featureService)) {
+    throw new StrataError(
+      "STRATA_E_FORBIDDEN",
+      `API key "${principal.keyId}" may not read feature service ${show(featureService)}`,
+      { key: principal.keyId, feature_service: featureService },
+    );
+  }
+}
+
+/**
+ * Whether the principal may see the names of everything in the project it reads (the `known`
+ * lists of unknown-name errors): with auth off, or a key without a feature service limit,
+ * which may ask for any feature of the project and so could find every name anyway.
+ */
+export function seesWholeProject(principal: Principal | null): boolean {
+  return principal === null || principal.featureServices === undefined;
+}
+
+/**
+ * The error as a key limited to feature services may see it: `known` lists of names dropped
+ * from its details (from nested errors' details too). Other keys and errors pass unchanged.
+ */
+export function redactForScope(error: unknown, principal: Principal | null): unknown {
+  if (seesWholeProject(principal) || !isStrataError(error)) return error;
+  return new StrataError(
+    error.code,
+    error.message,
+    withoutKnownLists(error.details, 0) as Record<string, unknown>,
+    { cause: error.cause },
+  );
+}
+
+function withoutKnownLists(value: unknown, depth: number): unknown {
+  // Registry errors nest `known` at most inside a list of errors; deeper values are the
+  // client's own input, left for rendering to bound.
+  if (depth > 4 || typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutKnownLists(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key !== "known") out[key] = withoutKnownLists(item, depth + 1);
+  }
+  return out;
 }
 
 /** Throws STRATA_E_FORBIDDEN unless the principal may push to this project. */

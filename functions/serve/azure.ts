@@ -3,18 +3,19 @@
 import azureFunctions from "@azure/functions";
 import { createAzureHandler } from "./azure-handler.js";
 import { loadServeConfig } from "./config.js";
-import { createServeRuntime, type ServeRuntime } from "./runtime.js";
+import { createServeRuntime } from "./runtime.js";
+import { startOnDemand } from "./start-on-demand.js";
 
 const { app } = azureFunctions;
 
-let runtime: Promise<ServeRuntime> | undefined;
-const serveRuntime = () =>
-  (runtime ??= createServeRuntime(loadServeConfig(), (message, error) =>
-    console.error(message, error),
-  ));
-const handler = createAzureHandler(() => serveRuntime().then((r) => r.handle));
+const logError = (message: string, error: unknown) => console.error(message, error);
+
+// One runtime per instance, started on the first call of either handler; a failed start is
+// retried by the next call (start-on-demand.ts).
+const runtime = startOnDemand(() => createServeRuntime(loadServeConfig(), logError), logError);
+export const handler = createAzureHandler(runtime((r) => r.handle));
 // The platform's health checks: the admin surface, of which only these two routes are registered.
-const healthHandler = createAzureHandler(() => serveRuntime().then((r) => r.handleAdmin));
+const healthHandler = createAzureHandler(runtime((r) => r.handleAdmin));
 
 app.http("getOnlineFeatures", {
   route: "get-online-features",

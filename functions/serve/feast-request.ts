@@ -17,11 +17,14 @@ export interface OnlineFeaturesRequest {
  * Parses Feast's request body: `{"features": [...]}` or `{"feature_service": "..."}`, plus
  * `"entities": {"<join key>": [v1, v2, ...]}` and optional `"full_feature_names"`. Throws
  * STRATA_E_* errors that name the bad part; never partially accepts a request.
+ * `options.authorize` sees the feature service asked for (undefined: a list of features) once
+ * its shape is checked and before any name is resolved against the registry.
  */
 export function parseOnlineFeaturesRequest(
   body: unknown,
   registry: FeatureRegistry,
   limits: ServeLimits,
+  options: { authorize?: (featureService: string | undefined) => void } = {},
 ): OnlineFeaturesRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw badRequest(
@@ -43,6 +46,7 @@ export function parseOnlineFeaturesRequest(
     if (typeof service !== "string")
       throw badRequest(`"feature_service" must be a name, not ${show(service)}`);
     featureService = service;
+    options.authorize?.(service);
     refs = registry.service(service);
   } else {
     if (!Array.isArray(features) || features.length === 0) {
@@ -60,6 +64,7 @@ export function parseOnlineFeaturesRequest(
     const bad: unknown = (features as unknown[]).find((f) => typeof f !== "string");
     if (bad !== undefined)
       throw badRequest(`every feature reference must be a string, not ${show(bad)}`);
+    options.authorize?.(undefined);
     refs = registry.resolveRefs(features as string[]);
   }
 

@@ -1,9 +1,16 @@
 import type { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
-import { isStrataError, StrataError } from "../../shared/errors.js";
+import { isStrataError, show, StrataError } from "../../shared/errors.js";
 import type { OnlineStore } from "../../shared/online-store/index.js";
 import type { FeatureRegistry } from "../../shared/registry/index.js";
 import type { Hlc } from "../../shared/versions/hlc.js";
-import { authorize, authorizePush, type ApiKeyVerifier, type Principal } from "./auth.js";
+import {
+  authorizeProject,
+  authorizePush,
+  authorizeService,
+  redactForScope,
+  type ApiKeyVerifier,
+  type Principal,
+} from "./auth.js";
 import type { ServeLimits } from "./config.js";
 import { parseOnlineFeaturesRequest } from "./feast-request.js";
 import { renderOnlineFeaturesResponse } from "./feast-response.js";
@@ -49,6 +56,12 @@ const JSON_HEADERS = { "content-type": "application/json" };
 /** What Feast clients send: JSON, no content type, or (curl -d's default) a form type with a JSON body. */
 const ACCEPTED_MEDIA_TYPES =
   /^(application\/json|application\/[\w.+-]+\+json|application\/x-www-form-urlencoded)\s*(;|$)/i;
+/**
+ * What /push takes: JSON declared as JSON. A web page can send a form or text body, or one
+ * without a type, to any origin without a CORS preflight; with STRATA_AUTH=off that would let
+ * any page a browser opens write features.
+ */
+const JSON_MEDIA_TYPES = /^(application\/json|application\/[\w.+-]+\+json)\s*(;|$)/i;
 
 type Route = (request: CoreRequest, deps: ServeDeps) => Promise<CoreResponse>;
 
@@ -117,12 +130,17 @@ export function createServeHandler(
 
 async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
   const principal = authenticate(request, deps);
-  const parsed = parseOnlineFeaturesRequest(
-    readJsonBody(request, deps),
-    deps.registry,
-    deps.limits,
-  );
-  authorize(principal, deps.registry.project, parsed.featureService);
+  // Scope before anything is resolved: a key learns nothing of names outside its scope, and
+  // gets the same 403 whether or not the name it asked for exists.
+  authorizeProject(principal, deps.registry.project);
+  let parsed;
+  try {
+    parsed = parseOnlineFeaturesRequest(readJsonBody(request, deps), deps.registry, deps.limits, {
+      authorize: (featureService) => authorizeService(principal, featureService),
+    });
+  } catch (error) {
+    throw redactForScope(error, principal);
+  }
   // No timer per request: Redis is the only thing a read waits on, and the serving client's
   // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
   const result = await deps.store.read(parsed.entityRows, parsed.refs);
@@ -141,7 +159,7 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
       {},
     );
   }
-  const parsed = parsePushRequest(readJsonBody(request, deps), {
+  const parsed = parsePushRequest(readJsonBody(request, deps, JSON_MEDIA_TYPES), {
     registry: deps.registry,
     limits: deps.limits,
     region: deps.push.region,
@@ -165,13 +183,23 @@ function authenticate(request: CoreRequest, deps: ServeDeps): Principal | null {
   return deps.verifier ? deps.verifier.authenticate(request.headers.authorization) : null;
 }
 
-/** The body as JSON, after the media type, size and emptiness checks every JSON endpoint shares. */
-function readJsonBody(request: CoreRequest, deps: ServeDeps): unknown {
+/**
+ * The body as JSON, after the media type, size and emptiness checks every JSON endpoint
+ * shares. `jsonOnly`: the media types the endpoint takes, a declared one required.
+ */
+function readJsonBody(request: CoreRequest, deps: ServeDeps, jsonOnly?: RegExp): unknown {
   const contentType = request.headers["content-type"];
+  if (jsonOnly && !(contentType !== undefined && jsonOnly.test(contentType))) {
+    throw new StrataError(
+      "STRATA_E_UNSUPPORTED_MEDIA_TYPE",
+      `${request.path} takes a JSON body declared as such (Content-Type: application/json), not ${contentType === undefined ? "a body without a Content-Type" : show(contentType)}`,
+      { contentType: contentType ?? null },
+    );
+  }
   if (contentType !== undefined && !ACCEPTED_MEDIA_TYPES.test(contentType)) {
     throw new StrataError(
       "STRATA_E_UNSUPPORTED_MEDIA_TYPE",
-      `the body must be JSON (Content-Type: application/json), not ${contentType}`,
+      `the body must be JSON (Content-Type: application/json), not ${show(contentType)}`,
       { contentType },
     );
   }
@@ -220,21 +248,28 @@ async function metrics(_request: CoreRequest, deps: ServeDeps): Promise<CoreResp
   return { status: 200, headers: { "content-type": contentType }, body };
 }
 
+/**
+ * The error contract's response for any thrown value. Never throws: a failure to render is
+ * itself logged and answered 500, and every 5xx is logged once with its cause.
+ */
 function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
+  try {
+    return renderError(error, deps);
+  } catch (renderFailure) {
+    deps.logError("could not render an error response", renderFailure);
+    return INTERNAL_ERROR;
+  }
+}
+
+function renderError(error: unknown, deps: ServeDeps): CoreResponse {
   if (!isStrataError(error)) {
     deps.logError("unexpected error while serving", error);
-    return json(
-      500,
-      JSON.stringify({
-        error: { code: "STRATA_E_INTERNAL", message: "internal error", details: {} },
-      }),
-    );
+    return INTERNAL_ERROR;
   }
   let reported = error;
   if (error.code === "STRATA_E_REDIS_UNAVAILABLE") {
     // The cause (addresses, driver messages) stays in the server log; the client gets the code.
     deps.metrics.redisError();
-    deps.logError("redis unavailable", error.cause ?? error);
     const timedOut = /timed out/i.test(String((error.cause as Error | undefined)?.message));
     reported = timedOut
       ? new StrataError(
@@ -255,14 +290,17 @@ function errorResponse(error: unknown, deps: ServeDeps): CoreResponse {
     headers.allow = String(reported.details.allowed);
   if (reported.status === 401) headers["www-authenticate"] = 'Bearer realm="strata"';
   if (reported.status === 429) headers["retry-after"] = "1";
-  if (
-    reported.code === "STRATA_E_CHANGELOG_UNAVAILABLE" ||
-    reported.code === "STRATA_E_NOT_YET_APPLIED"
-  ) {
-    deps.logError(reported.message, reported.cause ?? reported);
-  }
+  if (reported.status >= 500) deps.logError(error.message, error.cause ?? error);
   return { status: reported.status, headers, body: JSON.stringify({ error: reported.toJSON() }) };
 }
+
+const INTERNAL_ERROR: CoreResponse = {
+  status: 500,
+  headers: JSON_HEADERS,
+  body: JSON.stringify({
+    error: { code: "STRATA_E_INTERNAL", message: "internal error", details: {} },
+  }),
+};
 
 function json(status: number, body: string): CoreResponse {
   return { status, headers: JSON_HEADERS, body };

@@ -1,6 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { StrataError } from "../../shared/errors.js";
+import { errorField, log } from "../../shared/log.js";
 import type { CoreRequest, CoreResponse } from "./handler.js";
 
 export interface HttpServerOptions {
@@ -9,6 +11,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Slow clients: the whole request must arrive within this. */
   requestTimeoutMs: number;
+  /** Where 5xx answers the server gives itself are reported (default: a JSON log line). */
+  logError?: (message: string, error: unknown) => void;
 }
 
 export interface RunningServer {
@@ -30,6 +34,10 @@ export async function startHttpServer(
   handle: (request: CoreRequest) => Promise<CoreResponse>,
   options: HttpServerOptions,
 ): Promise<RunningServer> {
+  const logError =
+    options.logError ??
+    ((message: string, error: unknown) =>
+      log("error", message, error === null ? {} : { error: errorField(error) }));
   let closing = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -47,9 +55,11 @@ export async function startHttpServer(
       inFlight++;
       if (closing) {
         res.shouldKeepAlive = false;
+        logError("refused a request: the server is shutting down", null);
         send(
           res,
           errorBody(new StrataError("STRATA_E_SHUTTING_DOWN", "the server is shutting down", {})),
+          logError,
         );
         finished();
         return;
@@ -59,7 +69,7 @@ export async function startHttpServer(
         if (error) {
           // An oversized body: answer, stop reading, and close the connection.
           res.shouldKeepAlive = false;
-          send(res, errorBody(error));
+          send(res, errorBody(error), logError);
           req.resume();
           finished();
           return;
@@ -71,11 +81,17 @@ export async function startHttpServer(
           body,
         }).then(
           (response) => {
-            send(res, response);
+            send(res, response, logError);
             finished();
           },
-          () => {
-            send(res, errorBody(new StrataError("STRATA_E_INTERNAL", "internal error", {})));
+          (error: unknown) => {
+            // The core answers every error itself; reaching this is a bug, and logged as one.
+            logError("the serving core failed to answer", error);
+            send(
+              res,
+              errorBody(new StrataError("STRATA_E_INTERNAL", "internal error", {})),
+              logError,
+            );
             finished();
           },
         );
@@ -83,6 +99,9 @@ export async function startHttpServer(
     },
   );
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout (60 s)
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(error, socket, options.requestTimeoutMs),
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -159,13 +178,73 @@ function tooLarge(limit: number): StrataError {
   });
 }
 
-function send(res: http.ServerResponse, response: CoreResponse): void {
+function send(
+  res: http.ServerResponse,
+  response: CoreResponse,
+  logError: (message: string, error: unknown) => void,
+): void {
   if (res.headersSent) return;
-  // One flat Buffer: cheaper than handing Node the response string (a rope of many pieces) to
-  // flatten and encode inside the socket write, on the path every response takes.
-  const body = Buffer.from(response.body);
-  res.writeHead(response.status, { ...response.headers, "content-length": body.length });
-  res.end(body);
+  try {
+    // One flat Buffer: cheaper than handing Node the response string (a rope of many pieces) to
+    // flatten and encode inside the socket write, on the path every response takes.
+    const body = Buffer.from(response.body);
+    res.writeHead(response.status, { ...response.headers, "content-length": body.length });
+    res.end(body);
+  } catch (error) {
+    // A header Node refuses, say: the client gets a closed connection, the log the reason.
+    logError("could not send a response", error);
+    res.destroy();
+  }
+}
+
+/**
+ * A request Node's parser refused (bad framing, an unknown method, oversized headers, a request
+ * that did not arrive in time) gets the JSON error every other error gets, where the socket can
+ * still take it, and the connection is closed: after a parse error the stream has no request
+ * boundary left to resume at. Our responses are written whole (send), so an answer never lands
+ * in the middle of another.
+ */
+function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+  requestTimeoutMs: number,
+): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, body } = errorBody(clientError(error, requestTimeoutMs));
+  const payload = Buffer.from(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+function clientError(error: NodeJS.ErrnoException, requestTimeoutMs: number): StrataError {
+  switch (error.code) {
+    case "HPE_HEADER_OVERFLOW":
+      return new StrataError(
+        "STRATA_E_HEADERS_TOO_LARGE",
+        `the request's headers are larger than ${http.maxHeaderSize} bytes`,
+        { limit: http.maxHeaderSize },
+      );
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return new StrataError(
+        "STRATA_E_REQUEST_TIMEOUT",
+        `the request did not arrive in full within ${requestTimeoutMs} ms`,
+        { timeoutMs: requestTimeoutMs },
+      );
+    default: {
+      // llhttp's reason names the fault ("Invalid method encountered"); its code is stable.
+      const reason = (error as { reason?: unknown }).reason;
+      return new StrataError(
+        "STRATA_E_BAD_HTTP",
+        `the request is not valid HTTP/1.1: ${typeof reason === "string" ? reason : error.message}`,
+        { parser: error.code ?? null },
+      );
+    }
+  }
 }
 
 function pathOf(url: string | undefined): string {

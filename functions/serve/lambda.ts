@@ -2,10 +2,8 @@
 // path: map the event onto the serving core, map the response back. No logic of its own.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { loadServeConfig } from "./config.js";
-import type { CoreRequest, CoreResponse } from "./handler.js";
 import { createServeRuntime } from "./runtime.js";
-
-type Handle = (request: CoreRequest) => Promise<CoreResponse>;
+import { startOnDemand, type Handle } from "./start-on-demand.js";
 
 export function createLambdaHandler(handle: () => Promise<Handle>) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -30,12 +28,10 @@ export function createLambdaHandler(handle: () => Promise<Handle>) {
   };
 }
 
-// One runtime per Lambda container, created on the first invocation and reused while warm.
-let runtime: Promise<Handle> | undefined;
+const logError = (message: string, error: unknown) => console.error(message, error);
 
-export const handler = createLambdaHandler(() => {
-  runtime ??= createServeRuntime(loadServeConfig(), (message, error) =>
-    console.error(message, error),
-  ).then((r) => r.handle);
-  return runtime;
-});
+// One runtime per Lambda container, created on the first invocation and reused while warm; a
+// failed start is retried by the next invocation (start-on-demand.ts).
+export const handler = createLambdaHandler(
+  startOnDemand(() => createServeRuntime(loadServeConfig(), logError), logError)((r) => r.handle),
+);
