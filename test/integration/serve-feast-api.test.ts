@@ -13,9 +13,16 @@ const EVENT_MS = Math.floor(Date.now() / 1000) * 1000 - 5_000;
 const EVENT_ISO = new Date(EVENT_MS).toISOString().replace(".000Z", "Z");
 
 describe("serving tier: Feast's /get-online-features over real Redis", () => {
-  const registry = new FeatureRegistry(testRepo(uniqueProject("serve")));
+  const repo = testRepo(uniqueProject("serve"));
+  // A second service, for keys scoped to the first one.
+  repo.services = [...(repo.services ?? []), { name: "model_b", features: ["stats@2:rate"] }];
+  const registry = new FeatureRegistry(repo);
   const limitedKey = "limited-key-0123456789";
   const serviceKey = "service-key-0123456789";
+  const ghostServiceKey = "ghost-service-key-0123456789";
+  const projectKey = "project-key-0123456789";
+  // Beyond 2^53: a number cannot carry it, a decimal string can.
+  const bigDriver = 9007199254740993n;
   let server: TestServer;
 
   before(async () => {
@@ -47,6 +54,12 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
         values: { rate: 0.75, trips: 13, label: "a2", tags: ["x"] },
         version: version(),
       },
+      {
+        view: "stats@1",
+        entity: { driver_id: bigDriver },
+        values: { rate: 0.25, trips: 3, label: "big" },
+        version: version(),
+      },
     ]);
     await writer.close();
     client.disconnect();
@@ -55,6 +68,12 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
       extraKeys: [
         { id: "other-project", sha256: hashApiKey(limitedKey), projects: ["someone_else"] },
         { id: "service-only", sha256: hashApiKey(serviceKey), featureServices: ["model_a"] },
+        {
+          id: "ghost-service",
+          sha256: hashApiKey(ghostServiceKey),
+          featureServices: ["model_a", "ghost_service"],
+        },
+        { id: "this-project", sha256: hashApiKey(projectKey), projects: [registry.project] },
       ],
     });
   });
@@ -173,7 +192,7 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
       () =>
         post(
           server.url,
-          { features: ["stats@1:rate"], entities: { driver_id: ["1001"] } },
+          { features: ["stats@1:rate"], entities: { driver_id: ["10.5"] } },
           { key: server.key },
         ),
       400,
@@ -296,6 +315,92 @@ describe("serving tier: Feast's /get-online-features over real Redis", () => {
       assert.equal(after.status, 200);
     });
   }
+
+  type Sent = { status: number; json: Record<string, unknown>; text: string };
+  const errorOf = (sent: Sent) =>
+    sent.json.error as { code: string; message: string; details: Record<string, unknown> };
+
+  it("answers a key of another project the same 403 whatever it asks for, before reading the request", async () => {
+    const asks: unknown[] = [
+      { feature_service: "model_a", entities: { driver_id: [1] } },
+      { feature_service: "ghost", entities: { driver_id: [1] } },
+      { features: ["stats@1:rate"], entities: { driver_id: [1] } },
+      { features: ["stats@1:nope", "ghost_view:x"], entities: { driver_id: [1] } },
+      { features: ["stats@1:rate"], entities: { rider_id: ["a"] } },
+    ];
+    const answers = await Promise.all(
+      asks.map((body) => post(server.url, body, { key: limitedKey })),
+    );
+    answers.push(await post(server.url, null, { key: limitedKey, raw: '{"features": [' }));
+    for (const answer of answers) {
+      assert.equal(answer.status, 403, answer.text);
+      assert.equal(answer.text, answers[0]!.text);
+    }
+    assert.equal(errorOf(answers[0]!).code, "STRATA_E_FORBIDDEN");
+  });
+
+  it("answers a service-scoped key the same 403 for names outside its scope, whether or not they exist", async () => {
+    const ask = (body: unknown) => post(server.url, body, { key: serviceKey });
+    const existing = await ask({ feature_service: "model_b", entities: { driver_id: [1] } });
+    const missing = await ask({ feature_service: "ghost", entities: { driver_id: [1] } });
+    for (const answer of [existing, missing]) {
+      assert.equal(answer.status, 403, answer.text);
+      assert.equal(errorOf(answer).code, "STRATA_E_FORBIDDEN");
+      assert.doesNotMatch(answer.text, /known|model_a/);
+    }
+    // The same answer but for the name it was asked about.
+    assert.equal(existing.text.replaceAll("model_b", "X"), missing.text.replaceAll("ghost", "X"));
+
+    const rawExisting = await ask({ features: ["stats@1:rate"], entities: { driver_id: [1] } });
+    const rawMissing = await ask({ features: ["ghost_view:nope"], entities: { driver_id: [1] } });
+    assert.equal(rawExisting.status, 403);
+    assert.equal(rawExisting.text, rawMissing.text);
+  });
+
+  it("lists known names only to keys that may read the whole project", async () => {
+    const ghost = { feature_service: "ghost_service", entities: { driver_id: [1] } };
+    // Scoped to services: its own service missing is a 404, without the project's names.
+    const scoped = await post(server.url, ghost, { key: ghostServiceKey });
+    assert.equal(scoped.status, 404, scoped.text);
+    assert.equal(errorOf(scoped).code, "STRATA_E_UNKNOWN_FEATURE_SERVICE");
+    assert.equal(errorOf(scoped).details.known, undefined);
+    assert.doesNotMatch(scoped.text, /model_a|model_b/);
+
+    // Keys without a service limit could ask for any name anyway: they get the lists.
+    for (const key of [server.key, projectKey]) {
+      const whole = await post(server.url, ghost, { key });
+      assert.equal(whole.status, 404, whole.text);
+      assert.deepEqual(errorOf(whole).details.known, ["model_a", "model_b"]);
+      const feature = await post(
+        server.url,
+        { features: ["stats@1:nope"], entities: { driver_id: [1] } },
+        { key },
+      );
+      assert.equal(feature.status, 400, feature.text);
+      assert.deepEqual(errorOf(feature).details.known, ["rate", "trips", "label"]);
+    }
+  });
+
+  it("reads an int64 join key sent as a decimal string as the row of that number, beyond 2^53 too", async () => {
+    const read = (driverIds: unknown[]) =>
+      post(
+        server.url,
+        { features: ["stats@1:label"], entities: { driver_id: driverIds } },
+        { key: server.key },
+      );
+    const asNumbers = await read([1001, 1002]);
+    const asStrings = await read(["1001", "1002", bigDriver.toString(), "-0"]);
+    assert.equal(asStrings.status, 200, asStrings.text);
+    const labels = (sent: Sent) => (sent.json.results as { values: unknown[] }[])[1]!.values;
+    assert.deepEqual(labels(asStrings).slice(0, 2), labels(asNumbers));
+    assert.deepEqual(labels(asStrings), ["a", "b", "big", null]);
+
+    for (const bad of ["01001", " 1001", "1e3", "+1", "1001.0", "9223372036854775808", ""]) {
+      const refused = await read([bad]);
+      assert.equal(refused.status, 400, `${JSON.stringify(bad)}: ${refused.text}`);
+      assert.equal(errorOf(refused).code, "STRATA_E_ENTITY_KEY_TYPE");
+    }
+  });
 
   it("lets a service-scoped key read its service", async () => {
     const response = await post(
