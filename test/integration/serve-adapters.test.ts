@@ -1,12 +1,22 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import azureFunctions from "@azure/functions";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import repo from "../../examples/feature-repo.js";
 import { createAzureHandler } from "../../functions/serve/azure-handler.js";
 import { createLambdaHandler } from "../../functions/serve/lambda.js";
+import { repoRoot } from "../../dev/stack/paths.js";
+import { isPortFree } from "../../dev/stack/processes.js";
+import { generateApiKey } from "../../functions/serve/auth.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
+import { RedisProcess } from "../support/redis-process.js";
 import { post, startTestServer, type TestServer } from "../support/serve.js";
+import { uniqueProject } from "../support/store.js";
 
 // @azure/functions is CommonJS: its classes come through the default import under ESM.
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -99,5 +109,93 @@ describe("function adapters call the same serving core", () => {
       new InvocationContext(),
     );
     assert.equal(metrics.status, 404);
+  });
+});
+
+describe("function adapters retry a failed start-up on the next call", () => {
+  const { key, record } = generateApiKey("cold-start");
+  const body = JSON.stringify({ features: ["stats:rate"], entities: { driver_id: [1] } });
+  let port = 0;
+  let dir = "";
+  let redis: RedisProcess | undefined;
+
+  before(async () => {
+    for (let attempt = 0; attempt < 50 && port === 0; attempt++) {
+      const candidate = 26_000 + Math.floor(Math.random() * 4_000);
+      if (await isPortFree(candidate, "127.0.0.1")) port = candidate;
+    }
+    assert.ok(port > 0, "no free port");
+    dir = mkdtempSync(path.join(tmpdir(), "strata-cold-start-"));
+  });
+  after(async () => {
+    await redis?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The adapter's exported handler in a process of its own, configured as its platform would. */
+  const startAdapter = (adapter: "lambda" | "azure") => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/support/adapter-process.ts", adapter],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          STRATA_REPO: "test/support/test-repo-module.ts",
+          STRATA_TEST_PROJECT: uniqueProject(`cold_${adapter}`),
+          REDIS_URL: `redis://127.0.0.1:${port}`,
+          REDIS_CLUSTER_NODES: undefined,
+          KAFKA_BROKERS: undefined,
+          STRATA_AUTH: undefined,
+          STRATA_API_KEYS_FILE: undefined,
+          STRATA_API_KEYS: JSON.stringify([record]),
+          STRATA_TEST_KEY: key,
+        },
+        stdio: ["pipe", "pipe", "ignore"],
+      },
+    );
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    return {
+      call: async () => {
+        child.stdin.write(`${body}\n`);
+        const line = await lines.next();
+        assert.ok(!line.done, `the ${adapter} adapter process exited`);
+        return JSON.parse(line.value) as { status: number; body: string };
+      },
+      stop: async () => {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.stdin.write("exit\n");
+        await exited;
+      },
+    };
+  };
+
+  it("AWS Lambda and Azure Functions: 503 while Redis is down at start-up, then served once it is up", async () => {
+    const adapters = [startAdapter("lambda"), startAdapter("azure")];
+    try {
+      // Nothing listens on the port: the first start-up fails (after the store's connect wait).
+      const first = await Promise.all(adapters.map((a) => a.call()));
+      for (const answer of first) {
+        assert.equal(answer.status, 503, answer.body);
+        assert.equal(
+          (JSON.parse(answer.body) as { error: { code: string } }).error.code,
+          "STRATA_E_NOT_READY",
+        );
+        assert.doesNotMatch(answer.body, /ECONNREFUSED|127\.0\.0\.1/, "no internals");
+      }
+      redis = new RedisProcess(port, dir);
+      await redis.start();
+      const second = await Promise.all(adapters.map((a) => a.call()));
+      for (const answer of second) {
+        assert.equal(answer.status, 200, answer.body);
+        assert.deepEqual(
+          (JSON.parse(answer.body) as { metadata: { feature_names: string[] } }).metadata
+            .feature_names,
+          ["driver_id", "rate"],
+        );
+      }
+    } finally {
+      await Promise.all(adapters.map((a) => a.stop()));
+    }
   });
 });

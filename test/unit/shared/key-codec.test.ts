@@ -104,8 +104,72 @@ describe("entity key codec", () => {
     );
   });
 
+  describe("int64 join keys sent as decimal strings (as Feast clients send them)", () => {
+    const k: JoinKey[] = [{ name: "k", type: "int64" }];
+    const int64 = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.constantFrom(0n, -1n, 2n ** 53n + 1n, -(2n ** 63n), 2n ** 63n - 1n),
+    );
+
+    it("encode exactly as the number (or bigint) of the same value", () => {
+      fc.assert(
+        fc.property(int64, (value) => {
+          const fromString = encodeEntityKey(k, { k: value.toString() });
+          assert.equal(fromString, encodeEntityKey(k, { k: value }));
+          const asNumber = Number(value);
+          if (Number.isSafeInteger(asNumber)) {
+            assert.equal(fromString, encodeEntityKey(k, { k: asNumber }));
+          }
+          assert.equal(
+            entityRedisKey("p", "driver", fromString),
+            entityRedisKey("p", "driver", encodeEntityKey(k, { k: value })),
+          );
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+
+    it('read "-0" as 0, as the number -0 is', () => {
+      assert.equal(encodeEntityKey(k, { k: "-0" }), encodeEntityKey(k, { k: 0 }));
+    });
+
+    it("refuse any other string, with the join key's code", () => {
+      const bad = fc.oneof(
+        fc.string(),
+        fc.bigInt({ min: 2n ** 63n, max: 2n ** 70n }).map(String),
+        fc.bigInt({ min: -(2n ** 70n), max: -(2n ** 63n) - 1n }).map(String),
+        fc.constantFrom("01", "-01", "00", "+1", " 1", "1 ", "1e3", "1.0", "0x10", "", "-", "１"),
+      );
+      fc.assert(
+        fc.property(bad, (text) => {
+          fc.pre(
+            !/^-?(0|[1-9]\d*)$/.test(text) ||
+              BigInt(text) >= 2n ** 63n ||
+              BigInt(text) < -(2n ** 63n),
+          );
+          assert.throws(
+            () => encodeEntityKey(k, { k: text }),
+            (e: unknown) => isStrataError(e, "STRATA_E_ENTITY_KEY_TYPE"),
+          );
+        }),
+        { numRuns: 2_000 },
+      );
+    });
+
+    it("stay strings for string and int32 join keys", () => {
+      assert.notEqual(
+        encodeEntityKey([{ name: "k", type: "string" }], { k: "7" }),
+        encodeEntityKey(k, { k: "7" }),
+      );
+      assert.throws(
+        () => encodeEntityKey([{ name: "k", type: "int32" }], { k: "7" }),
+        (e: unknown) => isStrataError(e, "STRATA_E_ENTITY_KEY_TYPE"),
+      );
+    });
+  });
+
   for (const [what, value, type] of [
-    ["a string for an int64 key", "1001", "int64"],
+    ["a non-decimal string for an int64 key", "1001x", "int64"],
     ["a fraction for an int64 key", 1.5, "int64"],
     ["an int32 out of range", 2 ** 31, "int32"],
     ["a number for a string key", 7, "string"],
