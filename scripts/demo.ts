@@ -252,7 +252,7 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
     "\nFeast's push, through Kafka (customer_profile is critical: acks=all, then applied):\n",
   );
   console.log(
-    `curl -s -X POST ${server.url}/push \\\n  -H 'Authorization: Bearer ${key}' \\\n  -d '${push}'\n`,
+    `curl -s -X POST ${server.url}/push \\\n  -H 'Authorization: Bearer ${key}' \\\n  -H 'Content-Type: application/json' \\\n  -d '${push}'\n`,
   );
   const pushed = await postJson(`${server.url}/push`, push, { authorization: `Bearer ${key}` });
   console.log(`HTTP ${pushed.status} ${pushed.body}`);
