@@ -12,7 +12,7 @@ import {
   type Principal,
 } from "./auth.js";
 import type { ServeLimits } from "./config.js";
-import { parseOnlineFeaturesRequest } from "./feast-request.js";
+import { parseOnlineFeaturesRequest, type OnlineFeaturesRequest } from "./feast-request.js";
 import { renderOnlineFeaturesResponse } from "./feast-response.js";
 import type { ServeMetrics } from "./metrics.js";
 import { parsePushRequest } from "./push-request.js";
@@ -133,7 +133,7 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
   // Scope before anything is resolved: a key learns nothing of names outside its scope, and
   // gets the same 403 whether or not the name it asked for exists.
   authorizeProject(principal, deps.registry.project);
-  let parsed;
+  let parsed: OnlineFeaturesRequest;
   try {
     parsed = parseOnlineFeaturesRequest(readJsonBody(request, deps), deps.registry, deps.limits, {
       authorize: (featureService) => authorizeService(principal, featureService),
