@@ -64,7 +64,11 @@ describe("the serving process under hostile input (STRATA_AUTH=off, pushes on)",
   const codeOf = (answer: Answer) =>
     (JSON.parse(answer.text) as { error: { code: string } }).error.code;
   const assertServing = async () => {
-    assert.equal((await fetch(new URL("/health", serve.url))).status, 200);
+    const answer = await fetch(new URL("/get-online-features", serve.url), {
+      method: "POST",
+      body: JSON.stringify({ features: ["stats:rate"], entities: { driver_id: [1] } }),
+    });
+    assert.equal(answer.status, 200, "the server no longer serves");
   };
   const logLines = () =>
     serve
@@ -157,7 +161,7 @@ describe("the serving process under hostile input (STRATA_AUTH=off, pushes on)",
     ["no HTTP at all", "hello there\r\n\r\n", 400, "STRATA_E_BAD_HTTP"],
     [
       "headers larger than the limit",
-      `GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ${"a".repeat(20_000)}\r\n\r\n`,
+      `POST /get-online-features HTTP/1.1\r\nHost: x\r\nX-Padding: ${"a".repeat(20_000)}\r\n\r\n`,
       431,
       "STRATA_E_HEADERS_TOO_LARGE",
     ],

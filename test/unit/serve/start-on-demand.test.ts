@@ -19,7 +19,7 @@ describe("function start-up on demand", () => {
           : Promise.resolve(ok);
       },
       (_message, error) => logged.push(error),
-    );
+    )((handle) => handle);
     for (const attempt of [1, 2]) {
       const response = await (await getHandle())(request);
       assert.equal(response.status, 503);
@@ -50,7 +50,7 @@ describe("function start-up on demand", () => {
           : Promise.resolve(ok);
       },
       () => undefined,
-    );
+    )((handle) => handle);
     const waiting = [getHandle(), getHandle(), getHandle()];
     fail(new Error("down"));
     const answers = await Promise.all(waiting.map(async (h) => (await h)(request)));
@@ -69,6 +69,24 @@ describe("function start-up on demand", () => {
     assert.equal(attempts, 2);
   });
 
+  it("shares one start between the handles picked from it (the feature API and the admin one)", async () => {
+    let attempts = 0;
+    const admin: Handle = () => Promise.resolve({ status: 204, headers: {}, body: "" });
+    const runtime = startOnDemand(
+      () => {
+        attempts++;
+        return Promise.resolve({ api: ok, admin });
+      },
+      () => undefined,
+    );
+    const api = runtime((r) => r.api);
+    const health = runtime((r) => r.admin);
+    const [a, b] = await Promise.all([api(), health()]);
+    assert.equal((await a(request)).status, 200);
+    assert.equal((await b(request)).status, 204);
+    assert.equal(attempts, 1);
+  });
+
   it("treats a start that throws at once (a bad configuration) like one that rejects", async () => {
     let attempts = 0;
     const getHandle = startOnDemand(
@@ -77,7 +95,7 @@ describe("function start-up on demand", () => {
         return Promise.resolve(ok);
       },
       () => undefined,
-    );
+    )((handle) => handle);
     assert.equal((await (await getHandle())(request)).status, 503);
     assert.equal((await (await getHandle())(request)).status, 200);
   });
