@@ -66,6 +66,7 @@ describe("the serving process under hostile input (STRATA_AUTH=off, pushes on)",
   const assertServing = async () => {
     const answer = await fetch(new URL("/get-online-features", serve.url), {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ features: ["stats:rate"], entities: { driver_id: [1] } }),
     });
     assert.equal(answer.status, 200, "the server no longer serves");
