@@ -112,10 +112,10 @@ export function boundedCopy(value: unknown, bounds: CopyBounds = DETAIL_BOUNDS):
 }
 
 /**
- * JSON-like text of `value`, at most a little over `maxChars` long: writing stops once that
- * many characters are written, so the work is bounded by `maxChars` whatever the value's size,
- * depth or cycles. Bigints are written `12n`, non-finite numbers by name, functions as
- * "[function]". Never throws.
+ * JSON-like text of `value`, at most `maxChars` long (longer text is cut, ending in "..."):
+ * writing stops once that many characters are written, so the work is bounded by `maxChars`
+ * whatever the value's size, depth or cycles. Bigints are written `12n`, non-finite numbers
+ * by name, functions as "[function]". Never throws.
  */
 export function previewText(value: unknown, maxChars: number): string {
   let out = "";
@@ -201,7 +201,10 @@ export function previewText(value: unknown, maxChars: number): string {
   };
 
   write(value, false);
-  return out;
+  if (out.length <= maxChars) return out;
+  // Never end on half a surrogate pair.
+  const end = isHighSurrogate(out.charCodeAt(maxChars - 4)) ? maxChars - 4 : maxChars - 3;
+  return `${out.slice(0, end)}...`;
 }
 
 function cutString(text: string, max: number): string {

@@ -192,12 +192,7 @@ export function isStrataError(error: unknown, code?: ErrorCode): error is Strata
  * and getters that throw (see previewText).
  */
 export function show(value: unknown): string {
-  const text = previewText(value, SHOWN_CHARS);
-  if (text.length <= SHOWN_CHARS) return text;
-  const code = text.charCodeAt(SHOWN_CHARS - 4);
-  // Never end on half a surrogate pair.
-  const end = code >= 0xd800 && code <= 0xdbff ? SHOWN_CHARS - 4 : SHOWN_CHARS - 3;
-  return `${text.slice(0, end)}...`;
+  return previewText(value, SHOWN_CHARS);
 }
 
 const SHOWN_CHARS = 80;

@@ -1,3 +1,5 @@
+import { previewText } from "./bounded-json.js";
+
 /** One JSON line per event on stdout: what container platforms collect and index. */
 export function log(
   level: "info" | "warn" | "error",
@@ -15,5 +17,9 @@ export function errorField(error: unknown): string {
     const code = (error as { code?: unknown }).code;
     return typeof code === "string" ? `${code}: ${error.message}` : error.message;
   }
-  return typeof error === "string" ? error : (JSON.stringify(error) ?? "undefined");
+  // Anything can be thrown, a client's 10,000-deep value or a bigint among them: render it
+  // bounded, so that logging an error never throws in its turn.
+  return typeof error === "string" ? error : previewText(error, LOGGED_CHARS);
 }
+
+const LOGGED_CHARS = 1_000;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { ERROR_CODES, show, StrataError } from "../../../shared/errors.js";
+import { errorField } from "../../../shared/log.js";
 
 const doc = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
 const documented = new Map(
@@ -113,5 +114,21 @@ describe("rendering any value in an error", () => {
     assert.equal((cut.list as unknown[])[1_000], "[500 more items]");
     assert.match(JSON.stringify(cut.deep), /"\[array of 1\]"/);
     assert.deepEqual(cut.loop, { name: "loop", self: "[circular]" });
+  });
+});
+
+describe("errors as log fields", () => {
+  it("renders any thrown value without throwing, bounded", () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    for (const thrown of [deep, 10n, { n: 1n }, undefined, "text", new Error("boom")]) {
+      const field = errorField(thrown);
+      assert.equal(typeof field, "string");
+      assert.ok(field.length < 1_100, `${field.length} characters`);
+    }
+    assert.equal(
+      errorField(new StrataError("STRATA_E_INTERNAL", "boom", {})),
+      "STRATA_E_INTERNAL: boom",
+    );
   });
 });
