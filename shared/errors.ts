@@ -48,6 +48,10 @@ export const ERROR_CODES = {
     status: 400,
     title: "a batch had invalid rows, so none of it was written",
   },
+  STRATA_E_EVENT_TIME_IN_FUTURE: {
+    status: 400,
+    title: "a write's event time is later than now plus the allowed clock skew",
+  },
   // HTTP requests
   STRATA_E_EMPTY_BODY: { status: 400, title: "the request has no body" },
   STRATA_E_MALFORMED_JSON: { status: 400, title: "the request body is not valid JSON" },
@@ -148,6 +152,14 @@ export const ERROR_CODES = {
   STRATA_E_BAD_TOPIC_CONFIG: {
     status: 500,
     title: "a changelog topic exists with settings that would lose data",
+  },
+  STRATA_E_RECORD_TOO_LARGE: {
+    status: 413,
+    title: "Kafka refused a changelog record as larger than the topic allows",
+  },
+  STRATA_E_CHANGELOG_REFUSED: {
+    status: 500,
+    title: "Kafka refused the write for a reason retrying cannot fix (e.g. authorization)",
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

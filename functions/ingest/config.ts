@@ -19,6 +19,14 @@ export interface IngestConfig {
   /** Where /metrics, /health and /ready listen (STRATA_METRICS_HOST, STRATA_METRICS_PORT, default 0.0.0.0:9464). */
   metricsHost: string;
   metricsPort: number;
+  /**
+   * A Redis command unanswered after this fails its chunk, which is retried, and the connection
+   * is replaced (STRATA_INGEST_REDIS_TIMEOUT_MS, default 5,000): a half-open connection would
+   * otherwise hold the chunk until the group rebalanced.
+   */
+  redisTimeoutMs: number;
+  /** Event times later than their produce time plus this are dead-lettered (STRATA_MAX_EVENT_TIME_SKEW_MS, default 300,000). */
+  maxEventTimeSkewMs: number;
   /** How often consumer lag is read from the group's committed offsets (STRATA_LAG_POLL_MS, default 5,000). */
   lagPollMs: number;
 }
@@ -43,5 +51,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     metricsHost: read.get("STRATA_METRICS_HOST") ?? "0.0.0.0",
     metricsPort: read.int("STRATA_METRICS_PORT", 9464, 0, 65535),
     lagPollMs: read.int("STRATA_LAG_POLL_MS", 5_000, 100, 600_000),
+    redisTimeoutMs: read.int("STRATA_INGEST_REDIS_TIMEOUT_MS", 5_000, 100, 600_000),
+    maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
   };
 }

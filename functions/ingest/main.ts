@@ -13,17 +13,18 @@ import {
 } from "../../shared/changelog/index.js";
 import { isStrataError } from "../../shared/errors.js";
 import { errorField, log } from "../../shared/log.js";
-import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
+import { OnlineStore } from "../../shared/online-store/index.js";
 import { loadRegistry } from "../../shared/registry/index.js";
 import { loadIngestConfig } from "./config.js";
 import { IngestMetrics } from "./metrics.js";
+import { connectIngestRedis } from "./redis-client.js";
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
   const registry = await loadRegistry(config.repoPath);
-  const client = connectFailFast(config.redis, {
-    onConnectionError: (error) => log("warn", "redis connection error", { error: error.message }),
-  });
+  const client = connectIngestRedis(config.redis, config.redisTimeoutMs, (error) =>
+    log("warn", "redis connection error", { error: error.message }),
+  );
   // The consumer only writes: no hot cache, no invalidation subscribers.
   const store = await OnlineStore.open({ client, registry, hotCache: false });
   const kafka = createKafka(
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     chunkSize: config.chunkSize,
     partitionsConsumedConcurrently: config.concurrency,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    eventTime: { maxSkewMs: config.maxEventTimeSkewMs },
     observer: {
       applied: (outcome) => {
         metrics.applied(outcome);

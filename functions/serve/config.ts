@@ -61,8 +61,14 @@ export interface ServeChangelogConfig {
   /** Batch size and linger of standard writes (STRATA_WRITE_BATCH, default 1,000; STRATA_WRITE_LINGER_MS, default 5). */
   batchSize: number;
   lingerMs: number;
-  /** A write Kafka has not acknowledged by then fails with 503 (STRATA_ACK_TIMEOUT_MS, default 10,000). */
+  /**
+   * The deadline of every push that waits for Kafka (critical views, wait acked or applied):
+   * without an acknowledgement by then it answers 503, and may still be written
+   * (STRATA_ACK_TIMEOUT_MS, default 10,000).
+   */
   ackTimeoutMs: number;
+  /** Event times later than now plus this are refused (STRATA_MAX_EVENT_TIME_SKEW_MS, default 300,000). */
+  maxEventTimeSkewMs?: number;
 }
 
 /** The hot cache's safety TTL: a degraded value is never older than a cached one can be. */
@@ -130,6 +136,7 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       batchSize: read.int("STRATA_WRITE_BATCH", 1_000, 1, 100_000),
       lingerMs: read.int("STRATA_WRITE_LINGER_MS", 5, 0, 60_000),
       ackTimeoutMs: read.int("STRATA_ACK_TIMEOUT_MS", 10_000, 100, 600_000),
+      maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
     },
   };
 }

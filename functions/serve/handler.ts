@@ -164,6 +164,7 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
     limits: deps.limits,
     region: deps.push.region,
     hlc: deps.push.hlc,
+    eventTime: deps.push.writer.eventTimeBound(),
   });
   const result = await deps.push.writer.write(parsed.rows, { wait: parsed.wait });
   return json(

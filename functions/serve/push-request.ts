@@ -8,6 +8,7 @@ import {
   type FeatureType,
   type PushTarget,
 } from "../../shared/registry/index.js";
+import { checkEventTime } from "../../shared/versions/event-time.js";
 import type { Hlc } from "../../shared/versions/hlc.js";
 import type { ServeLimits } from "./config.js";
 
@@ -26,6 +27,8 @@ export interface PushContext {
   /** This region's name and clock: every pushed row is versioned here. */
   region: string;
   hlc: () => Hlc;
+  /** The latest event time accepted (now plus the allowed skew), from the writer. */
+  eventTime?: { latestMs: number; maxSkewMs: number };
 }
 
 /** Feast's optional created-timestamp column; accepted and not stored (versions order writes). */
@@ -67,6 +70,13 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
         code: "STRATA_E_BAD_WRITE_VERSION",
         message: `${target.timestampField} ${show(value)} is not an ISO-8601 time or epoch milliseconds`,
       });
+    } else if (context.eventTime) {
+      try {
+        checkEventTime(ms, context.eventTime.latestMs, context.eventTime.maxSkewMs);
+      } catch (error) {
+        const { code, message } = error as StrataError;
+        rejected.push({ index, code, message: `${target.timestampField}: ${message}` });
+      }
     }
     return ms ?? 0;
   });

@@ -129,6 +129,7 @@ async function openChangelogWriter(
       lingerMs: config.lingerMs,
     },
     ackTimeoutMs: config.ackTimeoutMs,
+    eventTime: { maxSkewMs: config.maxEventTimeSkewMs },
     onError: logError,
   });
 }

@@ -2,6 +2,7 @@ import type { KafkaMessage } from "kafkajs";
 import { isStrataError, type StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
 import type { PreparedWrite } from "../online-store/write-path.js";
+import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
 import { decodeChangelogRecord } from "./record.js";
 
 /** A record that cannot be applied, with why. */
@@ -31,6 +32,8 @@ export interface ApplierOptions {
   whileWaiting?: () => Promise<void>;
   onRetry?: (what: "apply" | "reject", error: unknown, attempt: number) => void;
   backoffMs?: { initial: number; max: number };
+  /** Records whose event time is beyond their produce time plus this skew are rejected. */
+  eventTime?: Partial<EventTimeLimit>;
 }
 
 /** Thrown when retrying stops because the caller no longer wants the chunk applied. */
@@ -48,9 +51,11 @@ export class ApplyAborted extends Error {
  */
 export class ChangelogApplier {
   private readonly backoff: { initial: number; max: number };
+  private readonly eventTime: EventTimeLimit;
 
   constructor(private readonly options: ApplierOptions) {
     this.backoff = options.backoffMs ?? { initial: 50, max: 5_000 };
+    this.eventTime = eventTimeLimit(options.eventTime);
   }
 
   async apply(messages: readonly KafkaMessage[], partition: number): Promise<ApplyOutcome> {
@@ -58,6 +63,8 @@ export class ChangelogApplier {
     const writes: PreparedWrite[] = [];
     const rejected: RejectedRecord[] = [];
     let maxEventTsMs: number | undefined;
+    const nowMs = this.eventTime.now();
+    const skewMs = this.eventTime.maxSkewMs;
     for (const message of messages) {
       const key = message.key?.toString("utf8");
       try {
@@ -67,6 +74,12 @@ export class ChangelogApplier {
           message.value?.toString("utf8"),
           writes.length,
         );
+        // Measured from the record's produce time (CreateTime) when that is earlier than now,
+        // so that a replay, however late, rejects exactly what live consumption rejected: a
+        // record an hour ahead of its producer must not become acceptable an hour later.
+        const producedMs = Number(message.timestamp);
+        const fromMs = producedMs > 0 && producedMs < nowMs ? producedMs : nowMs;
+        checkEventTime(write.version.eventTsMs, fromMs + skewMs, skewMs);
         writes.push(write);
         if (maxEventTsMs === undefined || write.version.eventTsMs > maxEventTsMs) {
           maxEventTsMs = write.version.eventTsMs;

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { OnlineStore } from "../online-store/online-store.js";
+import type { EventTimeLimit } from "../versions/event-time.js";
 import { ChangelogApplier } from "./applier.js";
 import { applyBatchInChunks } from "./batch-in-chunks.js";
 import type { ConsumerObserver } from "./consumer-observer.js";
@@ -24,6 +25,8 @@ export interface ChangelogConsumerOptions {
    * crashed consumer's partitions stall this long (kafkajs' default is 30 s).
    */
   sessionTimeoutMs?: number;
+  /** Records with an event time beyond now plus this skew are dead-lettered (STRATA_E_EVENT_TIME_IN_FUTURE). */
+  eventTime?: Partial<EventTimeLimit>;
 }
 
 /** What a consumer applies at a time unless told otherwise (the deployed consumer's defaults). */
@@ -76,6 +79,7 @@ export class ChangelogConsumer {
         shouldContinue: () => payload.isRunning() && !payload.isStale(),
         whileWaiting: () => payload.heartbeat(),
         onRetry: (what, error, attempt) => observer.retry?.(what, error, attempt),
+        eventTime: options.eventTime,
       });
       await applyBatchInChunks(payload, applier, chunkSize, observer);
     };

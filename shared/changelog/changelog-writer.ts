@@ -8,9 +8,11 @@ import {
   type WriteRow,
 } from "../online-store/write-path.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
+import { eventTimeLimit, latestEventTimeMs, type EventTimeLimit } from "../versions/event-time.js";
+import { permanentKafkaError } from "./kafka-errors.js";
 import { encodeChangelogRecord, type EncodedRecord } from "./record.js";
 import { createKeyPartitioner } from "./partitioner.js";
-import { SerialSender } from "./serial-sender.js";
+import { SendNotStarted, SerialSender } from "./serial-sender.js";
 import { changelogTopic } from "./topics.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -29,8 +31,15 @@ export interface ChangelogWriterOptions {
   store?: OnlineStore;
   /** The bounded queue of `standard` writes. */
   queue?: { maxRecords?: number; batchSize?: number; lingerMs?: number };
-  /** A write Kafka has not acknowledged within this fails with STRATA_E_CHANGELOG_UNAVAILABLE. */
+  /**
+   * The deadline of every wait, in this process (default 10,000 ms): a call waiting for Kafka's
+   * acknowledgement (critical rows, or `wait` acked or applied) that has none by then fails
+   * with STRATA_E_CHANGELOG_UNAVAILABLE (`details.mayStillBeWritten`: its records may still be
+   * in the queue or the producer and be written later). Also the broker's own ack timeout.
+   */
   ackTimeoutMs?: number;
+  /** Rows with an event time beyond now plus this skew are refused (STRATA_E_EVENT_TIME_IN_FUTURE). */
+  eventTime?: Partial<EventTimeLimit>;
   onError?: (message: string, error: unknown) => void;
 }
 
@@ -48,6 +57,8 @@ export interface ChangelogWriterStats {
   queued: number;
   sendErrors: number;
   recordsAcked: number;
+  /** Records Kafka refused for good (too large, not authorized): not written. */
+  recordsRefused: number;
 }
 
 const RANK: Record<WaitFor, number> = { enqueued: 0, acked: 1, applied: 2 };
@@ -64,23 +75,29 @@ export class ChangelogWriter {
   private readonly topic: string;
   private readonly sender: SerialSender<EncodedRecord>;
   private readonly queue: WriteQueue;
-  private readonly counters = { sendErrors: 0, recordsAcked: 0 };
+  private readonly counters = { sendErrors: 0, recordsAcked: 0, recordsRefused: 0 };
+  private readonly eventTime: EventTimeLimit;
 
   private constructor(
     private readonly options: ChangelogWriterOptions,
     private readonly producer: Producer,
-    ackTimeoutMs: number,
+    private readonly ackTimeoutMs: number,
   ) {
     this.topic = changelogTopic(options.registry.project);
-    this.sender = new SerialSender(async (records) => {
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        timeout: ackTimeoutMs,
-        messages: records,
-      });
-      this.counters.recordsAcked += records.length;
-    }, 2_000);
+    this.eventTime = eventTimeLimit(options.eventTime);
+    this.sender = new SerialSender(
+      async (records) => {
+        await this.producer.send({
+          topic: this.topic,
+          acks: -1,
+          timeout: ackTimeoutMs,
+          messages: records,
+        });
+        this.counters.recordsAcked += records.length;
+      },
+      2_000,
+      (error) => permanentKafkaError(error) !== undefined,
+    );
     this.queue = new WriteQueue({
       maxRecords: options.queue?.maxRecords ?? 100_000,
       batchSize: options.queue?.batchSize ?? 1_000,
@@ -89,6 +106,11 @@ export class ChangelogWriter {
       onSendError: (error, attempt) => {
         this.counters.sendErrors++;
         options.onError?.(`changelog send failed (attempt ${attempt}); retrying`, error);
+      },
+      permanentError: permanentKafkaError,
+      onRefused: (error, records) => {
+        this.counters.recordsRefused += records;
+        options.onError?.(`Kafka refused ${records} queued record(s) for good; dropped`, error);
       },
     });
   }
@@ -108,6 +130,11 @@ export class ChangelogWriter {
 
   get registry(): FeatureRegistry {
     return this.options.registry;
+  }
+
+  /** The latest event time a write may carry now, and the skew it allows (for `/push`). */
+  eventTimeBound(): { latestMs: number; maxSkewMs: number } {
+    return { latestMs: latestEventTimeMs(this.eventTime), maxSkewMs: this.eventTime.maxSkewMs };
   }
 
   /** Validates rows, then produces them; see WaitFor for when the promise settles. */
@@ -133,25 +160,23 @@ export class ChangelogWriter {
       );
     }
     this.refuseIfQueueFull(rows);
-    const validated = validateWrites(this.options.registry, rows);
+    const validated = validateWrites(this.options.registry, rows, this.eventTimeBound());
     const critical: ValidatedWrite[] = [];
     const standard: ValidatedWrite[] = [];
     for (const v of validated) (v.view.criticality === "critical" ? critical : standard).push(v);
 
-    // The queue refuses synchronously when full, before anything critical is sent.
-    const standardDone = this.queue.enqueue(standard.map(encodeChangelogRecord), RANK[wait] >= 1);
-    const criticalDone = this.sender.send(critical.map(encodeChangelogRecord));
+    const deadline = new Deadline(this.ackTimeoutMs);
     try {
-      await Promise.all([criticalDone, standardDone]);
+      // The queue refuses synchronously when full, before anything critical is sent.
+      const standardDone = this.queue.enqueue(
+        standard.map(encodeChangelogRecord),
+        RANK[wait] >= 1,
+      );
+      const criticalDone = this.sendCritical(critical.map(encodeChangelogRecord), deadline.signal);
+      await deadline.race(Promise.all([criticalDone, standardDone]));
     } catch (error) {
-      throw isStrataError(error)
-        ? error
-        : new StrataError(
-            "STRATA_E_CHANGELOG_UNAVAILABLE",
-            "Kafka did not acknowledge the write; it may or may not be in the changelog, and retrying the same rows is safe (same versions are applied once)",
-            { rows: validated.length },
-            { cause: error },
-          );
+      deadline.clear();
+      throw this.sendFailure(error, validated.length, deadline);
     }
     const result: ChangelogWriteResult = {
       rows: validated.length,
@@ -159,11 +184,14 @@ export class ChangelogWriter {
       critical: critical.length,
       standard: standard.length,
     };
-    if (wait !== "applied") return result;
+    if (wait !== "applied") {
+      deadline.clear();
+      return result;
+    }
     try {
       const registry = this.options.registry;
-      const report = await this.options.store!.writePrepared(
-        validated.map((write) => readyForCas(registry, write)),
+      const report = await deadline.race(
+        this.options.store!.writePrepared(validated.map((write) => readyForCas(registry, write))),
       );
       return {
         ...result,
@@ -177,7 +205,52 @@ export class ChangelogWriter {
         { acknowledged: true, rows: validated.length },
         { cause: error },
       );
+    } finally {
+      deadline.clear();
     }
+  }
+
+  /**
+   * Sends critical records and waits for Kafka's acknowledgement, retrying retriable failures
+   * (kafkajs gives up after a few retries of its own) until the call's deadline aborts it.
+   */
+  private async sendCritical(records: EncodedRecord[], signal: AbortSignal): Promise<void> {
+    let backoffMs = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sender.send(records, signal);
+      } catch (error) {
+        if (signal.aborted || error instanceof SendNotStarted) throw error;
+        const refused = permanentKafkaError(error);
+        if (refused) {
+          this.counters.recordsRefused += records.length;
+          throw refused;
+        }
+        this.counters.sendErrors++;
+        this.options.onError?.(`changelog send failed (attempt ${attempt}); retrying`, error);
+        await sleep(backoffMs, signal);
+        backoffMs = Math.min(backoffMs * 2, 2_000);
+      }
+    }
+  }
+
+  /** What a failed or late wait for Kafka tells the caller. */
+  private sendFailure(error: unknown, rows: number, deadline: Deadline): StrataError {
+    if (deadline.expired) {
+      return new StrataError(
+        "STRATA_E_CHANGELOG_UNAVAILABLE",
+        `Kafka did not acknowledge the write within ${this.ackTimeoutMs} ms; it may still be written (its records may wait in this process' queue or producer), and retrying the same rows is safe (the same version is applied once)`,
+        { rows, timeoutMs: this.ackTimeoutMs, mayStillBeWritten: true },
+        { cause: error },
+      );
+    }
+    if (isStrataError(error)) return error;
+    return new StrataError(
+      "STRATA_E_CHANGELOG_UNAVAILABLE",
+      "Kafka did not acknowledge the write; it may or may not be in the changelog, and retrying the same rows is safe (same versions are applied once)",
+      { rows, mayStillBeWritten: true },
+      { cause: error },
+    );
   }
 
   /**
@@ -223,4 +296,45 @@ export class ChangelogWriter {
     await this.producer.disconnect();
     return unsent;
   }
+}
+
+/** One call's deadline: an abort signal for what it started, and a race for what it awaits. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly expiry: Promise<never>;
+
+  constructor(ms: number) {
+    this.expiry = new Promise<never>((_resolve, reject) => {
+      this.controller.signal.addEventListener("abort", () => reject(new Error("deadline")));
+    });
+    this.expiry.catch(() => undefined); // raced, or never awaited
+    this.timer = setTimeout(() => this.controller.abort(), ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.expiry]);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

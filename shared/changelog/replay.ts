@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import { StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
+import type { EventTimeLimit } from "../versions/event-time.js";
 import { ChangelogApplier, type RejectedRecord } from "./applier.js";
 import { changelogTopic } from "./topics.js";
 
@@ -14,6 +15,8 @@ export interface ReplayOptions {
   /** Progress, after every applied chunk. */
   onProgress?: (progress: ReplayProgress) => void;
   chunkSize?: number;
+  /** Records with an event time beyond their produce time plus this skew are rejected, as live. */
+  eventTime?: Partial<EventTimeLimit>;
 }
 
 export interface ReplayProgress {
@@ -112,6 +115,7 @@ async function consumeUntilEnds(
       return Promise.resolve();
     },
     shouldContinue: () => !stopping,
+    eventTime: options.eventTime,
   });
   consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
   try {

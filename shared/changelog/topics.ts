@@ -1,5 +1,6 @@
 import kafkajs, { type Admin } from "kafkajs";
 import { StrataError } from "../errors.js";
+import { judgeReplication, topicReplicationFactor, type ReplicationCheck } from "./topic-replication.js";
 
 /** How a project's changelog topics are created (docs/changelog.md, "Topics"). */
 export interface ChangelogTopicConfig {
@@ -16,6 +17,8 @@ export interface ChangelogTopicConfig {
   reconciliationWindowMs: number;
   /** How long the dead-letter topic keeps records (it is not compacted: every poison record matters). */
   deadLetterRetentionMs: number;
+  /** An existing changelog with fewer replicas than the cluster could hold: refuse (default) or warn. */
+  replicationCheck?: ReplicationCheck;
 }
 
 export const DEFAULT_TOPIC_CONFIG: ChangelogTopicConfig = {
@@ -56,7 +59,8 @@ export function deadLetterTopicSettings(config: ChangelogTopicConfig): Record<st
 /**
  * Creates the project's changelog and dead-letter topics if they do not exist (safe to call
  * from every process at start-up), then checks that an existing changelog is compacted and
- * not deleted by age: a changelog that drops records cannot rebuild a region.
+ * not deleted by age (a changelog that drops records cannot rebuild a region) and has the
+ * replicas configured (judgeReplication).
  * Returns the names of the topics it created, and warnings about settings it had to lower.
  */
 export async function ensureChangelogTopics(
@@ -64,10 +68,8 @@ export async function ensureChangelogTopics(
   project: string,
   requested: ChangelogTopicConfig,
 ): Promise<{ created: string[]; warnings: string[] }> {
-  const { config, warnings } = fitToCluster(
-    requested,
-    (await admin.describeCluster()).brokers.length,
-  );
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const { config, warnings } = fitToCluster(requested, brokers);
   const wanted = [
     { topic: changelogTopic(project), settings: changelogTopicSettings(config) },
     { topic: deadLetterTopic(project), settings: deadLetterTopicSettings(config) },
@@ -91,6 +93,15 @@ export async function ensureChangelogTopics(
       });
   }
   await checkChangelogSettings(admin, changelogTopic(project));
+  warnings.push(
+    ...judgeReplication({
+      topic: changelogTopic(project),
+      actual: await topicReplicationFactor(admin, changelogTopic(project)),
+      configured: requested.replicationFactor,
+      brokers,
+      check: requested.replicationCheck ?? "refuse",
+    }),
+  );
   return { created: missing.map((t) => t.topic), warnings };
 }
 

@@ -10,8 +10,16 @@ export interface WriteQueueOptions {
   lingerMs: number;
   /** Sends one batch; resolves once Kafka acknowledged it (acks=all). */
   send: (records: EncodedRecord[]) => Promise<void>;
-  /** A failed send (it is retried, never dropped). */
+  /** A failed send that is retried (never dropped). */
   onSendError: (error: unknown, attempt: number) => void;
+  /**
+   * Whether a send error is one retrying cannot fix (a record too large, no authorization):
+   * the error the refused records' writers get, or undefined to retry. Retrying forever on
+   * those would stall every record queued behind them.
+   */
+  permanentError?: (error: unknown) => Error | undefined;
+  /** Records refused for good (their waiting writers, if any, got `error`). */
+  onRefused?: (error: Error, records: number) => void;
   /** Retry backoff bounds for failed sends. */
   retryBackoffMs?: { initial: number; max: number };
 }
@@ -30,7 +38,8 @@ interface Entry {
 /**
  * The bounded in-memory queue of `standard` writes: batched by size and linger, sent one
  * batch at a time in order, and retried until Kafka takes them: an enqueued record is never
- * dropped. When it holds `maxRecords`, enqueue throws STRATA_E_BACKPRESSURE instead of
+ * dropped, unless Kafka refuses it for good (options.permanentError): then only the records it
+ * refused fail, at once, and the queue moves on. When it holds `maxRecords`, enqueue throws STRATA_E_BACKPRESSURE instead of
  * growing: memory stays bounded and callers (HTTP 429) slow down.
  */
 export class WriteQueue {
@@ -146,13 +155,9 @@ export class WriteQueue {
     do {
       const batch = this.entries.splice(0, this.options.batchSize);
       this.inFlight = batch;
-      const sent = await this.sendWithRetry(batch.map((e) => e.record));
+      const delivered = await this.deliver(batch);
       this.inFlight = [];
-      if (!sent) return this.rejectAll(batch);
-      for (const entry of batch) {
-        const ticket = entry.ticket;
-        if (ticket && --ticket.remaining === 0) ticket.resolve();
-      }
+      if (!delivered) return this.rejectAll(batch);
     } while (this.entries.length >= this.options.batchSize || (this.closed && this.entries.length));
   }
 
@@ -165,15 +170,42 @@ export class WriteQueue {
     for (const entry of entries) entry.ticket?.reject(error);
   }
 
-  /** False when the queue was abandoned before Kafka took the batch. */
-  private async sendWithRetry(records: EncodedRecord[]): Promise<boolean> {
+  /**
+   * Sends entries until Kafka took or refused each of them, settling their waiters; false when
+   * the queue was abandoned first. A batch refused for good may be refused for one record (one
+   * too large): its records are then sent one by one, in order, so only the refused ones fail.
+   */
+  private async deliver(entries: Entry[]): Promise<boolean> {
+    const outcome = await this.sendWithRetry(entries.map((e) => e.record));
+    if (outcome === "abandoned") return false;
+    if (outcome === "sent") {
+      for (const entry of entries) {
+        const ticket = entry.ticket;
+        if (ticket && --ticket.remaining === 0) ticket.resolve();
+      }
+      return true;
+    }
+    if (entries.length > 1) {
+      for (const entry of entries) if (!(await this.deliver([entry]))) return false;
+      return true;
+    }
+    entries[0]!.ticket?.reject(outcome.refused);
+    this.options.onRefused?.(outcome.refused, 1);
+    return true;
+  }
+
+  private async sendWithRetry(
+    records: EncodedRecord[],
+  ): Promise<"sent" | "abandoned" | { refused: Error }> {
     let wait = this.backoff.initial;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.send(records);
-        return true;
+        return "sent";
       } catch (error) {
-        if (this.abandoned) return false;
+        if (this.abandoned) return "abandoned";
+        const refused = this.options.permanentError?.(error);
+        if (refused) return { refused };
         this.options.onSendError(error, attempt);
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(wait * 2, this.backoff.max);

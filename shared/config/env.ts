@@ -1,5 +1,6 @@
 import { show, StrataError } from "../errors.js";
 import { DEFAULT_TOPIC_CONFIG, type ChangelogTopicConfig } from "../changelog/topics.js";
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS } from "../versions/event-time.js";
 import { isValidRegion } from "../versions/version.js";
 
 /** Where a process' Redis is: one standalone server (or a primary behind a proxy), or a cluster's seed nodes. */
@@ -166,7 +167,30 @@ export class EnvReader {
         3_600_000,
         365 * day,
       ),
+      replicationCheck: this.replicationCheck(),
     };
+  }
+
+  /** STRATA_CHANGELOG_REPLICATION_CHECK: refuse (default) or warn on an under-replicated changelog. */
+  private replicationCheck(): "refuse" | "warn" {
+    const value = this.get("STRATA_CHANGELOG_REPLICATION_CHECK") ?? "refuse";
+    if (value !== "refuse" && value !== "warn") {
+      throw badConfig("STRATA_CHANGELOG_REPLICATION_CHECK", value, '"refuse" (the default) or "warn"');
+    }
+    return value;
+  }
+
+  /**
+   * STRATA_MAX_EVENT_TIME_SKEW_MS: how far past the clock a write's event time may be (default
+   * 5 minutes); writers and consumers refuse later ones (STRATA_E_EVENT_TIME_IN_FUTURE).
+   */
+  maxEventTimeSkewMs(): number {
+    return this.int(
+      "STRATA_MAX_EVENT_TIME_SKEW_MS",
+      DEFAULT_MAX_EVENT_TIME_SKEW_MS,
+      0,
+      366 * 24 * 3_600_000,
+    );
   }
 
   /** STRATA_REGION: the origin region written into versions, and the consumer group's name. */

@@ -13,13 +13,19 @@ export function connectFailFast(
   options: {
     commandTimeoutMs?: number;
     /**
+     * A connection that has commands waiting and receives nothing for this long is destroyed
+     * and reconnected. A half-open connection (a peer gone without a FIN) otherwise keeps
+     * every later command waiting on it: a command timeout fails them, but reuses the socket.
+     */
+    socketTimeoutMs?: number;
+    /**
      * Connection errors are expected during an outage, and ioredis reconnects by itself: this
      * hears the first error of a run, not every retry.
      */
     onConnectionError?: (error: Error) => void;
   } = {},
 ): RedisClient {
-  const client = createClient(address, options.commandTimeoutMs);
+  const client = createClient(address, options.commandTimeoutMs, options.socketTimeoutMs);
   const report = options.onConnectionError;
   if (report) {
     let lastError = "";
@@ -32,12 +38,17 @@ export function connectFailFast(
   return client;
 }
 
-function createClient(address: RedisAddress, commandTimeoutMs: number | undefined): RedisClient {
+function createClient(
+  address: RedisAddress,
+  commandTimeoutMs: number | undefined,
+  socketTimeoutMs: number | undefined,
+): RedisClient {
   const redisOptions: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     commandTimeout: commandTimeoutMs,
+    socketTimeout: socketTimeoutMs,
     username: address.username,
     password: address.password,
     tls: address.tls && {

@@ -2,6 +2,7 @@ import { show, StrataError } from "../errors.js";
 import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { encodeClockVector, type ClockVector } from "../versions/clock-vector.js";
+import { checkEventTime } from "../versions/event-time.js";
 import { encodeHlc, HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from "../versions/hlc.js";
 import {
   encodeVersion,
@@ -41,6 +42,12 @@ export interface PreparedWrite extends ValidatedWrite {
   encodedVersion: string;
 }
 
+/** The latest event time a batch accepts (shared/versions/event-time.ts), read once per batch. */
+export interface EventTimeBound {
+  latestMs: number;
+  maxSkewMs: number;
+}
+
 export interface RejectedRow {
   index: number;
   code: string;
@@ -67,12 +74,15 @@ export function prepareWrites(
 export function validateWrites(
   registry: FeatureRegistry,
   rows: readonly WriteRow[],
+  eventTime?: EventTimeBound,
 ): ValidatedWrite[] {
   const validated: ValidatedWrite[] = [];
   const rejected: RejectedRow[] = [];
   rows.forEach((row, index) => {
     try {
-      validated.push(validateRow(registry, row, index));
+      const write = validateRow(registry, row, index);
+      if (eventTime) checkEventTime(write.version.eventTsMs, eventTime.latestMs, eventTime.maxSkewMs);
+      validated.push(write);
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
       rejected.push({ index, code: error.code, message: error.message });
