@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       kafka,
       store,
       fromTimestampMs,
+      eventTime: { maxSkewMs: read.maxEventTimeSkewMs() },
       onProgress: (p) => {
         if (Date.now() - lastPrint < 2_000) return;
         lastPrint = Date.now();

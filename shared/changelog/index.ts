@@ -17,3 +17,4 @@ export * from "./record.js";
 export * from "./replay.js";
 export * from "./topics.js";
 export { committedLag, waitUntilCommitted } from "./committed-lag.js";
+export { repairKey, type RepairKeyOptions, type RepairKeyReport } from "./repair-key.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { EncodedRecord } from "../../../shared/changelog/record.js";
-import { SerialSender } from "../../../shared/changelog/serial-sender.js";
+import { SendNotStarted, SerialSender } from "../../../shared/changelog/serial-sender.js";
 import { WriteQueue } from "../../../shared/changelog/write-queue.js";
 import { isStrataError } from "../../../shared/errors.js";
 
@@ -132,7 +132,102 @@ describe("the write queue of standard writes", () => {
   });
 });
 
+describe("the write queue when Kafka refuses records for good", () => {
+  const tooLarge = new Error("MESSAGE_TOO_LARGE");
+  const refusedError = new Error("refused: too large");
+
+  it("fails only the refused record, at once, and sends the others in order without stalling", async () => {
+    const sends: string[][] = [];
+    const refusedCounts: number[] = [];
+    let retried = 0;
+    const queue = new WriteQueue({
+      maxRecords: 100,
+      batchSize: 10,
+      lingerMs: 1,
+      retryBackoffMs: { initial: 1, max: 2 },
+      send: (batch) => {
+        if (batch.some((r) => r.key === "k2")) return Promise.reject(tooLarge);
+        sends.push(batch.map((r) => r.key));
+        return Promise.resolve();
+      },
+      onSendError: () => retried++,
+      permanentError: (error) => (error === tooLarge ? refusedError : undefined),
+      onRefused: (_error, records) => refusedCounts.push(records),
+    });
+    const good = queue.enqueue(records(0, 2), true);
+    const bad = queue.enqueue(records(2, 1), true);
+    const after = queue.enqueue(records(3, 2), true);
+    await good;
+    await assert.rejects(bad, (e: unknown) => e === refusedError);
+    await after;
+    assert.equal(retried, 0, "a permanent refusal is not retried");
+    assert.deepEqual(refusedCounts, [1]);
+    assert.deepEqual(sends.flat(), ["k0", "k1", "k3", "k4"]);
+    await tick();
+    assert.equal(queue.depth, 0);
+    await queue.enqueue(records(5, 1), true);
+    assert.deepEqual(sends.flat(), ["k0", "k1", "k3", "k4", "k5"]);
+  });
+
+  it("keeps retrying errors that are not permanent", async () => {
+    let failures = 3;
+    const queue = new WriteQueue({
+      maxRecords: 100,
+      batchSize: 10,
+      lingerMs: 1,
+      retryBackoffMs: { initial: 1, max: 2 },
+      send: () => (failures-- > 0 ? Promise.reject(new Error("broker down")) : Promise.resolve()),
+      onSendError: () => undefined,
+      permanentError: () => undefined,
+    });
+    await queue.enqueue(records(0, 3), true);
+    assert.equal(failures, -1);
+  });
+});
+
 describe("the serial sender", () => {
+  it("drops a send whose caller gave up before it started, and keeps one already in flight", async () => {
+    const { sent, pending, send } = controlledSend();
+    const sender = new SerialSender<EncodedRecord>(send, 100);
+    const first = new AbortController();
+    const second = new AbortController();
+    const inFlight = sender.send(records(0, 1), first.signal);
+    const waiting = sender.send(records(1, 1), second.signal);
+    await tick();
+    first.abort();
+    second.abort();
+    await assert.rejects(waiting, (e: unknown) => e instanceof SendNotStarted);
+    pending.shift()!.resolve();
+    await inFlight;
+    await tick();
+    assert.deepEqual(sent, [["k0"]], "the abandoned send never went out");
+  });
+
+  it("sends a group refused for good again waiter by waiter, so only the bad one fails", async () => {
+    const tooLarge = new Error("MESSAGE_TOO_LARGE");
+    const sends: number[][] = [];
+    const sender = new SerialSender<number>(
+      async (items) => {
+        await tick(2);
+        sends.push(items);
+        if (items.includes(13)) throw tooLarge;
+      },
+      100,
+      (error) => error === tooLarge,
+    );
+    const results = await Promise.allSettled([
+      sender.send([1]),
+      sender.send([2]),
+      sender.send([13]),
+      sender.send([4]),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled"],
+    );
+    assert.deepEqual(sends, [[1], [2, 13, 4], [2], [13], [4]]);
+  });
+
   it("never overlaps sends, and groups what arrived meanwhile into the next one", async () => {
     let inFlight = 0;
     let maxInFlight = 0;
