@@ -26,7 +26,10 @@ const protocolError = (type: string, retriable: boolean) =>
 const gaveUp = (error: Error & { retriable: boolean }) =>
   error.retriable
     ? new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 5, retryTime: 1_000 })
-    : new KafkaJSNonRetriableError(error, { cause: error } as never);
+    : new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(
+        error,
+        { cause: error },
+      );
 
 describe("kafkajs' retriable flag mapped onto the writer's retry policy", () => {
   it("retries what kafkajs retried until its own retries ran out (a broker down, a leader moving)", () => {
@@ -54,7 +57,9 @@ describe("kafkajs' retriable flag mapped onto the writer's retry policy", () => 
     const refused = permanentKafkaError(gaveUp(protocolError("TOPIC_AUTHORIZATION_FAILED", false)));
     assert.ok(isStrataError(refused, "STRATA_E_CHANGELOG_REFUSED"));
     assert.equal(refused.details.kafkaError, "TOPIC_AUTHORIZATION_FAILED");
-    const sasl = permanentKafkaError(new KafkaJSSASLAuthenticationError("bad password"));
+    const sasl = permanentKafkaError(
+      new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)("bad password"),
+    );
     assert.ok(isStrataError(sasl, "STRATA_E_CHANGELOG_REFUSED"));
   });
 });
