@@ -84,7 +84,14 @@ export async function repairKey(options: RepairKeyOptions): Promise<RepairKeyRep
   }
   const partition = keyPartition(key, offsets.length);
   const { low, high } = offsets.find((o) => o.partition === partition)!;
-  const messages = await readKey(options.kafka, topic, partition, BigInt(low), BigInt(high), key);
+  const messages = await readKeyRecords(
+    options.kafka,
+    topic,
+    partition,
+    BigInt(low),
+    BigInt(high),
+    key,
+  );
 
   const rejected: RepairKeyReport["rejected"] = [];
   const applier = new ChangelogApplier({
@@ -130,7 +137,7 @@ export async function repairKey(options: RepairKeyOptions): Promise<RepairKeyRep
 }
 
 /** The records of `key` in one partition, offsets [from, end), with a throwaway group. */
-async function readKey(
+export async function readKeyRecords(
   kafka: Kafka,
   topic: string,
   partition: number,

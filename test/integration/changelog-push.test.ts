@@ -134,4 +134,31 @@ describe("POST /push through the changelog, read back through /get-online-featur
     );
     assert.deepEqual(await changelog.endOffsets(), before, "nothing was produced");
   });
+
+  it("refuses a push with an event time beyond now plus the allowed skew, naming the row", async () => {
+    const before = await changelog.endOffsets();
+    const refused = await push({
+      push_source_name: "rider_profile",
+      df: {
+        rider_id: ["r1", "r2"],
+        city: ["paris", "oslo"],
+        score: [1, 2],
+        vip: [true, false],
+        blob: [null, null],
+        event_timestamp: [new Date().toISOString(), "9999-12-31T00:00:00Z"],
+      },
+      wait: "acked",
+    });
+    assert.equal(refused.status, 400, refused.text);
+    const error = refused.json.error as {
+      code: string;
+      details: { rejected: { index: number; code: string }[] };
+    };
+    assert.equal(error.code, "STRATA_E_BATCH_REJECTED");
+    assert.deepEqual(
+      error.details.rejected.map((r) => [r.index, r.code]),
+      [[1, "STRATA_E_EVENT_TIME_IN_FUTURE"]],
+    );
+    assert.deepEqual(await changelog.endOffsets(), before, "nothing was produced");
+  });
 });
