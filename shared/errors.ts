@@ -50,7 +50,7 @@ export const ERROR_CODES = {
   },
   STRATA_E_EVENT_TIME_IN_FUTURE: {
     status: 400,
-    title: "a write's event time is later than now plus the allowed clock skew",
+    title: "an event time is later than now plus the allowed skew",
   },
   // HTTP requests
   STRATA_E_EMPTY_BODY: { status: 400, title: "the request has no body" },
@@ -155,11 +155,11 @@ export const ERROR_CODES = {
   },
   STRATA_E_RECORD_TOO_LARGE: {
     status: 413,
-    title: "Kafka refused a changelog record as larger than the topic allows",
+    title: "Kafka refused a record as larger than the topic allows; it was not written",
   },
   STRATA_E_CHANGELOG_REFUSED: {
     status: 500,
-    title: "Kafka refused the write for a reason retrying cannot fix (e.g. authorization)",
+    title: "Kafka refused a write for a reason retrying cannot fix (e.g. authorization)",
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -97,6 +97,11 @@ export class ServeMetrics {
         "Failed sends to Kafka, each retried (total)",
         (s) => s.sendErrors,
       );
+      fromWriter(
+        "strata_changelog_records_refused",
+        "Records Kafka refused for good (too large, not authorized): not written (total)",
+        (s) => s.recordsRefused,
+      );
     }
   }
 

@@ -168,10 +168,7 @@ export class ChangelogWriter {
     const deadline = new Deadline(this.ackTimeoutMs);
     try {
       // The queue refuses synchronously when full, before anything critical is sent.
-      const standardDone = this.queue.enqueue(
-        standard.map(encodeChangelogRecord),
-        RANK[wait] >= 1,
-      );
+      const standardDone = this.queue.enqueue(standard.map(encodeChangelogRecord), RANK[wait] >= 1);
       const criticalDone = this.sendCritical(critical.map(encodeChangelogRecord), deadline.signal);
       await deadline.race(Promise.all([criticalDone, standardDone]));
     } catch (error) {

@@ -25,7 +25,7 @@ export function permanentKafkaError(error: unknown): StrataError | undefined {
   for (let depth = 0; current && depth < 8; depth++) {
     if (current.name === "KafkaJSNumberOfRetriesExceeded") return undefined;
     if (current.name === "KafkaJSNonRetriableError" && current.cause) {
-      current = current.cause as KafkaJsErrorLike;
+      current = current.cause;
       continue;
     }
     if (current.retriable !== false) return undefined;

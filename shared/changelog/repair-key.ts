@@ -162,8 +162,8 @@ export async function readKeyRecords(
     await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        if (batch.partition !== partition) return;
+      eachBatch: ({ batch }) => {
+        if (batch.partition !== partition) return Promise.resolve();
         for (const message of batch.messages) {
           const offset = BigInt(message.offset);
           if (offset >= from && offset < end && message.key?.toString("utf8") === key) {
@@ -174,6 +174,7 @@ export async function readKeyRecords(
         const last = batch.messages[batch.messages.length - 1];
         const next = last ? BigInt(last.offset) + 1n : from;
         if (next >= end || BigInt(batch.highWatermark) <= next) finish();
+        return Promise.resolve();
       },
     });
     consumer.seek({ topic, partition, offset: from.toString() });

@@ -1,6 +1,10 @@
 import kafkajs, { type Admin } from "kafkajs";
 import { StrataError } from "../errors.js";
-import { judgeReplication, topicReplicationFactor, type ReplicationCheck } from "./topic-replication.js";
+import {
+  judgeReplication,
+  topicReplicationFactor,
+  type ReplicationCheck,
+} from "./topic-replication.js";
 
 /** How a project's changelog topics are created (docs/changelog.md, "Topics"). */
 export interface ChangelogTopicConfig {

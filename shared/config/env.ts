@@ -175,7 +175,11 @@ export class EnvReader {
   private replicationCheck(): "refuse" | "warn" {
     const value = this.get("STRATA_CHANGELOG_REPLICATION_CHECK") ?? "refuse";
     if (value !== "refuse" && value !== "warn") {
-      throw badConfig("STRATA_CHANGELOG_REPLICATION_CHECK", value, '"refuse" (the default) or "warn"');
+      throw badConfig(
+        "STRATA_CHANGELOG_REPLICATION_CHECK",
+        value,
+        '"refuse" (the default) or "warn"',
+      );
     }
     return value;
   }

@@ -81,7 +81,8 @@ export function validateWrites(
   rows.forEach((row, index) => {
     try {
       const write = validateRow(registry, row, index);
-      if (eventTime) checkEventTime(write.version.eventTsMs, eventTime.latestMs, eventTime.maxSkewMs);
+      if (eventTime)
+        checkEventTime(write.version.eventTsMs, eventTime.latestMs, eventTime.maxSkewMs);
       validated.push(write);
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
