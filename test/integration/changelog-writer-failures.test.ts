@@ -250,7 +250,7 @@ describe("the changelog writer when Kafka refuses a record as too large, on the 
     ]);
     assert.ok(performance.now() - started < 5_000, "refused at once, not at the deadline");
     assert.equal(big.status, "rejected");
-    assert.ok(failsWith("STRATA_E_RECORD_TOO_LARGE")((big).reason));
+    assert.ok(failsWith("STRATA_E_RECORD_TOO_LARGE")(big.reason));
     assert.equal(small.status, "fulfilled");
     assert.equal(await produced(before), 1);
   });
