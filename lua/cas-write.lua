@@ -1,6 +1,6 @@
--- cas-write.lua: compare-and-swap writes of rows, one row per key. Each row writes all
--- features of one (entity, view@major, generation) atomically, only when its incoming
--- version is strictly greater than the stored one.
+-- cas-write.lua: compare-and-swap writes of rows, one row per key. Each row writes the
+-- features its shape names of one (entity, view@major, generation) atomically, only when its
+-- incoming version is strictly greater than the stored one.
 --
 -- One call carries a group of rows (the client sends a few dozen per call: a command per row
 -- made the consumer spend much of its time building commands; see
@@ -8,8 +8,9 @@
 -- slot; the client groups rows by slot.
 --
 -- KEYS[i]  row i's entity hash: fs:{<project>:<entities>:<encoded key>}
--- ARGV     the call's shapes, then its rows. A shape is the hash fields of one view major and
---          generation, sent once per call however many of its rows the call holds:
+-- ARGV     the call's shapes, then its rows. A shape is the hash fields of one view major,
+--          generation and set of features, sent once per call however many of its rows the
+--          call holds:
 --            s        how many shapes follow
 --            per shape: m (its feature count), its version field "<view>@<major>#<gen>:_v",
 --                     its clock field "<view>@<major>#<gen>:_cv", then its m feature fields
@@ -22,16 +23,27 @@
 --            the shape's m encoded values, in its feature order
 --
 -- Returns one code per row, in KEYS order: 1 applied, 0 stale (older or duplicate); +2 when
--- the write was concurrent with the stored row's clock vector (neither before nor after it):
--- 3 concurrent and applied, 2 concurrent and stale. A malformed call fails as a whole before
--- it writes anything.
+-- the write was concurrent with the stored winner (see below): 3 concurrent and applied, 2
+-- concurrent and stale; 4 when the row's stored version or clock is corrupt (not a form this
+-- script writes): that row is left as it is and the rest of the call applies. A malformed call
+-- fails as a whole, and every row's stored state is checked before anything is written, so a
+-- call never stops half-way.
+--
+-- A row may write any subset of its view's features (a shape per subset): the fields it does
+-- not name are left as they are. The changelog consumer relies on this while a view's minor
+-- versions roll out: a record of the other minor carries a feature more or one less.
+--
+-- Concurrency: the stored clock field keeps the clock vector of the stored winner, what its
+-- writer had seen from each origin region. A write is concurrent with the stored winner when
+-- neither knew of the other: the write's vector holds less than the winner's HLC for the
+-- winner's region, and the winner's vector less than the write's HLC for the write's region.
+-- Only the winner's own entry matters, never the rest of either vector, so a sequential chain
+-- of writes across regions is never concurrent however many regions wrote the key before.
 --
 -- Comparisons are numeric on fixed-width hex chunks and bytewise on region names, never
--- Lua's string `<`, which follows the server's collation locale. The common cases (first
--- write of a row; a clock vector of one region, as a single-region writer sends) take
--- short paths: this runs once per written row.
+-- Lua's string `<`, which follows the server's collation locale.
 
-local sub, byte, tonumber = string.sub, string.byte, tonumber
+local sub, byte, find, tonumber = string.sub, string.byte, string.find, tonumber
 
 -- -1, 0, 1 as a < b, a == b, a > b, comparing bytes (region names)
 local function bytes_cmp(a, b)
@@ -53,86 +65,73 @@ local function hex_cmp(a, b, first, last)
   return 0
 end
 
--- Writes one row of `shape`; its arguments start at ARGV[at] (its shape number).
-local function cas_row(key, shape, at)
-  local version_field, clock_field = shape.version, shape.clock
+-- The forms the client sends and this script stores (shared/versions/version.ts and
+-- clock-vector.ts). Anything else in a stored field was not written by this script (a manual
+-- HSET, a bug elsewhere): comparing it would raise half-way through a call.
+local REGION = '[a-z0-9][a-z0-9%-]*'
+local VERSION_FORM = '^' .. string.rep('[0-9a-f]', 36) .. REGION .. '$'
+local ENTRY_FORM = '^' .. REGION .. ':' .. string.rep('[0-9a-f]', 16) .. '$'
+local MAX_REGION = 63
+
+local function valid_version(text)
+  return #text <= 36 + MAX_REGION and find(text, VERSION_FORM) ~= nil
+end
+
+local function valid_clock(text)
+  if text == '' then return false end
+  local first = 1
+  while true do
+    local comma = find(text, ',', first, true)
+    local entry = sub(text, first, (comma or 0) - 1)
+    if #entry > MAX_REGION + 17 or not find(entry, ENTRY_FORM) then return false end
+    if not comma then return true end
+    first = comma + 1
+  end
+end
+
+-- Whether the clock vector `clock` holds at least `hlc` (16 hex digits) for `region`.
+local function knows(clock, region, hlc)
+  local text = ',' .. clock
+  local at = find(text, ',' .. region .. ':', 1, true)
+  if not at then return false end
+  local from = at + #region + 2
+  return hex_cmp(sub(text, from, from + 15), hlc, 1, 16) >= 0
+end
+
+-- Writes one row of `shape` over the stored version and clock (false when absent); its
+-- arguments start at ARGV[at] (its shape number).
+local function cas_row(key, shape, at, stored_version, stored_clock)
   local incoming, incoming_clock = ARGV[at + 1], ARGV[at + 2]
-  local stored = redis.call('HMGET', key, version_field, clock_field)
-  local stored_version, stored_clock = stored[1], stored[2]
 
   -- 1. Order: (event ms, epoch, HLC) as 36 fixed-width hex digits, then the region.
-  local newer = true
+  local newer, concurrent = true, false
   if stored_version then
     local order = hex_cmp(incoming, stored_version, 1, 36)
-    if order == 0 then order = bytes_cmp(sub(incoming, 37), sub(stored_version, 37)) end
+    local incoming_region, stored_region = sub(incoming, 37), sub(stored_version, 37)
+    if order == 0 then order = bytes_cmp(incoming_region, stored_region) end
     newer = order > 0
-  end
-
-  -- 2. Concurrency: the incoming clock vector against the row's, and their pointwise maximum.
-  local concurrent, clock_changed, merged = false, false, incoming_clock
-  if stored_clock == incoming_clock then
-    merged = stored_clock
-  elseif stored_clock then
-    local stored_region, stored_hlc = string.match(stored_clock, '^([^:,]+):(%x+)$')
-    local incoming_region, incoming_hlc = string.match(incoming_clock, '^([^:,]+):(%x+)$')
-    if stored_region and stored_region == incoming_region then
-      -- One region on both sides: its clock is totally ordered, so never concurrent.
-      clock_changed = hex_cmp(incoming_hlc, stored_hlc, 1, 16) > 0
-      if not clock_changed then merged = stored_clock end
-    else
-      local function parse(text)
-        local clock, regions = {}, {}
-        for region, hlc in string.gmatch(text, '([^:,]+):(%x+)') do
-          clock[region] = hlc
-          regions[#regions + 1] = region
-        end
-        return clock, regions
-      end
-      local stored_map, regions = parse(stored_clock)
-      local incoming_map, incoming_regions = parse(incoming_clock)
-      local incoming_ahead, stored_ahead = false, false
-      local best = {}
-      for _, region in ipairs(regions) do
-        local s, i = stored_map[region], incoming_map[region]
-        if not i or hex_cmp(s, i, 1, 16) > 0 then
-          stored_ahead = true
-          best[region] = s
-        else
-          if hex_cmp(s, i, 1, 16) < 0 then incoming_ahead = true end
-          best[region] = i
-        end
-      end
-      for _, region in ipairs(incoming_regions) do
-        if not stored_map[region] then
-          incoming_ahead = true
-          best[region] = incoming_map[region]
-          regions[#regions + 1] = region
-        end
-      end
-      concurrent = incoming_ahead and stored_ahead
-      clock_changed = incoming_ahead
-      table.sort(regions, function(a, b) return bytes_cmp(a, b) < 0 end)
-      local parts = {}
-      for n, region in ipairs(regions) do parts[n] = region .. ':' .. best[region] end
-      merged = table.concat(parts, ',')
+    -- 2. Concurrency: neither the write nor the stored winner knew of the other. Writes of
+    -- one origin region are ordered by its HLC, so never concurrent; a duplicate neither.
+    if incoming_region ~= stored_region then
+      concurrent = not knows(incoming_clock, stored_region, sub(stored_version, 21, 36))
+        and not (stored_clock and knows(stored_clock, incoming_region, sub(incoming, 21, 36)))
     end
   end
 
   if newer then
     -- The shape's HSET arguments, field names in place: only this row's slots change.
     local args, values = shape.hset, at + 3
-    args[2], args[4] = incoming, merged
+    args[2], args[4] = incoming, incoming_clock
     for j = 0, shape.m - 1 do
       args[6 + 2 * j] = ARGV[values + j]
     end
     redis.call('HSET', key, unpack(args))
-  elseif clock_changed then
-    -- Rejected by the order, but what this row has seen from each region still grows.
-    redis.call('HSET', key, clock_field, merged)
   end
 
   return (newer and 1 or 0) + (concurrent and 2 or 0)
 end
+
+local CORRUPT = 4
 
 -- Validate the whole call before writing anything: a malformed call fails, never half-applies.
 local function malformed(what)
@@ -164,6 +163,9 @@ for i = 1, #KEYS do
   if not shape or at + 2 + shape.m > #ARGV then
     return malformed('row ' .. i .. ' names no shape or lacks arguments')
   end
+  if not valid_version(ARGV[at + 1]) or not valid_clock(ARGV[at + 2]) then
+    return malformed('row ' .. i .. ' has a malformed version or clock vector')
+  end
   row_shape[i], row_at[i] = shape, at
   at = at + 3 + shape.m
 end
@@ -171,8 +173,33 @@ if at ~= #ARGV + 1 then
   return malformed((#ARGV + 1 - at) .. ' arguments after the last row')
 end
 
-local codes = {}
+-- Every row's stored state is read and checked before the first write: a corrupt row is
+-- answered CORRUPT and left alone, the others apply, and nothing stops half-way.
+local codes, stored_versions, stored_clocks = {}, {}, {}
 for i = 1, #KEYS do
-  codes[i] = cas_row(KEYS[i], row_shape[i], row_at[i])
+  local shape = row_shape[i]
+  local stored = redis.call('HMGET', KEYS[i], shape.version, shape.clock)
+  local version, clock = stored[1], stored[2]
+  if (version and not valid_version(version)) or (clock and not valid_clock(clock)) then
+    codes[i] = CORRUPT
+  else
+    stored_versions[i], stored_clocks[i] = version, clock
+  end
+end
+
+-- A later row of the same key and view (a batch writing a key twice) compares with what an
+-- earlier row of this call wrote, not with what was read above.
+local written = {}
+for i = 1, #KEYS do
+  if not codes[i] then
+    local shape, row = row_shape[i], row_at[i]
+    local id = KEYS[i] .. '\n' .. shape.version
+    local version, clock = stored_versions[i], stored_clocks[i]
+    local latest = written[id]
+    if latest then version, clock = latest[1], latest[2] end
+    local code = cas_row(KEYS[i], shape, row, version, clock)
+    if code % 2 == 1 then written[id] = { ARGV[row + 1], ARGV[row + 2] } end
+    codes[i] = code
+  end
 end
 return codes

@@ -115,6 +115,10 @@ export const ERROR_CODES = {
     title: "Redis did not answer and the value is not cached",
   },
   STRATA_E_SCRIPT_FAILED: { status: 500, title: "a Redis script failed" },
+  STRATA_E_STORED_STATE_CORRUPT: {
+    status: 500,
+    title: "a row's stored version or clock vector in Redis is corrupt, so it was not written",
+  },
   STRATA_E_INTERNAL: { status: 500, title: "an unexpected internal error" },
   // Changelog and ingestion
   STRATA_E_UNKNOWN_PUSH_SOURCE: {

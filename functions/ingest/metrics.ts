@@ -2,6 +2,10 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { ApplyOutcome } from "../../shared/changelog/applier.js";
 import type { ConsumerObserver, PartitionLag } from "../../shared/changelog/changelog-consumer.js";
 
+/** Distinct feature names per view in strata_ingest_ignored_features_total, then "other". */
+const IGNORED_FEATURE_LABELS = 20;
+const OTHER_FEATURE = "(other)";
+
 /** The regional consumer's Prometheus metrics: rows by outcome per view, and lag per partition. */
 export class IngestMetrics implements ConsumerObserver {
   readonly registry = new Registry();
@@ -9,6 +13,9 @@ export class IngestMetrics implements ConsumerObserver {
   private readonly lagRecords: Gauge<"partition">;
   private readonly lagSeconds: Gauge<"partition" | "basis">;
   private readonly retries: Counter<"what">;
+  private readonly ignored: Counter<"view" | "feature">;
+  /** Feature labels of `ignored` so far, per view: records name them, so they are capped. */
+  private readonly ignoredLabels = new Map<string, Set<string>>();
 
   /** Views of the registry: a poison record's key may name anything, and labels must stay bounded. */
   private readonly knownViews: ReadonlySet<string>;
@@ -35,6 +42,12 @@ export class IngestMetrics implements ConsumerObserver {
       labelNames: ["partition", "basis"],
       registers,
     });
+    this.ignored = new Counter({
+      name: "strata_ingest_ignored_features_total",
+      help: `Features that records carried and this consumer's view does not have (a record of another minor version), ignored; past ${IGNORED_FEATURE_LABELS} names per view they count as feature="${OTHER_FEATURE}"`,
+      labelNames: ["view", "feature"],
+      registers,
+    });
     this.retries = new Counter({
       name: "strata_ingest_retries_total",
       help: "Retries while Redis (apply) or the dead-letter topic (reject) was unavailable",
@@ -49,10 +62,24 @@ export class IngestMetrics implements ConsumerObserver {
       if (counts.stale) this.rows.inc({ view, outcome: "stale" }, counts.stale);
       if (counts.concurrent) this.rows.inc({ view, outcome: "concurrent" }, counts.concurrent);
     }
+    for (const [view, byFeature] of outcome.ignoredFeatures ?? []) {
+      for (const [feature, count] of byFeature) {
+        this.ignored.inc({ view, feature: this.ignoredLabel(view, feature) }, count);
+      }
+    }
     for (const rejected of outcome.rejected) {
       const view = rejected.view && this.knownViews.has(rejected.view) ? rejected.view : "unknown";
       this.rows.inc({ view, outcome: "dead_lettered" });
     }
+  }
+
+  private ignoredLabel(view: string, feature: string): string {
+    let labels = this.ignoredLabels.get(view);
+    if (!labels) this.ignoredLabels.set(view, (labels = new Set<string>()));
+    if (labels.has(feature)) return feature;
+    if (labels.size >= IGNORED_FEATURE_LABELS) return OTHER_FEATURE;
+    labels.add(feature);
+    return feature;
   }
 
   lag(partition: number, lag: PartitionLag): void {

@@ -1,5 +1,5 @@
 import type { KafkaMessage } from "kafkajs";
-import { isStrataError, type StrataError } from "../errors.js";
+import { isStrataError, StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
 import type { PreparedWrite } from "../online-store/write-path.js";
 import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
@@ -18,6 +18,11 @@ export interface RejectedRecord {
 export interface ApplyOutcome {
   byView: Map<string, { applied: number; stale: number; concurrent: number }>;
   rejected: RejectedRecord[];
+  /**
+   * Per view major, features that records carried and this registry's view does not have
+   * (a record of a newer minor version): ignored, counted by name.
+   */
+  ignoredFeatures?: Map<string, Map<string, number>>;
   /** Latest event time among the applied records (ms), for event-time lag. */
   maxEventTsMs: number | undefined;
 }
@@ -46,8 +51,10 @@ export class ApplyAborted extends Error {
 /**
  * Turns changelog records into CAS writes: decode and validate each record on its own (a
  * bad one is rejected with its reason, the rest go on), then apply the valid ones in one
- * batch. Redis being unavailable never skips anything: the chunk is retried with backoff
- * until it is applied or the caller stops, and only then may offsets move past it.
+ * batch. A row whose stored state in Redis is corrupt is rejected after the batch
+ * (STRATA_E_STORED_STATE_CORRUPT) rather than retried: retrying cannot repair it. Redis being
+ * unavailable never skips anything: the chunk is retried with backoff until it is applied or
+ * the caller stops, and only then may offsets move past it.
  */
 export class ChangelogApplier {
   private readonly backoff: { initial: number; max: number };
@@ -61,7 +68,10 @@ export class ChangelogApplier {
   async apply(messages: readonly KafkaMessage[], partition: number): Promise<ApplyOutcome> {
     const registry = this.options.store.registry;
     const writes: PreparedWrite[] = [];
+    /** The message of each write, by position. */
+    const sources: KafkaMessage[] = [];
     const rejected: RejectedRecord[] = [];
+    const ignoredFeatures = new Map<string, Map<string, number>>();
     let maxEventTsMs: number | undefined;
     const nowMs = this.eventTime.now();
     const skewMs = this.eventTime.maxSkewMs;
@@ -81,6 +91,8 @@ export class ChangelogApplier {
         const fromMs = producedMs > 0 && producedMs < nowMs ? producedMs : nowMs;
         checkEventTime(write.version.eventTsMs, fromMs + skewMs, skewMs);
         writes.push(write);
+        sources.push(message);
+        if (write.ignoredFeatures) countIgnored(ignoredFeatures, write);
         if (maxEventTsMs === undefined || write.version.eventTsMs > maxEventTsMs) {
           maxEventTsMs = write.version.eventTsMs;
         }
@@ -91,17 +103,31 @@ export class ChangelogApplier {
     }
     if (rejected.length > 0) await this.retry("reject", () => this.options.reject(rejected));
     const byView: ApplyOutcome["byView"] = new Map();
-    if (writes.length === 0) return { byView, rejected, maxEventTsMs };
+    if (writes.length === 0) return { byView, rejected, ignoredFeatures, maxEventTsMs };
     const report = await this.retry("apply", () => this.options.store.writePrepared(writes));
+    const corrupt: RejectedRecord[] = [];
     report.rows.forEach((row, i) => {
-      const viewKey = writes[i]!.view.key;
-      let counts = byView.get(viewKey);
-      if (!counts) byView.set(viewKey, (counts = { applied: 0, stale: 0, concurrent: 0 }));
+      const write = writes[i]!;
+      if (row.outcome === "corrupt") {
+        corrupt.push({
+          message: sources[i]!,
+          partition,
+          view: write.view.key,
+          error: storedStateCorrupt(write, row.generation),
+        });
+        return;
+      }
+      let counts = byView.get(write.view.key);
+      if (!counts) byView.set(write.view.key, (counts = { applied: 0, stale: 0, concurrent: 0 }));
       if (row.outcome === "applied") counts.applied++;
       else counts.stale++;
       if (row.concurrent) counts.concurrent++;
     });
-    return { byView, rejected, maxEventTsMs };
+    if (corrupt.length > 0) {
+      await this.retry("reject", () => this.options.reject(corrupt));
+      rejected.push(...corrupt);
+    }
+    return { byView, rejected, ignoredFeatures, maxEventTsMs };
   }
 
   private async retry<T>(what: "apply" | "reject", run: () => Promise<T>): Promise<T> {
@@ -122,4 +148,18 @@ export class ChangelogApplier {
       }
     }
   }
+}
+
+function countIgnored(counts: Map<string, Map<string, number>>, write: PreparedWrite): void {
+  let byFeature = counts.get(write.view.key);
+  if (!byFeature) counts.set(write.view.key, (byFeature = new Map<string, number>()));
+  for (const name of write.ignoredFeatures!) byFeature.set(name, (byFeature.get(name) ?? 0) + 1);
+}
+
+function storedStateCorrupt(write: PreparedWrite, generation: number): StrataError {
+  return new StrataError(
+    "STRATA_E_STORED_STATE_CORRUPT",
+    `the stored version or clock vector of ${write.view.key} generation ${generation} in ${write.redisKey} is corrupt; the row was not written`,
+    { key: write.redisKey, view: write.view.key, generation },
+  );
 }

@@ -34,7 +34,11 @@ export interface ChangelogRecordV1 {
   version: Version;
   /** The writer's clock vector, encoded (shared/versions/clock-vector.ts). */
   clock: string;
-  /** Every feature of the view major, by name, in value-codec text ("" is null). */
+  /**
+   * The features of the view major as its writer's registry had them, by name, in value-codec
+   * text ("" is null). A consumer at another minor version ignores those it does not know
+   * and leaves those missing here as they are stored.
+   */
   values: Record<string, string>;
 }
 
@@ -135,7 +139,8 @@ const CLOCK_VECTOR =
  * Everything a bad record can be wrong about throws a StrataError whose code and message
  * become its dead-letter reason: STRATA_E_BAD_RECORD, STRATA_E_UNSUPPORTED_SCHEMA,
  * STRATA_E_UNKNOWN_VIEW, STRATA_E_BAD_ENTITY_KEY, STRATA_E_BAD_WRITE_VERSION,
- * STRATA_E_MISSING_FEATURE_VALUE, STRATA_E_UNKNOWN_FEATURE, STRATA_E_VALUE_TYPE.
+ * STRATA_E_UNKNOWN_FEATURE (a name no view could have), STRATA_E_VALUE_TYPE. A feature of
+ * another minor version of the view is not an error (see checkValues).
  */
 export function decodeChangelogRecord(
   registry: FeatureRegistry,
@@ -218,7 +223,7 @@ function validated<Values>(
   version: unknown,
   clock: unknown,
   values: Values,
-  checkedValues: (view: ResolvedView, values: Values) => string[],
+  checkedValues: (view: ResolvedView, values: Values) => CheckedValues,
 ): PreparedWrite {
   checkEntity(view, entity);
   if (!isRecordKey(key, view.key, entity)) {
@@ -230,7 +235,8 @@ function validated<Values>(
   if (typeof clock !== "string" || !CLOCK_VECTOR.test(clock)) {
     throw badRecord(`"clock" ${show(clock)} is not an encoded clock vector`, key);
   }
-  return {
+  const checked = checkedValues(view, values);
+  const write: PreparedWrite = {
     index,
     view,
     encodedKey: entity,
@@ -238,8 +244,11 @@ function validated<Values>(
     version: checkedVersion,
     encodedVersion: encodeVersion(checkedVersion),
     encodedClock: clock,
-    values: checkedValues(view, values),
+    values: checked.values,
   };
+  if (checked.features) write.features = checked.features;
+  if (checked.ignoredFeatures) write.ignoredFeatures = checked.ignoredFeatures;
+  return write;
 }
 
 function checkEntity(view: ResolvedView, encoded: string): void {
@@ -257,41 +266,72 @@ function checkEntity(view: ResolvedView, encoded: string): void {
   }
 }
 
-function checkValues(view: ResolvedView, values: unknown): string[] {
+/** The values of a record, and which of the view's features they are when not all of them. */
+interface CheckedValues {
+  values: string[];
+  features?: readonly number[];
+  ignoredFeatures?: readonly string[];
+}
+
+/** A name that could be a feature of some version of a view (the registry's identifier rule). */
+const FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * Values by name, as any writer may send them. A record of another minor version of the view
+ * may carry a feature this registry's view does not have (ignored, and reported so the
+ * consumer can count it) or lack one it has (left as it is stored: the write names only the
+ * features it carries). Minor versions then roll forward and back without losing writes.
+ */
+function checkValues(view: ResolvedView, values: unknown): CheckedValues {
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
     throw badRecord('"values" must be an object of feature name to encoded value', undefined);
   }
   const byName = values as Record<string, unknown>;
+  let ignoredFeatures: string[] | undefined;
   for (const name in byName) {
-    if (!view.featureIndex.has(name)) {
+    if (view.featureIndex.has(name)) continue;
+    if (!FEATURE_NAME.test(name)) {
       throw new StrataError(
         "STRATA_E_UNKNOWN_FEATURE",
-        `feature ${show(name)} does not exist in view ${view.key}`,
+        `feature ${show(name)} is not a feature name, in view ${view.key}`,
         { feature: name, view: view.key },
       );
     }
+    (ignoredFeatures ??= []).push(name);
   }
-  return view.features.map((feature) => {
+  const texts: string[] = [];
+  let features: number[] | undefined;
+  view.features.forEach((feature, i) => {
     const text = byName[feature.name];
+    if (text === undefined) {
+      features ??= Array.from({ length: i }, (_, j) => j);
+      return;
+    }
     if (typeof text !== "string") {
       throw new StrataError(
-        "STRATA_E_MISSING_FEATURE_VALUE",
-        `record has no encoded value for feature ${show(feature.name)} of view ${view.key}`,
-        { feature: feature.name, view: view.key },
+        "STRATA_E_VALUE_TYPE",
+        `record holds ${show(text)} for feature ${view.key}:${feature.name}, not an encoded value`,
+        { feature: feature.name, view: view.key, type: feature.type },
       );
     }
     if (!feature.codec.acceptsText(text)) throw valueTypeError(view, feature, text);
-    return text;
+    features?.push(i);
+    texts.push(text);
   });
+  return {
+    values: texts,
+    ...(features ? { features } : {}),
+    ...(ignoredFeatures ? { ignoredFeatures } : {}),
+  };
 }
 
 /** Values read in the view's feature order (the canonical form): only their types to check. */
-function checkValueTypes(view: ResolvedView, texts: string[]): string[] {
+function checkValueTypes(view: ResolvedView, texts: string[]): CheckedValues {
   for (let i = 0; i < texts.length; i++) {
     const feature = view.features[i]!;
     if (!feature.codec.acceptsText(texts[i]!)) throw valueTypeError(view, feature, texts[i]!);
   }
-  return texts;
+  return { values: texts };
 }
 
 function valueTypeError(

@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import type { RowFields } from "./redis-layout.js";
+import { rowSubsetFields, type RowFields } from "./redis-layout.js";
 
 /**
  * Rows per call of the CAS script. With one call per row, the regional consumer spent a large
@@ -44,8 +44,10 @@ export function groupCasCalls(keys: readonly string[], cluster: boolean): number
 export interface CasRow {
   encodedVersion: string;
   encodedClock: string;
-  /** Encoded values in the order of its fields' features. */
+  /** Encoded values in the order of its fields' features, or of `features` when set. */
   values: readonly string[];
+  /** Positions in its fields' features of the values, when the row writes only some of them. */
+  features?: readonly number[];
 }
 
 /**
@@ -53,7 +55,8 @@ export interface CasRow {
  * field names of each view major and generation it writes, once, then per row its shape
  * number, version, clock and values. Field names per row were half of a row's arguments, and
  * the consumer spends its time per argument: building the command and writing it to the
- * socket.
+ * socket. A row that writes only some features (`features`) gets a shape of its own subset,
+ * so the script leaves the other fields as they are.
  */
 export function appendCasCallArguments<Row extends CasRow>(
   argv: (string | number)[],
@@ -62,7 +65,7 @@ export function appendCasCallArguments<Row extends CasRow>(
 ): void {
   const shapeOf = new Map<RowFields, number>();
   const rowShapes = rows.map((row) => {
-    const fields = fieldsOf(row);
+    const fields = row.features ? rowSubsetFields(fieldsOf(row), row.features) : fieldsOf(row);
     let shape = shapeOf.get(fields);
     if (shape === undefined) shapeOf.set(fields, (shape = shapeOf.size + 1));
     return shape;

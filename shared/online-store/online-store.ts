@@ -40,13 +40,20 @@ export interface OnlineStoreOptions {
   degradedMaxStalenessMs?: number;
 }
 
-export type WriteOutcome = "applied" | "stale";
+export type WriteOutcome = "applied" | "stale" | "corrupt";
 
 export interface RowWriteResult {
   index: number;
-  /** applied: stored; stale: rejected as older than, or equal to, the stored version. */
+  /**
+   * applied: stored; stale: rejected as older than, or equal to, the stored version; corrupt:
+   * not written, because the row's stored version or clock vector is not in the form the CAS
+   * writes (STRATA_E_STORED_STATE_CORRUPT). The other rows of the batch are applied either way.
+   */
   outcome: WriteOutcome;
-  /** Neither before nor after the stored row's clock vector: a cross-region conflict (still resolved by version). */
+  /**
+   * Neither this write nor the stored winner knew of the other (docs/online-store.md, "Clock
+   * vectors"): a cross-region conflict, still resolved by version.
+   */
   concurrent: boolean;
   generation: number;
 }
@@ -56,6 +63,7 @@ export interface WriteReport {
   applied: number;
   stale: number;
   concurrent: number;
+  corrupt: number;
 }
 
 export interface WriteOptions {
@@ -68,11 +76,15 @@ export interface OnlineStoreStats {
   applied: number;
   stale: number;
   concurrent: number;
+  /** Rows not written because their stored state was corrupt. */
+  corrupt: number;
   /** Scripts re-sent with EVAL after a server answered NOSCRIPT. */
   scriptReloads: number;
 }
 
 const CAS_SCRIPT = LuaScript.fromFile("cas-write");
+/** The script's answer for a row whose stored version or clock is corrupt (lua/cas-write.lua). */
+const CAS_CORRUPT = 4;
 
 /**
  * The online store of one region: versioned compare-and-swap writes and tiered reads
@@ -85,7 +97,13 @@ export class OnlineStore {
   private readonly tracking: ClientTracking | undefined;
   private readonly generations: Generations;
   private readonly readContext: ReadContext;
-  private readonly counters = { applied: 0, stale: 0, concurrent: 0, scriptReloads: 0 };
+  private readonly counters = {
+    applied: 0,
+    stale: 0,
+    concurrent: 0,
+    corrupt: 0,
+    scriptReloads: 0,
+  };
 
   private constructor(options: OnlineStoreOptions) {
     this.client = options.client;
@@ -135,7 +153,8 @@ export class OnlineStore {
   /**
    * Writes rows with the Lua compare-and-swap: each row lands only if its version is
    * strictly greater than the stored one. The whole batch is validated first; one bad
-   * row rejects the batch (STRATA_E_BATCH_REJECTED) and nothing is written.
+   * row rejects the batch (STRATA_E_BATCH_REJECTED) and nothing is written. A row whose
+   * stored state in Redis is corrupt is reported `corrupt` and left as it is; the rest apply.
    */
   async write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
     // async, so that a rejected batch is a rejected promise, never a synchronous throw.
@@ -167,9 +186,8 @@ export class OnlineStore {
     try {
       replies = await this.runCas(calls);
     } finally {
-      // Every key a call was sent for, whatever its outcome: an applied row changed it, a
-      // stale or concurrent one may have changed its clock field, and a failed batch may
-      // have run on the server all the same. Redis reports each change on the invalidation
+      // Every key a call was sent for, whatever its outcome: an applied row changed it, and
+      // a failed batch may have run on the server all the same. Redis reports each change on the invalidation
       // channel (tracking has no NOLOOP), but that arrives a moment later; dropping the keys
       // here gives read-your-writes in this process as soon as the write returns.
       if (this.cache) for (const p of prepared) this.cache.invalidate(p.redisKey);
@@ -179,24 +197,25 @@ export class OnlineStore {
       const rowCodes = replies[c]![1] as number[];
       rows.forEach((i, n) => (codes[i] = rowCodes[n]!));
     });
-    const report: WriteReport = { rows: [], applied: 0, stale: 0, concurrent: 0 };
+    const report: WriteReport = { rows: [], applied: 0, stale: 0, concurrent: 0, corrupt: 0 };
     codes.forEach((code, i) => {
       const p = prepared[i]!;
-      const applied = (code & 1) === 1;
-      const concurrent = (code & 2) === 2;
+      const outcome: WriteOutcome =
+        code === CAS_CORRUPT ? "corrupt" : (code & 1) === 1 ? "applied" : "stale";
+      const concurrent = code !== CAS_CORRUPT && (code & 2) === 2;
       report.rows.push({
         index: p.index,
-        outcome: applied ? "applied" : "stale",
+        outcome,
         concurrent,
         generation: generationOf.get(p.view.key)!,
       });
-      if (applied) report.applied++;
-      else report.stale++;
+      report[outcome]++;
       if (concurrent) report.concurrent++;
     });
     this.counters.applied += report.applied;
     this.counters.stale += report.stale;
     this.counters.concurrent += report.concurrent;
+    this.counters.corrupt += report.corrupt;
     return report;
   }
 

@@ -55,3 +55,22 @@ export function rowFields(
   }
   return fields;
 }
+
+const subsetCache = new WeakMap<RowFields, Map<string, RowFields>>();
+
+/**
+ * The fields of some of a row's features (positions in the view's feature order), built once
+ * per distinct subset: the CAS script sends each as its own shape, so a write that carries
+ * fewer features than the view leaves the others as they are stored.
+ */
+export function rowSubsetFields(fields: RowFields, positions: readonly number[]): RowFields {
+  let subsets = subsetCache.get(fields);
+  if (!subsets) subsetCache.set(fields, (subsets = new Map<string, RowFields>()));
+  const id = positions.join(",");
+  let subset = subsets.get(id);
+  if (!subset) {
+    subset = { ...fields, features: positions.map((i) => fields.features[i]!) };
+    subsets.set(id, subset);
+  }
+  return subset;
+}

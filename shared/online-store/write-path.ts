@@ -32,8 +32,16 @@ export interface ValidatedWrite {
   encodedKey: string;
   version: Version;
   encodedClock: string;
-  /** Encoded values in the view's feature order. */
+  /** Encoded values in the view's feature order, or in `features`' order when it is set. */
   values: string[];
+  /**
+   * Positions in `view.features` of the values, when the write carries only some features:
+   * a changelog record of another minor version of the view. The CAS leaves the others as
+   * they are stored. Undefined: every feature, in the view's order.
+   */
+  features?: readonly number[];
+  /** Feature names a changelog record carried that this registry's view does not have (ignored). */
+  ignoredFeatures?: readonly string[];
 }
 
 /** A validated row ready for the CAS script: with its Redis key and its version's text. */
@@ -106,6 +114,7 @@ export function readyForCas(registry: FeatureRegistry, write: ValidatedWrite): P
     version: write.version,
     encodedClock: write.encodedClock,
     values: write.values,
+    ...(write.features ? { features: write.features } : {}),
     redisKey: entityRedisKey(registry.project, write.view.entitySet, write.encodedKey),
     encodedVersion: encodeVersion(write.version),
   };

@@ -159,10 +159,54 @@ describe("changelog record, schema 1", () => {
     rejects(key, variant({ values: { ...values, rate: "1e400" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, trips: "1.5" } }), "STRATA_E_VALUE_TYPE");
     rejects(key, variant({ values: { ...values, tags: "[1" } }), "STRATA_E_VALUE_TYPE");
-    rejects(key, variant({ values: { ...values, extra: "1" } }), "STRATA_E_UNKNOWN_FEATURE");
-    const withoutRate = { ...values };
-    delete withoutRate.rate;
-    rejects(key, variant({ values: withoutRate }), "STRATA_E_MISSING_FEATURE_VALUE");
+    rejects(key, variant({ values: { ...values, "not a name": "1" } }), "STRATA_E_UNKNOWN_FEATURE");
+    rejects(key, variant({ values: { ...values, rate: 0.5 } }), "STRATA_E_VALUE_TYPE");
+    rejects(key, variant({ values: { ...values, rate: null } }), "STRATA_E_VALUE_TYPE");
+  });
+
+  it("takes a record of another minor version: ignores a feature it does not know, writes only those it carries", () => {
+    const { key, value } = encoded();
+    const record = JSON.parse(value) as ChangelogRecordV1;
+    const newer = JSON.stringify({ ...record, values: { ...record.values, surge: "1.5" } });
+    const fromNewer = decodeChangelogRecord(registry, key, newer);
+    assert.deepEqual(fromNewer.ignoredFeatures, ["surge"]);
+    assert.equal(fromNewer.features, undefined);
+    assert.deepEqual(fromNewer.values, ["0.25", "3", "=a:b{c}", '["x","y"]']);
+
+    const older: Record<string, string> = { ...record.values };
+    delete older.rate;
+    delete older.label;
+    const fromOlder = decodeChangelogRecord(
+      registry,
+      key,
+      JSON.stringify({ ...record, values: older }),
+    );
+    assert.deepEqual(fromOlder.features, [1, 3]); // trips and tags, in the view's order
+    assert.deepEqual(fromOlder.values, ["3", '["x","y"]']);
+    assert.equal(fromOlder.ignoredFeatures, undefined);
+    // Still typed: a known feature with a value of the wrong type is dead-lettered.
+    rejects(
+      key,
+      JSON.stringify({ ...record, values: { ...older, trips: "1.5" } }),
+      "STRATA_E_VALUE_TYPE",
+    );
+  });
+
+  it("keeps the writer strict: an unknown or missing feature still rejects a written row", () => {
+    const extra = row({ values: { ...row().values, surge: 1.5 } });
+    const missing = { ...row().values };
+    delete missing.rate;
+    for (const [bad, code] of [
+      [extra, "STRATA_E_UNKNOWN_FEATURE"],
+      [row({ values: missing }), "STRATA_E_MISSING_FEATURE_VALUE"],
+    ] as const) {
+      assert.throws(
+        () => prepareWrites(registry, [bad]),
+        (e: unknown) =>
+          isStrataError(e, "STRATA_E_BATCH_REJECTED") &&
+          (e.details as { rejected: { code: string }[] }).rejected[0]!.code === code,
+      );
+    }
   });
 
   it("refuses number text that only decodes to NaN or an infinity, and keeps those written by name", () => {
