@@ -1,6 +1,7 @@
 import type { KafkaMessage } from "kafkajs";
 import { isStrataError, StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
+import { highestPerRegion } from "../online-store/seen-clock.js";
 import type { PreparedWrite } from "../online-store/write-path.js";
 import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
 import { decodeChangelogRecord } from "./record.js";
@@ -104,7 +105,15 @@ export class ChangelogApplier {
     if (rejected.length > 0) await this.retry("reject", () => this.options.reject(rejected));
     const byView: ApplyOutcome["byView"] = new Map();
     if (writes.length === 0) return { byView, rejected, ignoredFeatures, maxEventTsMs };
-    const report = await this.retry("apply", () => this.options.store.writePrepared(writes));
+    const store = this.options.store;
+    const report = await this.retry("apply", async () => {
+      const written = await store.writePrepared(writes);
+      // What this region now knows of each origin region, for the clock vectors its writers
+      // carry: every row it applied or found stale (a corrupt one it has not looked at).
+      const seen = writes.filter((_, i) => written.rows[i]!.outcome !== "corrupt");
+      await store.seen.raise(highestPerRegion(seen.map((write) => write.version)));
+      return written;
+    });
     const corrupt: RejectedRecord[] = [];
     report.rows.forEach((row, i) => {
       const write = writes[i]!;

@@ -10,6 +10,7 @@ import {
 import type { FeatureRegistry } from "../registry/feature-registry.js";
 import { eventTimeLimit, latestEventTimeMs, type EventTimeLimit } from "../versions/event-time.js";
 import { permanentKafkaError } from "./kafka-errors.js";
+import { SeenVector } from "../versions/clock-vector.js";
 import { encodeChangelogRecord, type EncodedRecord } from "./record.js";
 import { createKeyPartitioner } from "./partitioner.js";
 import { SendNotStarted, SerialSender } from "./serial-sender.js";
@@ -27,8 +28,14 @@ export type WaitFor = "enqueued" | "acked" | "applied";
 export interface ChangelogWriterOptions {
   kafka: Kafka;
   registry: FeatureRegistry;
-  /** This region's store, for `wait: "applied"`; without one, that wait is refused. */
+  /**
+   * This region's store, for `wait: "applied"` (without one, that wait is refused), and for
+   * the region's seen clock: a row without its own `clock` carries it, so the CAS counts as
+   * concurrent only writes that did not know of what this region had applied.
+   */
   store?: OnlineStore;
+  /** How old the seen clock may get before a write refreshes it (in the background); 250 ms. */
+  seenMaxAgeMs?: number;
   /** The bounded queue of `standard` writes. */
   queue?: { maxRecords?: number; batchSize?: number; lingerMs?: number };
   /**
@@ -77,6 +84,9 @@ export class ChangelogWriter {
   private readonly queue: WriteQueue;
   private readonly counters = { sendErrors: 0, recordsAcked: 0, recordsRefused: 0 };
   private readonly eventTime: EventTimeLimit;
+  private seen: SeenVector | undefined;
+  private seenReadAt = -Infinity;
+  private seenRefresh: Promise<void> | undefined;
 
   private constructor(
     private readonly options: ChangelogWriterOptions,
@@ -161,6 +171,7 @@ export class ChangelogWriter {
     }
     this.refuseIfQueueFull(rows);
     const validated = validateWrites(this.options.registry, rows, this.eventTimeBound());
+    this.carrySeenClock(rows, validated);
     const critical: ValidatedWrite[] = [];
     const standard: ValidatedWrite[] = [];
     for (const v of validated) (v.view.criticality === "critical" ? critical : standard).push(v);
@@ -248,6 +259,39 @@ export class ChangelogWriter {
       { rows, mayStillBeWritten: true },
       { cause: error },
     );
+  }
+
+  /**
+   * Reads the region's seen clock now; writes carry it from then on. Writes refresh it on
+   * their own, without waiting, once it is older than `seenMaxAgeMs`.
+   */
+  refreshSeenClock(): Promise<void> {
+    const store = this.options.store;
+    if (!store) return Promise.resolve();
+    this.seenRefresh ??= store.seen
+      .read()
+      .then((clock) => {
+        this.seen = new SeenVector(clock);
+        this.seenReadAt = performance.now();
+      })
+      // Redis being away must not stop writes: they carry the last clock read, or their own entry.
+      .catch((error: unknown) => this.options.onError?.("reading the seen clock failed", error))
+      .finally(() => (this.seenRefresh = undefined));
+    return this.seenRefresh;
+  }
+
+  /** Rows without a clock of their own carry the region's seen clock with their own HLC. */
+  private carrySeenClock(rows: readonly WriteRow[], validated: ValidatedWrite[]): void {
+    if (!this.options.store) return;
+    if (performance.now() - this.seenReadAt > (this.options.seenMaxAgeMs ?? 250)) {
+      void this.refreshSeenClock();
+    }
+    const seen = this.seen;
+    if (!seen) return;
+    for (const write of validated) {
+      if (rows[write.index]!.clock !== undefined) continue;
+      write.encodedClock = seen.encodeWith(write.version.originRegion, write.version.hlc);
+    }
   }
 
   /**

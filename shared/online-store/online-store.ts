@@ -17,6 +17,7 @@ import {
 import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
 import { waitUntilReady } from "./redis-ready.js";
 import { rowFields } from "./redis-layout.js";
+import { SeenClock } from "./seen-clock.js";
 import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.js";
 
 export interface OnlineStoreOptions {
@@ -92,6 +93,8 @@ const CAS_CORRUPT = 4;
  */
 export class OnlineStore {
   readonly registry: FeatureRegistry;
+  /** The region's seen clock: raised by the changelog consumer, carried by writers. */
+  readonly seen: SeenClock;
   private readonly client: RedisClient;
   private readonly cache: HotCache<CacheEntry> | undefined;
   private readonly tracking: ClientTracking | undefined;
@@ -108,6 +111,7 @@ export class OnlineStore {
   private constructor(options: OnlineStoreOptions) {
     this.client = options.client;
     this.registry = options.registry;
+    this.seen = new SeenClock(this.client, this.registry.project);
     const cacheOptions = options.hotCache ?? {};
     if (cacheOptions !== false) {
       this.cache = new HotCache<CacheEntry>({ sizeOf: estimateEntryBytes, ...cacheOptions });
@@ -142,6 +146,7 @@ export class OnlineStore {
     try {
       await waitUntilReady(store.client, 10_000);
       await CAS_SCRIPT.loadOn(store.client);
+      await store.seen.load();
       await store.tracking?.start();
     } catch (error) {
       await store.close();

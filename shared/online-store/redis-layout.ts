@@ -5,6 +5,7 @@
  * - row version field    <view>@<major>#<gen>:_v
  * - row clock field      <view>@<major>#<gen>:_cv
  * - generation pointer   fs:{<project>}:gen:<view>@<major>
+ * - seen clock           fs:{<project>}:seen (origin region -> highest HLC applied here)
  * View and feature names are identifiers, so `@`, `#` and `:` separate them unambiguously.
  */
 export const VERSION_FIELD = "_v";
@@ -16,6 +17,10 @@ export function fieldPrefix(viewKey: string, generation: number): string {
 
 export function generationPointerKey(project: string, viewKey: string): string {
   return `fs:{${project}}:gen:${viewKey}`;
+}
+
+export function seenClockKey(project: string): string {
+  return `fs:{${project}}:seen`;
 }
 
 /** A view with no pointer yet reads and writes generation 0. */

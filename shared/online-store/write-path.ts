@@ -3,7 +3,7 @@ import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { encodeClockVector, type ClockVector } from "../versions/clock-vector.js";
 import { checkEventTime } from "../versions/event-time.js";
-import { encodeHlc, HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from "../versions/hlc.js";
+import { compareHlc, encodeHlc, HLC_MAX_COUNTER, HLC_MAX_WALL_MS } from "../versions/hlc.js";
 import {
   encodeVersion,
   isValidRegion,
@@ -20,7 +20,12 @@ export interface WriteRow {
   /** A value (or null) for every feature of the view. */
   values: Record<string, unknown>;
   version: Version;
-  /** What the writer had seen from each origin region; defaults to `{ [originRegion]: version.hlc }`. */
+  /**
+   * What the writer had seen from each origin region (docs/online-store.md, "Clock vectors");
+   * its own region's entry is raised to `version.hlc`. Defaults to `{ [originRegion]:
+   * version.hlc }`, or, through a ChangelogWriter that has the region's store, the region's
+   * seen clock with that entry.
+   */
   clock?: ClockVector;
 }
 
@@ -174,9 +179,16 @@ function validateRow(registry: FeatureRegistry, row: WriteRow, index: number): V
     encodedClock:
       row.clock === undefined
         ? `${version.originRegion}:${encodeHlc(version.hlc)}`
-        : encodeClockVector(checkClock(row.clock)),
+        : encodeClockVector(withOwnEntry(checkClock(row.clock), version)),
     values: encoded,
   };
+}
+
+/** The clock with the write's own region at least at its own HLC: a write knows of itself. */
+function withOwnEntry(clock: ClockVector, version: Version): ClockVector {
+  const own = clock[version.originRegion];
+  if (own && compareHlc(own, version.hlc) >= 0) return clock;
+  return { ...clock, [version.originRegion]: version.hlc };
 }
 
 function checkClock(clock: unknown): ClockVector {
