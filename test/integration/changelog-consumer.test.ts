@@ -259,6 +259,59 @@ describe("the regional consumer on the real Kafka and Redis Cluster", () => {
     assert.equal(dead[0]!.value, "{not json", "the original bytes are kept");
     assert.equal(Number(dead[1]!.offset), Number(dead[0]!.offset) + 1);
   });
+
+  it("dead-letters a row whose stored state in Redis is corrupt, and keeps the partition moving", async () => {
+    const drivers = [950_000, 950_001, 950_002, 950_003];
+    const key = (driver: number) => `fs:{${registry.project}:driver:i${driver}}`;
+    const at = Date.now();
+    const row = (driver: number, rate: number, ms: number): WriteRow => ({
+      view: "stats@1",
+      entity: { driver_id: driver },
+      values: { rate, trips: 1, label: "x" },
+      version: {
+        eventTsMs: ms,
+        epoch: 0,
+        hlc: { wallMs: ms, counter: 0 },
+        originRegion: "eu-west-1",
+      },
+    });
+    await writer.write(
+      drivers.map((d) => row(d, 1, at)),
+      { wait: "acked" },
+    );
+    await changelog.waitCaughtUp(region, 30_000);
+    await live.client.hset(key(950_001), "stats@1#0:_v", "garbage");
+    const corrupted = await live.client.hgetall(key(950_001));
+    const rejectedBefore = totals.rejected;
+
+    // Before, the script raised on the corrupt row and the consumer retried the chunk forever:
+    // the partition stopped here and this wait timed out.
+    await writer.write(
+      drivers.map((d) => row(d, 2, at + 1)),
+      { wait: "acked" },
+    );
+    await changelog.waitCaughtUp(region, 30_000);
+    assert.equal(totals.rejected - rejectedBefore, 1);
+    assert.deepEqual(await live.client.hgetall(key(950_001)), corrupted, "not half-written");
+    const others = [drivers[0]!, drivers[2]!, drivers[3]!];
+    const read = await live.store.read(
+      others.map((driver_id) => ({ driver_id })),
+      ["stats@1:rate"],
+    );
+    assert.deepEqual(
+      read.rows.map((r) => r.values[0]),
+      [2, 2, 2],
+      "the other rows applied",
+    );
+
+    const dead = (await readDeadLetters(changelog, 3)).filter(
+      (d) => d.code === "STRATA_E_STORED_STATE_CORRUPT",
+    );
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.key, "stats@1/i950001");
+    assert.match(dead[0]!.reason, /stored version or clock vector of stats@1 generation 0/);
+    assert.match(dead[0]!.value, /"rate":"2"/, "the record as it was in the changelog");
+  });
 });
 
 async function readDeadLetters(changelog: ChangelogFixture, count: number) {
