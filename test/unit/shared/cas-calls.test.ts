@@ -165,4 +165,47 @@ describe("CAS calls: the script's arguments", () => {
       ...[1, "v", "c", "1", "1", "1"],
     ]);
   });
+
+  it("give a row that carries some features a shape of its own subset, once per subset", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            shape: fc.nat({ max: SHAPES.length - 1 }),
+            keep: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+            n: fc.nat(),
+          }),
+          { minLength: 1, maxLength: ROWS_PER_CAS_CALL },
+        ),
+        (specs) => {
+          const rows: TestRow[] = specs.map(({ shape, keep, n }) => {
+            const fields = SHAPES[shape]!;
+            const all = fields.features.map((_, i) => i);
+            const features = all.filter((i) => keep[i]);
+            const subset = features.length === all.length ? undefined : features;
+            return {
+              fields,
+              encodedVersion: `v${n}`,
+              encodedClock: `c${n}`,
+              values: (subset ?? all).map((i) => `${n}-${i}`),
+              ...(subset ? { features: subset } : {}),
+            };
+          });
+          const { shapes, rows: read } = readCasArguments(casCallArguments(rows));
+          const distinct = new Set(
+            rows.map((r) => `${r.fields.prefix}|${(r.features ?? ["all"]).join(",")}`),
+          );
+          assert.equal(shapes.length, distinct.size);
+          assert.deepEqual(
+            read.map((r) => [r.version, r.features, r.values]),
+            rows.map((r) => [
+              r.fields.version,
+              (r.features ?? r.fields.features.map((_, i) => i)).map((i) => r.fields.features[i]!),
+              r.values,
+            ]),
+          );
+        },
+      ),
+    );
+  });
 });

@@ -11,6 +11,9 @@ import {
   HybridLogicalClock,
   mergeClocks,
   relateClocks,
+  areConcurrent,
+  knewOf,
+  SeenVector,
   validateVersion,
   type ClockVector,
   type Version,
@@ -205,6 +208,70 @@ describe("clock vectors", () => {
     assert.equal(
       relateClocks({ ...fromUs, "eu-west-1": { wallMs: 11, counter: 0 } }, fromUs),
       "after",
+    );
+  });
+});
+
+describe("concurrency: neither write knew of the other", () => {
+  const write = fc.record(
+    { originRegion: fc.constantFrom("a", "b", "c", "eu-1"), hlc, clock: clockVector },
+    plain,
+  );
+
+  it("is symmetric, and never holds within one region or for a write that knew of the other", () => {
+    fc.assert(
+      fc.property(write, write, (x, y) => {
+        assert.equal(areConcurrent(x, y), areConcurrent(y, x));
+        if (x.originRegion === y.originRegion) assert.equal(areConcurrent(x, y), false);
+        if (knewOf(x.clock, y) || knewOf(y.clock, x)) assert.equal(areConcurrent(x, y), false);
+      }),
+    );
+  });
+
+  it("holds for writes of a sequential chain through three regions, and for two that missed each other", () => {
+    const eu = {
+      originRegion: "eu",
+      hlc: { wallMs: 10, counter: 0 },
+      clock: { eu: { wallMs: 10, counter: 0 } },
+    };
+    const us = {
+      originRegion: "us",
+      hlc: { wallMs: 20, counter: 0 },
+      clock: { eu: eu.hlc, us: { wallMs: 20, counter: 0 } },
+    };
+    // ap saw us's write only (what its region had applied): it knew of the winner, us.
+    const ap = {
+      originRegion: "ap",
+      hlc: { wallMs: 30, counter: 0 },
+      clock: { us: us.hlc, ap: { wallMs: 30, counter: 0 } },
+    };
+    assert.equal(areConcurrent(us, eu), false);
+    assert.equal(areConcurrent(ap, us), false);
+    const euAgain = {
+      originRegion: "eu",
+      hlc: { wallMs: 31, counter: 0 },
+      clock: { eu: { wallMs: 31, counter: 0 } },
+    };
+    assert.equal(areConcurrent(euAgain, ap), true);
+  });
+
+  it("encodes a seen clock with a write's own entry as encodeClockVector does", () => {
+    fc.assert(
+      fc.property(
+        clockVector,
+        fc.constantFrom("a", "b", "c", "d", "eu-1"),
+        hlc,
+        hlc,
+        (seen, origin, first, second) => {
+          const vector = new SeenVector(seen);
+          for (const own of [first, second]) {
+            assert.equal(
+              vector.encodeWith(origin, own),
+              encodeClockVector({ ...seen, [origin]: own }),
+            );
+          }
+        },
+      ),
     );
   });
 });
