@@ -106,14 +106,13 @@ export class ChangelogApplier {
     const byView: ApplyOutcome["byView"] = new Map();
     if (writes.length === 0) return { byView, rejected, ignoredFeatures, maxEventTsMs };
     const store = this.options.store;
-    const report = await this.retry("apply", async () => {
-      const written = await store.writePrepared(writes);
-      // What this region now knows of each origin region, for the clock vectors its writers
-      // carry: every row it applied or found stale (a corrupt one it has not looked at).
-      const seen = writes.filter((_, i) => written.rows[i]!.outcome !== "corrupt");
-      await store.seen.raise(highestPerRegion(seen.map((write) => write.version)));
-      return written;
-    });
+    const report = await this.retry("apply", () => store.writePrepared(writes));
+    // What this region now knows of each origin region, for the clock vectors its writers
+    // carry: every row it applied or found stale (a corrupt one it has not looked at). Retried
+    // on its own: the rows are applied already, and applying them again would count them stale.
+    const seen = writes.filter((_, i) => report.rows[i]!.outcome !== "corrupt");
+    const highest = highestPerRegion(seen.map((write) => write.version));
+    await this.retry("apply", () => store.seen.raise(highest));
     const corrupt: RejectedRecord[] = [];
     report.rows.forEach((row, i) => {
       const write = writes[i]!;
