@@ -12,9 +12,10 @@
 //   redis_read  1 entity x 10 features, hot cache off (generation pointers still cached)
 //   batch100    100 entities x 10 features, hot cache on (warm)
 // Each at 1 and 32 connections: p50, p99, p99.9 latency (us) and requests/s, the median of
-// interleaved rounds. Every server
-// runs as its own process and gets the same treatment: started the same way, warmed up the
-// same way, loaded by the same wrk.
+// interleaved rounds, and what each request cost the server process over the timed window:
+// its CPU (user + system, from /proc/<pid>/stat) and the bytes it allocated on its JS heap
+// (bench/_alloc-probe.ts). Every server runs as its own process and gets the same treatment:
+// started the same way, warmed up the same way, loaded by the same wrk.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +30,8 @@ import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
 import { BENCH_FEATURES, benchRepo, benchRow, benchRowFields, benchRowKey } from "./_bench-repo.js";
+import type { AllocWindow } from "./_alloc-probe.js";
+import { processCpuMicros } from "./_process-cpu.js";
 import { median, round } from "./_stats.js";
 
 export const description =
@@ -50,6 +53,20 @@ interface WrkFigures {
   rps: number;
   requests: number;
   non2xx: number;
+}
+
+/** A round's figures, with what its requests cost the server process. */
+interface RoundFigures extends WrkFigures {
+  cpu_us_per_req: number;
+  alloc_bytes_per_req: number;
+}
+
+interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Starts a measuring window; its result gives the CPU and heap allocation since. */
+  startWindow: () => Promise<() => Promise<{ cpuMicros: number; allocatedBytes: number }>>;
+  stop: () => void;
 }
 
 export async function run(log: (line: string) => void) {
@@ -76,6 +93,8 @@ export async function run(log: (line: string) => void) {
     STRATA_ADMIN_PORT: "0",
     STRATA_API_KEYS: JSON.stringify([record]),
     STRATA_CACHE_ENTRIES: String(cacheEntries),
+    // Reads only: no changelog writer, even when the environment names a broker.
+    KAFKA_BROKERS: "",
   });
 
   const handlerLoop = await handlerLoopMicros(serverEnv(100_000), key, oneEntity);
@@ -115,26 +134,33 @@ export async function run(log: (line: string) => void) {
   });
 
   const scenarios = {
-    floor: { url: floor.url, body: oneEntity },
-    floor_spin: { url: floorSpin.url, body: oneEntity },
-    floor_redis: { url: floorRedis.url, body: oneEntity },
-    http_layer: { url: httpLayer.url, body: oneEntity },
-    l1_hit: { url: cached.url, body: oneEntity },
-    redis_read: { url: uncached.url, body: oneEntity },
-    batch100: { url: cached.url, body: hundred },
+    floor: { server: floor, body: oneEntity },
+    floor_spin: { server: floorSpin, body: oneEntity },
+    floor_redis: { server: floorRedis, body: oneEntity },
+    http_layer: { server: httpLayer, body: oneEntity },
+    l1_hit: { server: cached, body: oneEntity },
+    redis_read: { server: uncached, body: oneEntity },
+    batch100: { server: cached, body: hundred },
   };
   // Rounds interleave the scenarios, and each figure is the median of its rounds: on this
   // shared machine a single run can drift by tens of microseconds between scenarios.
-  const runs: Record<string, Record<string, WrkFigures[]>> = {};
+  const runs: Record<string, Record<string, RoundFigures[]>> = {};
   try {
     for (const connections of CONNECTIONS) {
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [name, scenario] of Object.entries(scenarios)) {
-          wrk(scenario.url, scenario.body, key, connections, WARMUP_S); // warm-up, discarded
-          const figures = wrk(scenario.url, scenario.body, key, connections, DURATION_S);
+      for (let r = 1; r <= ROUNDS; r++) {
+        for (const [name, { server, body }] of Object.entries(scenarios)) {
+          wrk(server.url, body, key, connections, WARMUP_S); // warm-up, discarded
+          const endWindow = await server.startWindow();
+          const load = wrk(server.url, body, key, connections, DURATION_S);
+          const cost = await endWindow();
+          const figures: RoundFigures = {
+            ...load,
+            cpu_us_per_req: round(cost.cpuMicros / load.requests, 1),
+            alloc_bytes_per_req: Math.round(cost.allocatedBytes / load.requests),
+          };
           ((runs[name] ??= {})[`c${connections}`] ??= []).push(figures);
           log(
-            `round ${round + 1}/${ROUNDS} ${name} c${connections}: p50 ${figures.p50_us} us, p99 ${figures.p99_us} us, p99.9 ${figures.p999_us} us, ${figures.rps} req/s${figures.non2xx ? `, ${figures.non2xx} non-2xx!` : ""}`,
+            `round ${r}/${ROUNDS} ${name} c${connections}: p50 ${figures.p50_us} us, p99 ${figures.p99_us} us, p99.9 ${figures.p999_us} us, ${figures.rps} req/s, ${figures.cpu_us_per_req} us CPU and ${figures.alloc_bytes_per_req} bytes allocated per request${figures.non2xx ? `, ${figures.non2xx} non-2xx!` : ""}`,
           );
         }
       }
@@ -142,7 +168,7 @@ export async function run(log: (line: string) => void) {
   } finally {
     for (const p of [cached, uncached, floor, floorSpin, httpLayer, floorRedis]) p.stop();
   }
-  const results: Record<string, Record<string, WrkFigures>> = {};
+  const results: Record<string, Record<string, RoundFigures>> = {};
   for (const [name, byConn] of Object.entries(runs)) {
     for (const [conn, figures] of Object.entries(byConn))
       (results[name] ??= {})[conn] = medianFigures(figures);
@@ -157,6 +183,7 @@ export async function run(log: (line: string) => void) {
     l1_hit_p50_over_floor_c1: ratio(l1.c1!.p50_us, f.c1!.p50_us),
     l1_hit_p50_over_floor_c32: ratio(l1.c32!.p50_us, f.c32!.p50_us),
     l1_hit_rps_share_of_floor_c32: ratio(l1.c32!.rps, f.c32!.rps),
+    l1_hit_cpu_per_req_over_floor_c32: ratio(l1.c32!.cpu_us_per_req, f.c32!.cpu_us_per_req),
     http_layer_rps_share_of_floor_c32: ratio(results.http_layer!.c32!.rps, f.c32!.rps),
     floor_spin_rps_share_of_floor_c32: ratio(results.floor_spin!.c32!.rps, f.c32!.rps),
     handler_loop_us: handlerLoop,
@@ -173,8 +200,19 @@ export async function run(log: (line: string) => void) {
       p99_us: fig.p99_us,
       p999_us: fig.p999_us,
       rps: fig.rps,
+      cpu_us_per_req: fig.cpu_us_per_req,
+      alloc_bytes_per_req: fig.alloc_bytes_per_req,
     })),
   );
+  table.push({
+    measurement: "l1_hit CPU per request / floor's (c32)",
+    p50_us: "",
+    p99_us: "",
+    p999_us: "",
+    rps: "",
+    cpu_us_per_req: `${summary.l1_hit_cpu_per_req_over_floor_c32}x`,
+    alloc_bytes_per_req: "",
+  });
   table.push({
     measurement: "l1_hit p50 / floor p50 (c1, c32)",
     p50_us: `${summary.l1_hit_p50_over_floor_c1}x, ${summary.l1_hit_p50_over_floor_c32}x`,
@@ -335,15 +373,17 @@ function wrk(
   };
 }
 
-async function startProcess(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ url: string; stop: () => void }> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+async function startProcess(args: string[], env: Record<string, string>): Promise<ServerProcess> {
+  const probe = path.join(here, "_alloc-probe.ts");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", "--import", probe, ...args],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let output = "";
     const timer = setTimeout(
@@ -362,12 +402,46 @@ async function startProcess(
       reject(new Error(`${args.join(" ")} exited with ${code}: ${output}`)),
     );
   });
-  return { url, stop: () => child.kill("SIGTERM") };
+  const pid = child.pid!;
+  const reply = <T>(send: string, pick: (message: unknown) => T | undefined) =>
+    new Promise<T>((resolve) => {
+      const onMessage = (message: unknown) => {
+        const value = pick(message);
+        if (value === undefined) return;
+        child.off("message", onMessage);
+        resolve(value);
+      };
+      child.on("message", onMessage);
+      child.send(send);
+    });
+  const cpu = () => {
+    const micros = processCpuMicros(pid);
+    if (micros === undefined) throw new Error(`/proc/${pid}/stat is unreadable (Linux only)`);
+    return micros;
+  };
+  return {
+    url,
+    pid,
+    startWindow: async () => {
+      await reply("alloc:start", (m) => (m === "alloc:started" ? true : undefined));
+      const cpuAtStart = cpu();
+      return async () => {
+        const cpuMicros = cpu() - cpuAtStart;
+        const { alloc } = await reply("alloc:stop", (m) =>
+          typeof m === "object" && m !== null && "alloc" in m
+            ? (m as { alloc: AllocWindow })
+            : undefined,
+        );
+        return { cpuMicros, allocatedBytes: alloc.allocated_bytes };
+      };
+    },
+    stop: () => child.kill("SIGTERM"),
+  };
 }
 
 /** Each figure is the median over the rounds (so one noisy round does not decide). */
-function medianFigures(rounds: WrkFigures[]): WrkFigures {
-  const of = (pick: (f: WrkFigures) => number) => median(rounds.map(pick));
+function medianFigures(rounds: RoundFigures[]): RoundFigures {
+  const of = (pick: (f: RoundFigures) => number) => median(rounds.map(pick));
   return {
     p50_us: of((f) => f.p50_us),
     p99_us: of((f) => f.p99_us),
@@ -375,5 +449,7 @@ function medianFigures(rounds: WrkFigures[]): WrkFigures {
     rps: of((f) => f.rps),
     requests: rounds.reduce((n, f) => n + f.requests, 0),
     non2xx: rounds.reduce((n, f) => n + f.non2xx, 0),
+    cpu_us_per_req: of((f) => f.cpu_us_per_req),
+    alloc_bytes_per_req: of((f) => f.alloc_bytes_per_req),
   };
 }
