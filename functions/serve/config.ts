@@ -44,6 +44,12 @@ export interface ServeConfig {
    * 0 answers 503 instead. Absent: that default.
    */
   degradedMaxStalenessMs?: number;
+  /**
+   * Estimated bytes the hot cache may hold (STRATA_CACHE_MAX_BYTES, default 256 MiB): requests
+   * choose entity keys, and a string key can be as long as a body, so the entry count alone
+   * does not bound the memory. Absent: that default.
+   */
+  cacheMaxBytes?: number;
   /** How long SIGTERM waits for in-flight requests before closing connections (STRATA_SHUTDOWN_GRACE_MS, default 10,000). */
   shutdownGraceMs: number;
   /** The write side (POST /push); absent when KAFKA_BROKERS is not set, and then pushes get 503. */
@@ -76,6 +82,9 @@ export const DEFAULT_DEGRADED_MAX_STALENESS_MS = 60_000;
 
 /** The admin port's default: next to the consumer's 9464, so both can run on one host. */
 export const DEFAULT_ADMIN_PORT = 9465;
+
+/** The hot cache's default bound in estimated bytes. */
+export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024;
 
 export const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: 1024 * 1024,
@@ -126,6 +135,12 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       DEFAULT_DEGRADED_MAX_STALENESS_MS,
       0,
       86_400_000,
+    ),
+    cacheMaxBytes: read.int(
+      "STRATA_CACHE_MAX_BYTES",
+      DEFAULT_CACHE_MAX_BYTES,
+      1024 * 1024,
+      2 ** 40,
     ),
     shutdownGraceMs: read.int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     changelog: kafka && {

@@ -130,8 +130,8 @@ function badRequest(message: string): StrataError {
 
 const joinKeysCache = new WeakMap<readonly ResolvedFeatureRef[], string[]>();
 
-/** The join keys the requested features need, once per resolved list. */
-function joinKeysNeeded(refs: readonly ResolvedFeatureRef[]): string[] {
+/** The join keys the requested features need, in order, once per resolved list. */
+export function joinKeysNeeded(refs: readonly ResolvedFeatureRef[]): string[] {
   let keys = joinKeysCache.get(refs);
   if (!keys)
     joinKeysCache.set(

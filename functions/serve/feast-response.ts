@@ -1,7 +1,7 @@
 import { StrataError } from "../../shared/errors.js";
 import type { DegradedRow, FeatureStatus, ReadResult } from "../../shared/online-store/index.js";
 import type { ResolvedFeatureRef } from "../../shared/registry/index.js";
-import type { OnlineFeaturesRequest } from "./feast-request.js";
+import { joinKeysNeeded, type OnlineFeaturesRequest } from "./feast-request.js";
 
 const EPOCH_ZERO = '"1970-01-01T00:00:00Z"';
 const QUOTED_STATUS: Record<FeatureStatus, string> = {
@@ -10,11 +10,18 @@ const QUOTED_STATUS: Record<FeatureStatus, string> = {
   NULL_VALUE: '"NULL_VALUE"',
   OUTSIDE_MAX_AGE: '"OUTSIDE_MAX_AGE"',
 };
-/** Response names per resolved list (the registry hands out the same list for the same request). */
-const namesCache = new WeakMap<
-  readonly ResolvedFeatureRef[],
-  { short?: string[]; full?: string[]; metadata: Map<string, string> }
->();
+/**
+ * Response names per resolved list. The registry hands out the same list for the same
+ * feature list and keeps its lists within a byte budget, so these live only as long as it
+ * keeps theirs, and nothing here is keyed by what a request chooses freely.
+ */
+const namesCache = new WeakMap<readonly ResolvedFeatureRef[], { short?: Names; full?: Names }>();
+
+interface Names {
+  features: string[];
+  /** `feature_names` of a request whose entity columns are exactly the join keys needed. */
+  metadata: string;
+}
 
 /**
  * The response as Feast's feature server gives it, column-major: `metadata.feature_names`
@@ -84,22 +91,19 @@ function degradedField(degraded: readonly DegradedRow[]): string {
   return `,"strata":{"degraded":[${rows}],"age_ms":[${ages}],"reason":"redis_unavailable","detail":"these rows were served from the hot cache while Redis was unreachable; their values may be stale"}`;
 }
 
-/** `["driver_id","conv_rate",...]`, built once per (features, name style, entity columns). */
+/**
+ * `["driver_id","conv_rate",...]`. A request naming exactly the join keys its features need
+ * gets the text built once for its list; any other entity columns are the request's own, of
+ * any size, so their text is built for that request alone and never kept.
+ */
 function metadataNames(request: OnlineFeaturesRequest): string {
-  const columns = request.entityColumns.map((c) => c.name).join("\u0001");
-  let cached = namesCache.get(request.refs);
-  if (!cached) namesCache.set(request.refs, (cached = { metadata: new Map() }));
-  const key = `${request.fullFeatureNames ? "full" : "short"}\u0002${columns}`;
-  let text = cached.metadata.get(key);
-  if (text === undefined) {
-    const names = [
-      ...request.entityColumns.map((c) => c.name),
-      ...featureNames(request.refs, request.fullFeatureNames),
-    ];
-    text = JSON.stringify(names);
-    if (cached.metadata.size < 100) cached.metadata.set(key, text);
+  const names = featureNames(request.refs, request.fullFeatureNames);
+  const joinKeys = joinKeysNeeded(request.refs);
+  const columns = request.entityColumns;
+  if (columns.length === joinKeys.length && columns.every((c, i) => c.name === joinKeys[i])) {
+    return names.metadata;
   }
-  return text;
+  return JSON.stringify([...columns.map((c) => c.name), ...names.features]);
 }
 
 /**
@@ -107,14 +111,16 @@ function metadataNames(request: OnlineFeaturesRequest): string {
  * written `view@2__feature` so two majors never share a name. Short names that collide are
  * refused rather than silently shadowed.
  */
-function featureNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[] {
+function featureNames(refs: readonly ResolvedFeatureRef[], full: boolean): Names {
   let cached = namesCache.get(refs);
-  if (!cached) namesCache.set(refs, (cached = { metadata: new Map() }));
-  const hit = full ? cached.full : cached.short;
-  if (hit) return hit;
-  const names = buildNames(refs, full);
-  if (full) cached.full = names;
-  else cached.short = names;
+  if (!cached) namesCache.set(refs, (cached = {}));
+  let names = full ? cached.full : cached.short;
+  if (!names) {
+    const features = buildNames(refs, full);
+    names = { features, metadata: JSON.stringify([...joinKeysNeeded(refs), ...features]) };
+    if (full) cached.full = names;
+    else cached.short = names;
+  }
   return names;
 }
 

@@ -1,6 +1,13 @@
+import { METHODS } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ChangelogWriterStats } from "../../shared/changelog/changelog-writer.js";
 import type { OnlineStoreStats } from "../../shared/online-store/index.js";
+
+/**
+ * Methods that get a label value of their own. Function adapters hand over whatever method
+ * their platform received, and every distinct label value is a series kept forever.
+ */
+const KNOWN_METHODS = new Set(METHODS);
 
 /** The serving tier's Prometheus metrics, in a registry of its own (never prom-client's global one). */
 export class ServeMetrics {
@@ -107,10 +114,11 @@ export class ServeMetrics {
 
   /** One answered request: its duration, by endpoint, method and status (the histogram's _count counts them). */
   observe(route: string, method: string, status: number, startedMs: number): void {
-    const key = `${route}|${method}|${status}`;
+    const methodLabel = KNOWN_METHODS.has(method) ? method : "other";
+    const key = `${route}|${methodLabel}|${status}`;
     let observe = this.children.get(key);
     if (!observe) {
-      const child = this.duration.labels(route, method, String(status));
+      const child = this.duration.labels(route, methodLabel, String(status));
       observe = (seconds) => child.observe(seconds);
       this.children.set(key, observe);
     }

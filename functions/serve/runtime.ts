@@ -6,6 +6,7 @@ import { loadRegistry, type FeatureRegistry } from "../../shared/registry/index.
 import { HybridLogicalClock } from "../../shared/versions/hlc.js";
 import { ApiKeyVerifier } from "./auth.js";
 import {
+  DEFAULT_CACHE_MAX_BYTES,
   DEFAULT_DEGRADED_MAX_STALENESS_MS,
   type ServeChangelogConfig,
   type ServeConfig,
@@ -47,7 +48,13 @@ export async function createServeRuntime(
     store = await OnlineStore.open({
       client,
       registry: resolvedRegistry,
-      hotCache: config.cacheEntries > 0 ? { maxEntries: config.cacheEntries } : { entities: false },
+      hotCache:
+        config.cacheEntries > 0
+          ? {
+              maxEntries: config.cacheEntries,
+              maxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+            }
+          : { entities: false },
       degradedMaxStalenessMs: config.degradedMaxStalenessMs ?? DEFAULT_DEGRADED_MAX_STALENESS_MS,
     });
   } catch (error) {

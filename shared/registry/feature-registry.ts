@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { show, StrataError } from "../errors.js";
 import type {
   Criticality,
@@ -71,6 +72,12 @@ export interface ResolvedFeatureRef {
   index: number;
 }
 
+/**
+ * Bytes the resolved lists of request feature lists may take, together. Requests choose the
+ * lists, so the cache is bounded by size, not by count: a count bound lets long lists multiply it.
+ */
+export const REF_LIST_CACHE_BYTES = 4 * 1024 * 1024;
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const SERVICE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const FEATURE_REF = /^([A-Za-z_][A-Za-z0-9_]*)(?:@(0|[1-9]\d{0,8}))?:([A-Za-z_][A-Za-z0-9_]*)$/;
@@ -88,8 +95,12 @@ export class FeatureRegistry {
   private readonly viewsByName = new Map<string, ResolvedView[]>();
   private readonly services = new Map<string, readonly ResolvedFeatureRef[]>();
   private readonly pushSources = new Map<string, PushTarget>();
+  /** Only references that resolved: bounded by the registry's own size, not by requests. */
   private readonly refCache = new Map<string, ResolvedFeatureRef>();
-  private readonly listCache = new Map<string, readonly ResolvedFeatureRef[]>();
+  private readonly listCache = new LRUCache<string, readonly ResolvedFeatureRef[]>({
+    maxSize: REF_LIST_CACHE_BYTES,
+    sizeCalculation: refListBytes,
+  });
 
   constructor(repo: FeatureRepoDefinition) {
     this.project = checkName(repo.project, "project", IDENTIFIER);
@@ -185,14 +196,14 @@ export class FeatureRegistry {
   /**
    * Resolves every reference, reporting all the bad ones in one error rather than the first.
    * The same list of references gives the same (frozen) array back, so that per-request work
-   * derived from it (grouping by view, response names) can be cached on its identity.
+   * derived from it (grouping by view, response names) can be cached on its identity; the
+   * lists are kept within REF_LIST_CACHE_BYTES, least recently used first out.
    */
   resolveRefs(refs: readonly string[]): readonly ResolvedFeatureRef[] {
     const key = refs.join("\u0001");
     const cached = this.listCache.get(key);
     if (cached) return cached;
     const resolved = Object.freeze(this.resolveEach(refs));
-    if (this.listCache.size >= 10_000) this.listCache.clear();
     this.listCache.set(key, resolved);
     return resolved;
   }
@@ -434,6 +445,15 @@ export class FeatureRegistry {
     );
     this.pushSources.set(name, { name, views, timestampField });
   }
+}
+
+/**
+ * Estimated bytes of a cached list: its key, its array, and what callers derive from it while
+ * it lives (WeakMaps keyed by the list: view groups, join keys, response names and their JSON),
+ * each about as long as the key or a few words per reference.
+ */
+function refListBytes(refs: readonly ResolvedFeatureRef[], key: string): number {
+  return 256 + 6 * key.length + 64 * refs.length;
 }
 
 function checkName(value: unknown, what: string, pattern: RegExp): string {

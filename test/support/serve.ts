@@ -31,6 +31,7 @@ export async function startTestServer(
     limits?: Partial<ServeLimits>;
     extraKeys?: ApiKeyRecord[];
     cacheEntries?: number;
+    cacheMaxBytes?: number;
     changelog?: ServeChangelogConfig;
   } = {},
 ): Promise<TestServer> {
@@ -44,6 +45,7 @@ export async function startTestServer(
     apiKeys: [record, ...(options.extraKeys ?? [])],
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     cacheEntries: options.cacheEntries ?? 10_000,
+    cacheMaxBytes: options.cacheMaxBytes,
     shutdownGraceMs: 2_000,
     changelog: options.changelog,
   };

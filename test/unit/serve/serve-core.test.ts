@@ -14,6 +14,7 @@ import {
   jsonValue,
   renderOnlineFeaturesResponse,
 } from "../../../functions/serve/feast-response.js";
+import { ServeMetrics } from "../../../functions/serve/metrics.js";
 import type { EntityResult } from "../../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../../shared/registry/index.js";
 import { testRepo } from "../../support/store.js";
@@ -190,5 +191,26 @@ describe("degraded rows in the response", () => {
     assert.deepEqual(strata.degraded, [0, 2]);
     assert.deepEqual(strata.age_ms, [1200, 800]);
     assert.equal(strata.reason, "redis_unavailable");
+  });
+});
+
+describe("request metrics", () => {
+  it("label methods outside HTTP's own as other, so requests cannot add series", async () => {
+    const metrics = new ServeMetrics(() => ({
+      cache: undefined,
+      applied: 0,
+      stale: 0,
+      concurrent: 0,
+      scriptReloads: 0,
+    }));
+    for (let i = 0; i < 100; i++) metrics.observe("unmatched", `M${i}`, 404, performance.now());
+    metrics.observe("unmatched", "GET", 404, performance.now());
+    const { body } = await metrics.render();
+    const methods = new Set(
+      [...body.matchAll(/strata_http_request_duration_seconds_count\{[^}]*method="([^"]*)"/g)].map(
+        (m) => m[1],
+      ),
+    );
+    assert.deepEqual([...methods].sort(), ["GET", "other"]);
   });
 });
