@@ -10,6 +10,13 @@ const QUOTED_STATUS: Record<FeatureStatus, string> = {
   NULL_VALUE: '"NULL_VALUE"',
   OUTSIDE_MAX_AGE: '"OUTSIDE_MAX_AGE"',
 };
+/** What follows a one-entity column's value, up to its event time. */
+const STATUS_THEN_TIMESTAMP = Object.fromEntries(
+  Object.entries(QUOTED_STATUS).map(([status, quoted]) => [
+    status,
+    `],"statuses":[${quoted}],"event_timestamps":[`,
+  ]),
+) as Record<FeatureStatus, string>;
 /**
  * Response names per resolved list. The registry hands out the same list for the same
  * feature list and keeps its lists within a byte budget, so these live only as long as it
@@ -54,15 +61,10 @@ export function renderOnlineFeaturesResponse(
     out += first ? '{"values":[' : ',{"values":[';
     first = false;
     if (rowCount === 1) {
-      // The common request, one entity: no per-column strings to build and join.
+      // The common request, one entity: no per-column strings to build and join, and as few
+      // pieces as the column has parts that vary.
       const row = rows[0]!;
-      out +=
-        (row.jsonTexts[f] ?? jsonValue(row.values[f])) +
-        '],"statuses":[' +
-        QUOTED_STATUS[row.statuses[f]!] +
-        '],"event_timestamps":[' +
-        isoTimestamp(row.eventTimestamps[f]) +
-        "]}";
+      out += `${row.jsonTexts[f] ?? jsonValue(row.values[f])}${STATUS_THEN_TIMESTAMP[row.statuses[f]!]}${isoTimestamp(row.eventTimestamps[f])}]}`;
       continue;
     }
     let statuses = "";
