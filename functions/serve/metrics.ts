@@ -1,8 +1,7 @@
 import { METHODS } from "node:http";
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ChangelogWriterStats } from "../../shared/changelog/changelog-writer.js";
 import type { OnlineStoreStats } from "../../shared/online-store/index.js";
-import { LatencyHistogram } from "./latency-histogram.js";
 
 /**
  * Methods that get a label value of their own. Function adapters hand over whatever method
@@ -13,24 +12,28 @@ const KNOWN_METHODS = new Set(METHODS);
 /** The serving tier's Prometheus metrics, in a registry of its own (never prom-client's global one). */
 export class ServeMetrics {
   readonly registry = new Registry();
-  private readonly duration = new LatencyHistogram(
-    "strata_http_request_duration_seconds",
-    "Time from a request's arrival to its response, by endpoint",
-    ["route", "method", "status"],
-    // Microsecond-scale buckets: the hot-cache path answers in tens of microseconds.
-    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
-  );
+  private readonly duration: Histogram<"route" | "method" | "status">;
   /** Requests being answered now: a plain number on the request path, read at scrape time. */
   private inFlightNow = 0;
   private readonly redisErrors: Counter;
   private readonly degradedReads: Counter;
   private readonly degradedRows: Counter;
-  /** Series are looked up once per (route, method, status), not per request. */
+  /** Label children are looked up once per (route, method, status), not per request. */
   private readonly children = new Map<string, (seconds: number) => void>();
 
   constructor(storeStats: () => OnlineStoreStats, writerStats?: () => ChangelogWriterStats) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "strata_serve_" });
+    this.duration = new Histogram({
+      name: "strata_http_request_duration_seconds",
+      help: "Time from a request's arrival to its response, by endpoint",
+      labelNames: ["route", "method", "status"],
+      // Microsecond-scale buckets: the hot-cache path answers in tens of microseconds.
+      buckets: [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2,
+      ],
+      registers,
+    });
     const gauge = (name: string, help: string, read: () => number) =>
       scrapeTimeGauge(this.registry, name, help, read);
     gauge("strata_http_requests_in_flight", "Requests being answered now", () => this.inFlightNow);
@@ -114,7 +117,8 @@ export class ServeMetrics {
     const key = `${route}|${methodLabel}|${status}`;
     let observe = this.children.get(key);
     if (!observe) {
-      observe = this.duration.observer([route, methodLabel, String(status)]);
+      const child = this.duration.labels(route, methodLabel, String(status));
+      observe = (seconds) => child.observe(seconds);
       this.children.set(key, observe);
     }
     observe((performance.now() - startedMs) / 1000);
@@ -135,8 +139,7 @@ export class ServeMetrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    const body = (await this.registry.metrics()) + this.duration.render();
-    return { contentType: this.registry.contentType, body };
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
 

@@ -14,7 +14,6 @@ import {
   jsonValue,
   renderOnlineFeaturesResponse,
 } from "../../../functions/serve/feast-response.js";
-import { LatencyHistogram } from "../../../functions/serve/latency-histogram.js";
 import { ServeMetrics } from "../../../functions/serve/metrics.js";
 import type { EntityResult } from "../../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../../shared/registry/index.js";
@@ -202,6 +201,7 @@ describe("request metrics", () => {
       applied: 0,
       stale: 0,
       concurrent: 0,
+      corrupt: 0,
       scriptReloads: 0,
     }));
     for (let i = 0; i < 100; i++) metrics.observe("unmatched", `M${i}`, 404, performance.now());
@@ -213,25 +213,5 @@ describe("request metrics", () => {
       ),
     );
     assert.deepEqual([...methods].sort(), ["GET", "other"]);
-  });
-
-  it("render durations as a Prometheus histogram: cumulative buckets, le inclusive, labels escaped", () => {
-    const histogram = new LatencyHistogram("d_seconds", "durations", ["route", "note"], [0.1, 1]);
-    const observe = histogram.observer(["/x", 'a "b" \\ c\nd']);
-    for (const seconds of [0.05, 0.1, 0.5, 3]) observe(seconds);
-    const labels = 'route="/x",note="a \\"b\\" \\\\ c\\nd"';
-    assert.equal(
-      histogram.render(),
-      [
-        "# HELP d_seconds durations",
-        "# TYPE d_seconds histogram",
-        `d_seconds_bucket{le="0.1",${labels}} 2`,
-        `d_seconds_bucket{le="1",${labels}} 3`,
-        `d_seconds_bucket{le="+Inf",${labels}} 4`,
-        `d_seconds_sum{${labels}} 3.65`,
-        `d_seconds_count{${labels}} 4`,
-        "",
-      ].join("\n"),
-    );
   });
 });
