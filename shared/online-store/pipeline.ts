@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import { Command, Pipeline, Redis, type Cluster } from "ioredis";
+import { Redis, type Cluster } from "ioredis";
 import { StrataError } from "../errors.js";
 
 export type RedisClient = Redis | Cluster;
@@ -8,7 +8,7 @@ export type RedisClient = Redis | Cluster;
 export interface KeyedCommand {
   /** The key that routes the command (on a cluster, its slot picks the node). */
   key: string;
-  /** The whole command, name first: `["hmget", key, field, ...]`. Built once, never copied. */
+  /** The whole command, name first: `["hmget", key, field, ...]`. */
   argv: (string | number)[];
 }
 
@@ -82,41 +82,19 @@ async function runPipeline(
   client: RedisClient,
   commands: readonly KeyedCommand[],
 ): Promise<Reply[]> {
-  const pipeline = new Pipeline(client); // what client.pipeline() makes, typed with sendCommand
-  for (const command of commands) pipeline.sendCommand(commandOf(command.argv));
+  const pipeline = client.pipeline();
+  for (const { argv } of commands) pipeline.call(argv[0] as string, argv.slice(1));
   const results = await pipeline.exec();
   if (!results) throw new Error("pipeline was discarded");
   return results.map(([error, result]) => (error ? [asError(error), null] : [null, result]));
 }
 
-async function runOne(client: RedisClient, command: KeyedCommand): Promise<Reply> {
+async function runOne(client: RedisClient, { argv }: KeyedCommand): Promise<Reply> {
   try {
-    const sent = commandOf(command.argv);
-    void client.sendCommand(sent);
-    return [null, await sent.promise];
+    return [null, await client.call(argv[0] as string, argv.slice(1))];
   } catch (error) {
     return [asError(error), null];
   }
-}
-
-/**
- * The ioredis command for an argv the store built, without what Command's constructor does
- * for arguments of any shape: flattening nested arrays (Array.prototype.flat, paid per
- * argument, and a CAS call of 32 rows has hundreds of arguments), argument transformers (for
- * objects and Maps given to HSET or MSET) and key prefixes (OnlineStore.open refuses a client
- * that has one). The store's arguments are strings and numbers, and String() is the only
- * conversion ioredis would apply to them, so skipping the rest changes nothing but the cost.
- */
-function commandOf(argv: readonly (string | number)[]): Command {
-  const command = new Command(argv[0] as string, [], { replyEncoding: "utf8" });
-  const args = new Array<string>(argv.length - 1);
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i]!;
-    args[i - 1] = typeof arg === "string" ? arg : String(arg);
-  }
-  // Set after construction: the constructor already ran its argument handling on [].
-  command.args = args;
-  return command;
 }
 
 /** Refuses a client whose commands ioredis would prefix: the store's keys must be exactly its own. */
