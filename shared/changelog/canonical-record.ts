@@ -20,11 +20,6 @@ export type CanonicalViewLookup<View> = (
   major: number,
 ) => { view: View; valuePrefixes: readonly string[] } | undefined;
 
-// The reader's cursor: module state rather than an object per record (it runs once per
-// consumed record, synchronously, and allocates only what it returns).
-let text = "";
-let at = 0;
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const ZERO = 0x30;
@@ -47,38 +42,37 @@ export function readCanonicalRecord<View>(
   record: string,
   lookup: CanonicalViewLookup<View>,
 ): CanonicalRecord<View> | undefined {
-  text = record;
-  at = 0;
-  if (!literal('{"schema":1,"view":')) return undefined;
-  const viewName = string();
-  if (viewName === undefined || !literal(',"major":')) return undefined;
-  const major = integer();
-  if (major < 0 || !literal(',"entity":')) return undefined;
-  const entity = string();
-  if (entity === undefined || !literal(',"version":{"eventTsMs":')) return undefined;
-  const eventTsMs = integer();
-  if (eventTsMs < 0 || !literal(',"epoch":')) return undefined;
-  const epoch = integer();
-  if (epoch < 0 || !literal(',"hlc":{"wallMs":')) return undefined;
-  const wallMs = integer();
-  if (wallMs < 0 || !literal(',"counter":')) return undefined;
-  const counter = integer();
-  if (counter < 0 || !literal('},"originRegion":')) return undefined;
-  const originRegion = string();
-  if (originRegion === undefined || !literal('},"clock":')) return undefined;
-  const clock = string();
-  if (clock === undefined || !literal(',"values":{')) return undefined;
+  const cursor = new Cursor(record);
+  if (!cursor.literal('{"schema":1,"view":')) return undefined;
+  const viewName = cursor.string();
+  if (viewName === undefined || !cursor.literal(',"major":')) return undefined;
+  const major = cursor.integer();
+  if (major < 0 || !cursor.literal(',"entity":')) return undefined;
+  const entity = cursor.string();
+  if (entity === undefined || !cursor.literal(',"version":{"eventTsMs":')) return undefined;
+  const eventTsMs = cursor.integer();
+  if (eventTsMs < 0 || !cursor.literal(',"epoch":')) return undefined;
+  const epoch = cursor.integer();
+  if (epoch < 0 || !cursor.literal(',"hlc":{"wallMs":')) return undefined;
+  const wallMs = cursor.integer();
+  if (wallMs < 0 || !cursor.literal(',"counter":')) return undefined;
+  const counter = cursor.integer();
+  if (counter < 0 || !cursor.literal('},"originRegion":')) return undefined;
+  const originRegion = cursor.string();
+  if (originRegion === undefined || !cursor.literal('},"clock":')) return undefined;
+  const clock = cursor.string();
+  if (clock === undefined || !cursor.literal(',"values":{')) return undefined;
   const found = lookup(viewName, major);
   if (!found) return undefined;
   const prefixes = found.valuePrefixes;
   const values = new Array<string>(prefixes.length);
   for (let i = 0; i < prefixes.length; i++) {
-    if (!literal(prefixes[i]!)) return undefined;
-    const value = string();
+    if (!cursor.literal(prefixes[i]!)) return undefined;
+    const value = cursor.string();
     if (value === undefined) return undefined;
     values[i] = value;
   }
-  if (!literal("}}") || at !== text.length) return undefined;
+  if (!cursor.literal("}}") || !cursor.atEnd()) return undefined;
   return {
     view: found.view,
     entity,
@@ -88,25 +82,56 @@ export function readCanonicalRecord<View>(
   };
 }
 
-function literal(expected: string): boolean {
-  if (!text.startsWith(expected, at)) return false;
-  at += expected.length;
-  return true;
-}
+/** Where the reader is in one record's text. */
+class Cursor {
+  private at = 0;
 
-/** A JSON string without escapes (any other, or a control character, is left to JSON.parse). */
-function string(): string | undefined {
-  if (text.charCodeAt(at) !== QUOTE) return undefined;
-  const start = at + 1;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      at = i + 1;
-      return detached(text.slice(start, i));
-    }
-    if (c === BACKSLASH || c < 0x20) return undefined;
+  constructor(private readonly text: string) {}
+
+  atEnd(): boolean {
+    return this.at === this.text.length;
   }
-  return undefined;
+
+  literal(expected: string): boolean {
+    if (!this.text.startsWith(expected, this.at)) return false;
+    this.at += expected.length;
+    return true;
+  }
+
+  /** A JSON string without escapes (any other, or a control character, is left to JSON.parse). */
+  string(): string | undefined {
+    const { text } = this;
+    if (text.charCodeAt(this.at) !== QUOTE) return undefined;
+    const start = this.at + 1;
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        this.at = i + 1;
+        return detached(text.slice(start, i));
+      }
+      if (c === BACKSLASH || c < 0x20) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A non-negative JSON integer of at most MAX_DIGITS digits, or -1 (a leading zero, a sign, a fraction: JSON.parse's job). */
+  integer(): number {
+    const { text } = this;
+    const start = this.at;
+    if (text.charCodeAt(start) === ZERO) {
+      this.at = start + 1;
+      return isDigit(text.charCodeAt(this.at)) ? -1 : 0;
+    }
+    let value = 0;
+    let i = start;
+    for (; i < text.length && isDigit(text.charCodeAt(i)); i++) {
+      if (i - start === MAX_DIGITS) return -1;
+      value = value * 10 + (text.charCodeAt(i) - ZERO);
+    }
+    if (i === start) return -1;
+    this.at = i;
+    return value;
+  }
 }
 
 /**
@@ -121,24 +146,6 @@ const SLICE_MIN_LENGTH = 13;
 
 function detached(value: string): string {
   return value.length < SLICE_MIN_LENGTH ? value : (" " + value).slice(1);
-}
-
-/** A non-negative JSON integer of at most MAX_DIGITS digits, or -1 (a leading zero, a sign, a fraction: JSON.parse's job). */
-function integer(): number {
-  const start = at;
-  if (text.charCodeAt(start) === ZERO) {
-    at = start + 1;
-    return isDigit(text.charCodeAt(at)) ? -1 : 0;
-  }
-  let value = 0;
-  let i = start;
-  for (; i < text.length && isDigit(text.charCodeAt(i)); i++) {
-    if (i - start === MAX_DIGITS) return -1;
-    value = value * 10 + (text.charCodeAt(i) - ZERO);
-  }
-  if (i === start) return -1;
-  at = i;
-  return value;
 }
 
 function isDigit(c: number): boolean {
