@@ -107,7 +107,7 @@ class Cursor {
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
         this.at = i + 1;
-        return detached(text.slice(start, i));
+        return text.slice(start, i);
       }
       if (c === BACKSLASH || c < 0x20) return undefined;
     }
@@ -132,20 +132,6 @@ class Cursor {
     this.at = i;
     return value;
   }
-}
-
-/**
- * V8 makes a substring of 13 characters or more a view of its parent: the clock, long entity
- * keys and most float texts would each keep the whole record alive until Redis has applied the
- * row. That is up to about 6,000 rows per consumer, which young-generation collections kept
- * copying. A string built from a concatenation is flattened into a fresh string before it is
- * sliced, so this slice only keeps those few characters: the consumer's heap holds the rows in
- * flight, not their records, and its collections copy less.
- */
-const SLICE_MIN_LENGTH = 13;
-
-function detached(value: string): string {
-  return value.length < SLICE_MIN_LENGTH ? value : (" " + value).slice(1);
 }
 
 function isDigit(c: number): boolean {
