@@ -14,6 +14,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { Redis } from "ioredis";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
 import { CONSUMER_DEFAULTS } from "../shared/changelog/index.js";
 import { INGEST_NODE_FLAGS } from "../functions/ingest/node-flags.js";
@@ -39,9 +40,10 @@ interface Sample {
 }
 
 export async function run(log: (line: string) => void) {
-  const redisPid = stackServerPids().redis;
+  const redisPid =
+    stackServerPids().redis ?? (await redisProcessId(resolveEndpoints().redis.address));
   if (redisPid === undefined)
-    throw new Error("bench apply needs the local stack's Redis (its CPU is measured)");
+    throw new Error("bench apply needs the pid of a local Redis (its CPU is measured)");
   const samples: Record<Mode, Sample[]> = { floor: [], strata: [] };
   for (let round_ = 1; round_ <= ROUNDS; round_++) {
     for (const mode of MODES) {
@@ -89,6 +91,17 @@ export async function run(log: (line: string) => void) {
   });
   const table = [row("floor_hset", floor, 1), row("apply", apply, results.apply.ratio_to_floor)];
   return { results, table };
+}
+
+/** Redis' own pid (INFO server): the stack's Redis when this run did not start it. */
+async function redisProcessId(url: string): Promise<number | undefined> {
+  const client = new Redis(url);
+  try {
+    const pid = /^process_id:(\d+)/m.exec(await client.info("server"))?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function measure(mode: Mode, project: string, redisPid: number): Promise<Sample> {
