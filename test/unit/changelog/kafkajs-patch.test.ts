@@ -20,6 +20,20 @@ describe("the kafkajs patch (patches/kafkajs+2.2.4.patch)", () => {
     assert.match(readFileSync(modulePath, "utf8"), /Patched by Strata/);
   });
 
+  it("leaves kafkajs' consumer as released (patches/README.md: only the producer is patched)", () => {
+    for (const name of [
+      "consumer/batch.js",
+      "protocol/recordBatch/v0/decoder.js",
+      "protocol/recordBatch/record/v0/decoder.js",
+    ]) {
+      assert.doesNotMatch(
+        readFileSync(require.resolve(`kafkajs/src/${name}`), "utf8"),
+        /Patched by Strata/,
+        name,
+      );
+    }
+  });
+
   it("groups a send's messages by partition, each in send order", () => {
     const messages = Array.from({ length: 1_000 }, (_, i) => ({ key: `view@1/i${i}` }));
     const grouped = groupMessagesPerPartition({
