@@ -97,7 +97,8 @@ let flattenSink = 0;
  * flat string only when something reads its characters. A record waits in the write queue
  * until Kafka takes it, so its rope survived young-generation collections and was copied by
  * each of them; flattening it once here frees the pieces at once, so collections copy one
- * string instead of a tree. Reading a character is what flattens.
+ * string instead of a tree. Reading a character is what flattens. This relies on V8's string
+ * representation; docs/performance.md has the paired figure that keeps it.
  */
 function flatten(text: string): void {
   flattenSink ^= text.charCodeAt(text.length - 1);
