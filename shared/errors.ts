@@ -165,6 +165,11 @@ export const ERROR_CODES = {
     status: 500,
     title: "Kafka refused a write for a reason retrying cannot fix (e.g. authorization)",
   },
+  // Reconciliation between regions
+  STRATA_E_UNREPAIRABLE_ROW: {
+    status: 500,
+    title: "reconciliation found a divergent row whose winner cannot be re-published",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
