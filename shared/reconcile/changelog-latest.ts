@@ -58,9 +58,9 @@ export async function readChangelogLatest(
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
-        eachBatch: async ({ batch }) => {
+        eachBatch: ({ batch }) => {
           const end = remaining.get(batch.partition);
-          if (end === undefined) return;
+          if (end === undefined) return Promise.resolve();
           for (const message of batch.messages) {
             if (BigInt(message.offset) >= end) break;
             latest.records++;
@@ -71,6 +71,7 @@ export async function readChangelogLatest(
           // A compacted log has gaps: the last offset read, not a count, says how far we are.
           if (last && BigInt(last.offset) + 1n >= end) remaining.delete(batch.partition);
           if (remaining.size === 0) finish();
+          return Promise.resolve();
         },
       });
       await done;
@@ -93,7 +94,7 @@ function note(
   try {
     const write = decodeChangelogRecord(registry, key, value);
     let versions = latest.byView.get(write.view.key);
-    if (!versions) latest.byView.set(write.view.key, (versions = new Map()));
+    if (!versions) latest.byView.set(write.view.key, (versions = new Map<string, string>()));
     versions.set(write.redisKey, write.encodedVersion);
   } catch (error) {
     if (!isStrataError(error)) throw error;

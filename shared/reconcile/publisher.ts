@@ -31,7 +31,9 @@ export async function openKafkaPublisher(kafka: Kafka, topic: string): Promise<C
           topic,
           acks: -1,
           timeout: 10_000,
-          messages: records.slice(start, start + SEND_BATCH).map((r) => ({ key: r.key, value: r.value })),
+          messages: records
+            .slice(start, start + SEND_BATCH)
+            .map((r) => ({ key: r.key, value: r.value })),
         });
       }
     },

@@ -143,7 +143,8 @@ export async function reconcileRegions(options: ReconcileOptions): Promise<Recon
       const found = await shadowedKeys(view, digests, latest.byView.get(view.key) ?? new Map());
       behindChangelog += found.behind;
       for (const key of found.shadowed) {
-        if (!seen.has(`${view.key}\n${key}`)) candidates.push({ view, key, reason: "changelog-shadowed" });
+        if (!seen.has(`${view.key}\n${key}`))
+          candidates.push({ view, key, reason: "changelog-shadowed" });
       }
     }
   }
@@ -253,7 +254,8 @@ async function shadowedKeys(
       if (logged !== undefined) behind++;
       return;
     }
-    const order = logged === undefined ? 1 : compareVersions(decodeVersion(winner), decodeVersion(logged));
+    const order =
+      logged === undefined ? 1 : compareVersions(decodeVersion(winner), decodeVersion(logged));
     if (order > 0) shadowed.push(key);
     else if (order < 0) behind++;
   });
@@ -299,7 +301,8 @@ async function repairKeys(
       }
       const stale: Record<string, string> = {};
       perRegion.forEach((row, r) => {
-        if (row?.version !== winner.row.version) stale[digests[r]!.region.name] = row?.version ?? "none";
+        if (row?.version !== winner.row.version)
+          stale[digests[r]!.region.name] = row?.version ?? "none";
       });
       repaired.push({
         view: view.key,
@@ -348,7 +351,8 @@ function unionKeys(lists: readonly (readonly string[])[]): string[] {
 function highest(versions: readonly (string | null)[]): string | null {
   let best: string | null = null;
   for (const v of versions) {
-    if (v !== null && (best === null || compareVersions(decodeVersion(v), decodeVersion(best)) > 0)) best = v;
+    if (v !== null && (best === null || compareVersions(decodeVersion(v), decodeVersion(best)) > 0))
+      best = v;
   }
   return best;
 }

@@ -1,7 +1,11 @@
 import calculateSlot from "cluster-key-slot";
 import { execBatch, type RedisClient } from "../online-store/pipeline.js";
 import { waitUntilReady } from "../online-store/redis-ready.js";
-import { generationPointerKey, INITIAL_GENERATION, rowFields } from "../online-store/redis-layout.js";
+import {
+  generationPointerKey,
+  INITIAL_GENERATION,
+  rowFields,
+} from "../online-store/redis-layout.js";
 import { scanMasters } from "../online-store/scan.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { SlotDigests } from "./slot-digest.js";

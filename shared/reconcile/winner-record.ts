@@ -1,5 +1,9 @@
 import { isStrataError, StrataError } from "../errors.js";
-import { decodeChangelogRecord, encodeChangelogRecord, type EncodedRecord } from "../changelog/record.js";
+import {
+  decodeChangelogRecord,
+  encodeChangelogRecord,
+  type EncodedRecord,
+} from "../changelog/record.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { encodeClockVector } from "../versions/clock-vector.js";
 import { compareVersions, decodeVersion, encodeVersion } from "../versions/version.js";
@@ -43,11 +47,7 @@ export function winnerRecord(
   }
   const missing = row.values.findIndex((value) => value === null);
   if (missing >= 0) {
-    throw unrepairable(
-      `the row lacks feature ${view.features[missing]!.name}`,
-      view,
-      redisKey,
-    );
+    throw unrepairable(`the row lacks feature ${view.features[missing]!.name}`, view, redisKey);
   }
   const record = encodeChangelogRecord({
     index: 0,
@@ -68,8 +68,12 @@ export function winnerRecord(
 }
 
 function unrepairable(reason: string, view: ResolvedView, key: string): StrataError {
-  return new StrataError("STRATA_E_UNREPAIRABLE_ROW", `cannot re-publish ${key} (${view.key}): ${reason}`, {
-    view: view.key,
-    key,
-  });
+  return new StrataError(
+    "STRATA_E_UNREPAIRABLE_ROW",
+    `cannot re-publish ${key} (${view.key}): ${reason}`,
+    {
+      view: view.key,
+      key,
+    },
+  );
 }

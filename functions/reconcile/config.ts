@@ -1,0 +1,96 @@
+import {
+  badConfig,
+  EnvReader,
+  type KafkaAccess,
+  type RedisAddress,
+} from "../../shared/config/env.js";
+import { parseRedisTarget } from "../ingest/redis-target.js";
+
+/** One region to compare: its name and its Redis. */
+export interface RegionTarget {
+  name: string;
+  address: RedisAddress;
+}
+
+export interface ReconcileConfig {
+  /** Path of the feature repo module (STRATA_REPO). */
+  repoPath: string;
+  /** STRATA_RECONCILE_REGIONS: two or more `name=target`; the first is the reference. */
+  regions: RegionTarget[];
+  /** The changelog to re-publish into (KAFKA_*: the local region's); none: nothing can be repaired. */
+  kafka: KafkaAccess | undefined;
+  /** STRATA_REGION: names this job's Kafka client. */
+  region: string;
+  /** STRATA_RECONCILE_CHECK_CHANGELOG=on: also close the compaction gap (reads the whole changelog). */
+  checkChangelog: boolean;
+  /** STRATA_RECONCILE_VERIFY_MS: wait up to this long for regions to apply the re-published winners. */
+  verifyMs: number;
+  /** STRATA_RECONCILE_DRY_RUN=on: report, re-publish nothing. */
+  dryRun: boolean;
+  /** STRATA_RECONCILE_VIEWS: `view@major,...` to compare; all when unset. */
+  views: string[] | undefined;
+}
+
+/** The job's configuration from the environment (docs/changelog.md, "Reconciliation"). */
+export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): ReconcileConfig {
+  const read = new EnvReader(env);
+  const regionsText = read.required(
+    "STRATA_RECONCILE_REGIONS",
+    "two or more name=redis://host:port or name=cluster://host:port,host:port, separated by spaces or ';'",
+  );
+  const views = read.get("STRATA_RECONCILE_VIEWS");
+  const kafka = read.kafka(false);
+  const checkChangelog = onOff(read, "STRATA_RECONCILE_CHECK_CHANGELOG");
+  if (checkChangelog && !kafka) {
+    throw badConfig("KAFKA_BROKERS", undefined, "set: the changelog check reads the changelog");
+  }
+  return {
+    repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
+    regions: parseRegions(regionsText, "STRATA_RECONCILE_REGIONS", {
+      username: read.get("REDIS_USERNAME"),
+      password: read.get("REDIS_PASSWORD"),
+    }),
+    kafka,
+    region: read.region(),
+    checkChangelog,
+    verifyMs: read.int("STRATA_RECONCILE_VERIFY_MS", 0, 0, 3_600_000),
+    dryRun: onOff(read, "STRATA_RECONCILE_DRY_RUN"),
+    views: views?.split(",").map((v) => v.trim()),
+  };
+}
+
+/**
+ * `name=target` items separated by whitespace or ';' (a cluster target has commas of its own).
+ * Region names follow version origins: lowercase letters, digits and '-'.
+ */
+export function parseRegions(
+  text: string,
+  variable: string,
+  credentials: { username?: string; password?: string } = {},
+): RegionTarget[] {
+  const items = text.split(/[\s;]+/).filter((item) => item !== "");
+  const regions = items.map((item) => {
+    const match = /^([a-z0-9][a-z0-9-]{0,62})=(.+)$/.exec(item);
+    if (!match)
+      throw badConfig(variable, item, "name=redis://host:port or name=cluster://host:port,...");
+    const address = parseRedisTarget(match[2]!);
+    if ("url" in address && address.url.startsWith("rediss://")) address.tls = {};
+    return { name: match[1]!, address: { ...address, ...withoutUndefined(credentials) } };
+  });
+  const names = new Set(regions.map((r) => r.name));
+  if (regions.length < 2 || names.size !== regions.length) {
+    throw badConfig(variable, text, "at least two regions with different names");
+  }
+  return regions;
+}
+
+function onOff(read: EnvReader, name: string): boolean {
+  const value = read.get(name);
+  if (value === undefined || value === "off") return false;
+  if (value === "on") return true;
+  throw badConfig(name, value, '"on" or "off"');
+}
+
+function withoutUndefined(o: { username?: string; password?: string }) {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
