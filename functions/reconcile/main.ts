@@ -130,7 +130,7 @@ function printReport(report: ReconcileReport): void {
     );
   }
   console.log(
-    `${report.outcome}: ${report.divergent} divergent, ${report.changelogShadowed} shadowed in the changelog, ${report.republished} re-published, ${report.unrepairedCount} not repaired`,
+    `${report.dryRun ? "dry run, " : ""}${report.outcome}: ${report.divergent} divergent, ${report.changelogShadowed} shadowed in the changelog, ${report.republished} re-published, ${report.unrepairedCount} not repaired`,
   );
 }
 
