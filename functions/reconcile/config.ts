@@ -29,6 +29,8 @@ export interface ReconcileConfig {
   dryRun: boolean;
   /** STRATA_RECONCILE_VIEWS: `view@major,...` to compare; all when unset. */
   views: string[] | undefined;
+  /** STRATA_MAX_EVENT_TIME_SKEW_MS, as consumers apply it: winners beyond it are not re-published. */
+  maxEventTimeSkewMs: number;
 }
 
 /** The job's configuration from the environment (docs/changelog.md, "Reconciliation"). */
@@ -56,6 +58,7 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): Recon
     verifyMs: read.int("STRATA_RECONCILE_VERIFY_MS", 0, 0, 3_600_000),
     dryRun: onOff(read, "STRATA_RECONCILE_DRY_RUN"),
     views: views?.split(",").map((v) => v.trim()),
+    maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
   };
 }
 

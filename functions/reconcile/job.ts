@@ -46,6 +46,7 @@ export async function runReconcileJob(
       views,
       dryRun: config.dryRun,
       verifyTimeoutMs: config.verifyMs,
+      maxEventTimeSkewMs: config.maxEventTimeSkewMs,
       onProgress: hooks.onProgress,
       publisher: () => {
         if (!kafka) {

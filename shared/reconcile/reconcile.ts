@@ -33,6 +33,8 @@ export interface ReconcileOptions {
   /** After re-publishing, wait up to this long for every region to store each winner. */
   verifyTimeoutMs?: number;
   onProgress?: (progress: ReconcileProgress) => void;
+  /** Winners with an event time beyond now plus this are not re-published (consumers refuse them). */
+  maxEventTimeSkewMs?: number;
   /** How many repaired and unrepaired keys the report lists (default 100). */
   sampleLimit?: number;
 }
@@ -293,7 +295,15 @@ async function repairKeys(
       const winner = pickWinner(perRegion);
       if (!winner) return; // every row is gone since the comparison: nothing to repair
       try {
-        records.push(winnerRecord(options.registry, view, candidate.key, winner.row));
+        records.push(
+          winnerRecord(
+            options.registry,
+            view,
+            candidate.key,
+            winner.row,
+            options.maxEventTimeSkewMs,
+          ),
+        );
       } catch (error) {
         if (!isStrataError(error)) throw error;
         unrepaired.push({ view: view.key, key: candidate.key, reason: error.message });

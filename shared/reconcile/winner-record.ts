@@ -6,6 +6,7 @@ import {
 } from "../changelog/record.js";
 import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry.js";
 import { encodeClockVector } from "../versions/clock-vector.js";
+import { checkEventTime, DEFAULT_MAX_EVENT_TIME_SKEW_MS } from "../versions/event-time.js";
 import { compareVersions, decodeVersion, encodeVersion } from "../versions/version.js";
 import type { StoredRow } from "./stored-rows.js";
 
@@ -27,14 +28,16 @@ export function pickWinner(
  * The changelog record that re-publishes a stored row as it is: its own version (so the CAS of
  * every region ranks it where it always ranked, and nothing regresses), its stored clock
  * vector and its stored value texts. Checked by decoding it as a consumer will, so a row that
- * could only be dead-lettered is reported instead of published. Throws a StrataError saying
- * why a row cannot be re-published.
+ * could only be dead-lettered is reported instead of published, and so is a row locked by an
+ * event time in the future (consumers refuse it; `npm run repair` unlocks it). Throws a
+ * StrataError saying why a row cannot be re-published.
  */
 export function winnerRecord(
   registry: FeatureRegistry,
   view: ResolvedView,
   redisKey: string,
   row: StoredRow,
+  maxEventTimeSkewMs = DEFAULT_MAX_EVENT_TIME_SKEW_MS,
 ): EncodedRecord {
   const prefix = `fs:{${registry.project}:${view.entitySet}:`;
   if (!redisKey.startsWith(prefix) || !redisKey.endsWith("}")) {
@@ -44,6 +47,12 @@ export function winnerRecord(
   const version = decodeVersion(row.version);
   if (encodeVersion(version) !== row.version) {
     throw unrepairable(`stored version ${row.version} is malformed`, view, redisKey);
+  }
+  try {
+    checkEventTime(version.eventTsMs, Date.now() + maxEventTimeSkewMs, maxEventTimeSkewMs);
+  } catch (error) {
+    if (!isStrataError(error)) throw error;
+    throw unrepairable(`${error.message}; unlock it with npm run repair`, view, redisKey);
   }
   const missing = row.values.findIndex((value) => value === null);
   if (missing >= 0) {

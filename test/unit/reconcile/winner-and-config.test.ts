@@ -58,6 +58,18 @@ describe("reconcile winners", () => {
     refused({ version: newer, clock: null, values: ["0.5", null, "=hi"] });
     refused({ version: newer, clock: null, values: ["0.5", "not a number", "=hi"] });
     refused({ version: "garbage", clock: null, values: ["0.5", "1", "=hi"] });
+    // Locked by an event time a day ahead: every consumer would refuse the record.
+    const future = Date.now() + 86_400_000;
+    refused({
+      version: encodeVersion({
+        eventTsMs: future,
+        epoch: 0,
+        hlc: { wallMs: future, counter: 0 },
+        originRegion: "east",
+      }),
+      clock: null,
+      values: ["0.5", "1", "=hi"],
+    });
   });
 });
 
