@@ -3,7 +3,7 @@
 //   reconcile        reconcileRegions over both regions (SCAN, pipelined HMGET of version
 //                    fields, per-slot digests, drill-down): rows compared per second
 //   floor_scan_hmget  raw ioredis over the same keys: SCAN both regions in parallel with the
-//                    same batch size and pipelined HMGET of the same version field, no digest
+//                    same SCAN COUNT (5,000) and pipelined HMGET of the same version field, no digest
 //   one_divergent    the same comparison with one key changed in one region (dry run):
 //                    finding it, including the key-level drill-down
 import { Redis } from "ioredis";
@@ -120,7 +120,7 @@ async function floor(clients: readonly Redis[]): Promise<number> {
       let cursor = "0";
       let versions = 0;
       do {
-        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 5_000);
         cursor = next;
         const pipeline = client.pipeline();
         for (const key of keys) pipeline.hmget(key, field);

@@ -16,6 +16,12 @@ export interface Region {
   client: RedisClient;
 }
 
+/**
+ * SCAN's COUNT hint: larger than the checksum's, since a whole keyspace is walked and every
+ * call is a round trip; the HMGET pipeline of a batch grows with it.
+ */
+const SCAN_COUNT = 5_000;
+
 /** HMGETs in flight at once per region: enough to overlap the next SCAN with the replies. */
 const IN_FLIGHT = 4;
 
@@ -86,7 +92,11 @@ export class RegionDigest {
     const fields = views.map((view) => rowFields(view, this.generations.get(view.key)!).version);
     const tables = views.map((view) => this.of(view.key));
     const inFlight: Promise<void>[] = [];
-    for await (const batch of scanMasters(this.region.client, `fs:{${project}:${entitySet}:*`)) {
+    for await (const batch of scanMasters(
+      this.region.client,
+      `fs:{${project}:${entitySet}:*`,
+      SCAN_COUNT,
+    )) {
       const fresh = batch.filter((key) => !seen.has(key) && seen.add(key));
       if (fresh.length === 0) continue;
       const pending = execBatch(
