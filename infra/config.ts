@@ -3,6 +3,9 @@
  * and validated before any resource is declared; a wrong or missing value stops the program
  * with a message that names the key and what it accepts.
  */
+import { parsePeers, parseReconcileSchedule, type PeerRegion } from "./peers.js";
+import { MIRROR_MAKER_IMAGE } from "./replication.js";
+
 export const CLOUDS = ["aws", "azure", "kubernetes"] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
@@ -91,6 +94,12 @@ export interface StackConfig {
   aws?: AwsOptions;
   azure?: AzureOptions;
   kubernetes?: KubernetesOptions;
+  /** The other regions this one replicates from (`strata:peers`); empty for a lone region. */
+  peers: PeerRegion[];
+  /** Five-field UTC cron of the reconcile job, declared only when there are peers. */
+  reconcileSchedule: string;
+  /** The MirrorMaker 2 image where no managed replicator fits (on AWS it must carry aws-msk-iam-auth). */
+  mirrorMakerImage: string;
 }
 
 /** A configuration error: names the key and what it accepts. Thrown before any resource exists. */
@@ -160,6 +169,14 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     kafka,
     serving,
     network: network(raw.network),
+    peers: parsePeers(raw.peers, region, cloud),
+    reconcileSchedule: parseReconcileSchedule(raw.reconcileSchedule),
+    mirrorMakerImage: string(
+      "mirrorMakerImage",
+      raw.mirrorMakerImage ?? MIRROR_MAKER_IMAGE,
+      /^\S+$/,
+      "a container image with Kafka's connect-mirror-maker.sh",
+    ),
   };
   if (cloud === "aws") config.aws = awsOptions(raw.aws, config);
   if (cloud === "azure") config.azure = azureOptions(raw.azure, config);

@@ -3,6 +3,7 @@ import { AwsRegion } from "./aws/region.js";
 import { AzureRegion } from "./azure/region.js";
 import { StackConfigError, type StackConfig } from "./config.js";
 import { KubernetesRegion } from "./kubernetes/region.js";
+import { needsCredentials, peerCredentialsKey } from "./peers.js";
 import type { RegionComponent } from "./region-stack.js";
 
 /** Secret configuration (`pulumi config set --secret`): never in the stack file in clear. */
@@ -11,16 +12,37 @@ export interface StackSecrets {
   apiKeys: pulumi.Input<string> | undefined;
   /** strata:redisPassword: the Redis AUTH password (Kubernetes; the clouds generate their own). */
   redisPassword: pulumi.Input<string> | undefined;
+  /**
+   * strata:peerCredentials-<peer>, by peer region: the secret half of each peer's login (a SCRAM
+   * password, an Event Hubs connection string, or a JSON {"certificate","key"} PEM pair for mTLS).
+   */
+  peerCredentials: Record<string, pulumi.Input<string> | undefined>;
+}
+
+/** Each peer's credential, checked present for every peer whose login needs one. */
+export type PeerCredentials = Record<string, pulumi.Input<string>>;
+
+function peerCredentials(config: StackConfig, secrets: StackSecrets): PeerCredentials {
+  const found: PeerCredentials = {};
+  for (const peer of config.peers.filter(needsCredentials)) {
+    found[peer.region] = required(
+      secrets.peerCredentials[peer.region],
+      peerCredentialsKey(peer.region),
+      `a secret holding the ${peer.auth} credential of peer ${peer.region}`,
+    );
+  }
+  return found;
 }
 
 /** The region component of the configured cloud: the same outputs whichever it is. */
 export function deployRegion(config: StackConfig, secrets: StackSecrets): RegionComponent {
   const apiKeys = required(secrets.apiKeys, "apiKeys", "a secret JSON list of API key hashes");
+  const peers = peerCredentials(config, secrets);
   switch (config.cloud) {
     case "aws":
-      return new AwsRegion(config, apiKeys);
+      return new AwsRegion(config, apiKeys, peers);
     case "azure":
-      return new AzureRegion(config, apiKeys);
+      return new AzureRegion(config, apiKeys, peers);
     case "kubernetes":
       return new KubernetesRegion(config, {
         apiKeys,
@@ -29,6 +51,7 @@ export function deployRegion(config: StackConfig, secrets: StackSecrets): Region
           "redisPassword",
           "a secret Redis password on Kubernetes",
         ),
+        peerCredentials: peers,
       });
   }
 }

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployRegion } from "./deploy-region.js";
 import { loadStackConfig } from "./load-config.js";
+import { peerCredentialsKey } from "./peers.js";
 
 const settings = new pulumi.Config("strata");
 // Validated before any resource is declared: a bad value stops here, naming its key.
@@ -10,6 +11,9 @@ const config = loadStackConfig(settings);
 const deployed = deployRegion(config, {
   apiKeys: settings.getSecret("apiKeys"),
   redisPassword: settings.getSecret("redisPassword"),
+  peerCredentials: Object.fromEntries(
+    config.peers.map((p) => [p.region, settings.getSecret(peerCredentialsKey(p.region))]),
+  ),
 });
 
 // Exactly the RegionOutputs, on every cloud (infra/region-stack.ts).
@@ -19,3 +23,4 @@ export const servingUrl = deployed.outputs.servingUrl;
 export const redisEndpoint = deployed.outputs.redisEndpoint;
 export const kafkaBootstrap = deployed.outputs.kafkaBootstrap;
 export const metricsEndpoint = deployed.outputs.metricsEndpoint;
+export const replication = deployed.outputs.replication;

@@ -12,6 +12,9 @@ const KEYS = [
   "aws",
   "azure",
   "kubernetes",
+  "peers",
+  "reconcileSchedule",
+  "mirrorMakerImage",
 ];
 
 /** Reads the `strata:` keys of the stack (structured values arrive as JSON text) and validates them. */

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { INGEST_NODE_FLAGS } from "../functions/ingest/node-flags.js";
 import type { Cloud, StackConfig } from "./config.js";
+import type { ReplicationFlow } from "./replication.js";
 
 /**
  * What every region stack exports, identical on every cloud: the contract that clients,
@@ -17,6 +18,11 @@ export interface RegionOutputs {
   kafkaBootstrap: pulumi.Output<string>;
   /** Where the region's metrics are queried (Prometheus-compatible). */
   metricsEndpoint: pulumi.Output<string>;
+  /**
+   * The inbound replication flows, one per peer and replicated topic (empty for a lone region):
+   * which peer, by what (MSK Replicator or MirrorMaker 2), and the topic it lands in here.
+   */
+  replication: pulumi.Output<ReplicationFlow[]>;
 }
 
 export const REGION_OUTPUT_NAMES = [
@@ -26,6 +32,7 @@ export const REGION_OUTPUT_NAMES = [
   "redisEndpoint",
   "kafkaBootstrap",
   "metricsEndpoint",
+  "replication",
 ] as const satisfies readonly (keyof RegionOutputs)[];
 
 /** Every per-cloud region component has these outputs. */
@@ -46,6 +53,8 @@ export interface RegionFunctionInputs {
 /** The container command lines of the one image (functions/serve/Dockerfile). */
 export const SERVE_COMMAND = ["node", "dist/functions/serve/main.js"];
 export const INGEST_COMMAND = ["node", ...INGEST_NODE_FLAGS, "dist/functions/ingest/main.js"];
+/** The scheduled reconcile job (functions/reconcile), in the same image. */
+export const RECONCILE_COMMAND = ["node", "dist/functions/reconcile/main.js"];
 /** The feature API (/get-online-features, /push): the only port a load balancer or proxy forwards. */
 export const SERVE_PORT = 6566;
 /** The serving tier's /health, /ready and /metrics: probes, health checks and scrapes only. */
@@ -81,4 +90,15 @@ export function regionEnvironment(
     { name: "STRATA_ADMIN_PORT", value: String(SERVE_ADMIN_PORT) },
     { name: "STRATA_METRICS_PORT", value: String(INGEST_METRICS_PORT) },
   ];
+}
+
+/** Variables that only serving processes read (ports): a one-shot job gets none of them. */
+const LISTENING_PORTS = new Set(["STRATA_PORT", "STRATA_ADMIN_PORT", "STRATA_METRICS_PORT"]);
+
+/**
+ * The reconcile job's environment: the region's own Redis and Kafka, exactly as the consumer
+ * reaches them, without the listening ports (it serves nothing).
+ */
+export function jobEnvironment<T extends { name: string }>(env: T[]): T[] {
+  return env.filter((v) => !LISTENING_PORTS.has(v.name));
 }

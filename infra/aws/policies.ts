@@ -134,8 +134,15 @@ export function servingTaskPolicy(clusterArn: string, project: string): PolicyDo
   return document;
 }
 
-/** The consumer reads the project's topics in its group, and writes the dead-letter topic only. */
-export function consumerTaskPolicy(clusterArn: string, project: string): PolicyDocument {
+/**
+ * The consumer reads the project's topics in its group, and writes the dead-letter topic only.
+ * With peers it may also read their replicated changelogs (`<peer>.strata.<project>.*`).
+ */
+export function consumerTaskPolicy(
+  clusterArn: string,
+  project: string,
+  withPeers = false,
+): PolicyDocument {
   const document = kafkaPolicy(
     clusterArn,
     project,
@@ -147,6 +154,13 @@ export function consumerTaskPolicy(clusterArn: string, project: string): PolicyD
     Action: ["kafka-cluster:WriteData"],
     Resource: [kafkaTopicArn(clusterArn, deadLetterTopic(project))],
   });
+  if (withPeers) {
+    document.Statement.push({
+      Effect: "Allow",
+      Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+      Resource: [kafkaTopicArn(clusterArn, `*.strata.${project}.*`)],
+    });
+  }
   return document;
 }
 
@@ -158,4 +172,131 @@ export function wildcardActions(document: PolicyDocument | string): string[] {
   return parsed.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).filter(
     (action) => action === "*" || action.endsWith(":*"),
   );
+}
+
+/** A topic or group ARN of the MSK cluster, by name pattern (IAM wildcards). */
+function kafkaResourceArn(clusterArn: string, kind: "topic" | "group", pattern: string): string {
+  const [prefix, rest] = clusterArn.split(":cluster/");
+  return `${prefix}:${kind}/${rest}/${pattern}`;
+}
+
+/**
+ * MSK Replicator's service role: read the project's replicated topics on the peer, write their
+ * prefixed copies (the alias is generated at creation, hence `*.`) and its own internal topics
+ * and groups here. Nothing on the peer is written.
+ */
+export function replicatorPolicy(
+  sourceArn: string,
+  targetArn: string,
+  topics: string[],
+): PolicyDocument {
+  const internal = "__amazon_msk_replicator*";
+  const cluster = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"];
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: cluster, Resource: [sourceArn] },
+      {
+        Effect: "Allow",
+        Action: [
+          "kafka-cluster:DescribeTopic",
+          "kafka-cluster:DescribeTopicDynamicConfiguration",
+          "kafka-cluster:ReadData",
+        ],
+        Resource: topics.map((t) => kafkaResourceArn(sourceArn, "topic", t)),
+      },
+      {
+        Effect: "Allow",
+        Action: ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+        Resource: [kafkaResourceArn(sourceArn, "group", internal)],
+      },
+      {
+        Effect: "Allow",
+        Action: [...cluster, "kafka-cluster:AlterCluster"],
+        Resource: [targetArn],
+      },
+      {
+        Effect: "Allow",
+        Action: [
+          "kafka-cluster:DescribeTopic",
+          "kafka-cluster:DescribeTopicDynamicConfiguration",
+          "kafka-cluster:CreateTopic",
+          "kafka-cluster:AlterTopic",
+          "kafka-cluster:AlterTopicDynamicConfiguration",
+          "kafka-cluster:WriteData",
+          "kafka-cluster:ReadData",
+        ],
+        Resource: [
+          ...topics.map((t) => kafkaResourceArn(targetArn, "topic", `*.${t}`)),
+          kafkaResourceArn(targetArn, "topic", internal),
+        ],
+      },
+      {
+        Effect: "Allow",
+        Action: ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+        Resource: [kafkaResourceArn(targetArn, "group", internal)],
+      },
+    ],
+  };
+}
+
+/**
+ * MirrorMaker 2 in this region (a non-MSK peer): on this region's MSK, create and write the
+ * peer's prefixed topics and MM2's own `mm2-*` topics and groups; nothing else.
+ */
+export function mirrorMakerTaskPolicy(
+  clusterArn: string,
+  peer: string,
+  project: string,
+): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+        Resource: [clusterArn],
+      },
+      {
+        Effect: "Allow",
+        Action: [
+          "kafka-cluster:DescribeTopic",
+          "kafka-cluster:DescribeTopicDynamicConfiguration",
+          "kafka-cluster:CreateTopic",
+          "kafka-cluster:AlterTopicDynamicConfiguration",
+          "kafka-cluster:WriteData",
+          "kafka-cluster:ReadData",
+        ],
+        Resource: [
+          kafkaResourceArn(clusterArn, "topic", `${peer}.strata.${project}.*`),
+          kafkaResourceArn(clusterArn, "topic", "mm2-*"),
+        ],
+      },
+      {
+        Effect: "Allow",
+        Action: ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+        Resource: [kafkaResourceArn(clusterArn, "group", "*mm2*")],
+      },
+    ],
+  };
+}
+
+/**
+ * The reconcile job reads the project's topics (its own and the replicated ones) and repairs
+ * by re-publishing a stored winner into its own changelog, with an idempotent producer.
+ */
+export function reconcileTaskPolicy(clusterArn: string, project: string): PolicyDocument {
+  const document = kafkaPolicy(
+    clusterArn,
+    project,
+    ["kafka-cluster:ReadData", "kafka-cluster:WriteData"],
+    ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+  );
+  document.Statement[0]!.Action.push("kafka-cluster:WriteDataIdempotently");
+  document.Statement.push({
+    Effect: "Allow",
+    Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+    Resource: [kafkaResourceArn(clusterArn, "topic", `*.strata.${project}.*`)],
+  });
+  return document;
 }

@@ -8,8 +8,12 @@ import {
   type RegionComponent,
   type RegionOutputs,
 } from "../region-stack.js";
+import type { PeerCredentials } from "../deploy-region.js";
+import type { ReplicationFlow } from "../replication.js";
 import { AwsDataTier } from "./data-tier.js";
 import { AwsNetwork } from "./network.js";
+import { AwsReconcile } from "./reconcile.js";
+import { AwsReplication } from "./replication.js";
 import { AwsServingTier } from "./serving-tier.js";
 
 /** One Strata region on AWS: network, Redis, MSK, the Fargate tiers and a Prometheus workspace. */
@@ -19,6 +23,7 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
   constructor(
     config: StackConfig,
     apiKeys: pulumi.Input<string>,
+    peerCredentials: PeerCredentials,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     const name = resourceName(config, config.region);
@@ -104,6 +109,32 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
       parent,
     );
     const prometheus = new aws.amp.Workspace(`${name}-metrics`, { alias: name }, parent);
+    let replication: pulumi.Output<ReplicationFlow[]> = pulumi.output([]);
+    // A lone region replicates nothing and has nothing to reconcile against.
+    if (config.peers.length > 0) {
+      const links = {
+        config,
+        subnetIds: network.privateSubnetIds,
+        tasksSecurityGroupId: tasks.id,
+        kafkaClusterArn: data.kafkaClusterArn,
+        ecsClusterArn: serving.clusterArn,
+      };
+      replication = new AwsReplication(
+        name,
+        { ...links, peerCredentials, kafkaBootstrap: data.kafkaBootstrap },
+        parent,
+      ).flows;
+      new AwsReconcile(
+        `${name}-reconcile`,
+        {
+          ...links,
+          environment: serving.jobEnvironment,
+          secrets: serving.jobSecrets,
+          secretArns: [data.redisPasswordSecretArn],
+        },
+        parent,
+      );
+    }
     this.outputs = {
       cloud: pulumi.output("aws" as const),
       region: pulumi.output(config.region),
@@ -111,6 +142,7 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
       redisEndpoint: data.redisEndpoint,
       kafkaBootstrap: data.kafkaBootstrap,
       metricsEndpoint: prometheus.prometheusEndpoint,
+      replication,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -4,6 +4,7 @@ import type { StackConfig } from "../config.js";
 import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
+  jobEnvironment,
   regionEnvironment,
   SERVE_ADMIN_PORT,
   SERVE_COMMAND,
@@ -39,6 +40,11 @@ export interface AwsServingTierArgs {
  */
 export class AwsServingTier extends pulumi.ComponentResource {
   readonly servingUrl: pulumi.Output<string>;
+  /** The ECS cluster, where the replication and reconcile tasks run too. */
+  readonly clusterArn: pulumi.Output<string>;
+  /** What a one-shot job of the image gets: the consumer's variables and secrets, no ports. */
+  readonly jobEnvironment: { name: string; value: pulumi.Input<string> }[];
+  readonly jobSecrets: { name: string; valueFrom: pulumi.Input<string> }[];
 
   constructor(name: string, args: AwsServingTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:aws:ServingTier", name, {}, opts);
@@ -101,7 +107,9 @@ export class AwsServingTier extends pulumi.ComponentResource {
         role: ingestRole.id,
         policy: pulumi
           .output(args.kafkaClusterArn)
-          .apply((arn) => JSON.stringify(consumerTaskPolicy(arn, config.project))),
+          .apply((arn) =>
+            JSON.stringify(consumerTaskPolicy(arn, config.project, config.peers.length > 0)),
+          ),
       },
       parent,
     );
@@ -272,6 +280,9 @@ export class AwsServingTier extends pulumi.ComponentResource {
       parent,
     );
     this.servingUrl = pulumi.interpolate`https://${nlb.dnsName}`;
-    this.registerOutputs({ servingUrl: this.servingUrl });
+    this.clusterArn = cluster.arn;
+    this.jobEnvironment = jobEnvironment(environment);
+    this.jobSecrets = secrets.filter((s) => s.name !== "STRATA_API_KEYS");
+    this.registerOutputs({ servingUrl: this.servingUrl, clusterArn: this.clusterArn });
   }
 }

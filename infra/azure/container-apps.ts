@@ -8,6 +8,7 @@ import type { StackConfig } from "../config.js";
 import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
+  jobEnvironment,
   regionEnvironment,
   SERVE_ADMIN_PORT,
   SERVE_COMMAND,
@@ -40,6 +41,19 @@ export interface AzureContainerAppsArgs {
  */
 export class AzureContainerApps extends pulumi.ComponentResource {
   readonly servingUrl: pulumi.Output<string>;
+  /** Where the replication apps and the reconcile job run, with the same identity and vault. */
+  readonly environmentId: pulumi.Output<string>;
+  readonly identityId: pulumi.Output<string>;
+  readonly vaultName: pulumi.Output<string>;
+  /** A one-shot job of the image: the consumer's variables (no ports) and the secrets they name. */
+  readonly jobEnv: { name: string; value?: pulumi.Input<string>; secretRef?: string }[];
+  readonly jobSecrets: {
+    name: string;
+    keyVaultUrl: pulumi.Input<string>;
+    identity: pulumi.Input<string>;
+  }[];
+  /** The role assignments the identity needs before any app can read its secrets. */
+  readonly grants: pulumi.Resource[];
 
   constructor(name: string, args: AzureContainerAppsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:azure:ContainerApps", name, {}, opts);
@@ -243,6 +257,12 @@ export class AzureContainerApps extends pulumi.ComponentResource {
       { parent: this, dependsOn: grants },
     );
     this.servingUrl = serve.configuration.apply((c) => `https://${c?.ingress?.fqdn ?? ""}`);
+    this.environmentId = environment.id;
+    this.identityId = identity.id;
+    this.vaultName = vault.name;
+    this.jobEnv = jobEnvironment(env).filter((v) => v.name !== "STRATA_API_KEYS");
+    this.jobSecrets = appSecrets.filter((s) => s.name !== "api-keys");
+    this.grants = grants;
     this.registerOutputs({ servingUrl: this.servingUrl });
   }
 }

@@ -23,6 +23,7 @@ export class AzureDataTier extends pulumi.ComponentResource {
   readonly kafkaBootstrap: pulumi.Output<string>;
   readonly kafkaConnectionString: pulumi.Output<string>;
   readonly eventHubsNamespaceId: pulumi.Output<string>;
+  readonly eventHubsNamespaceName: pulumi.Output<string>;
 
   constructor(name: string, args: AzureDataTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:azure:DataTier", name, {}, opts);
@@ -131,6 +132,7 @@ export class AzureDataTier extends pulumi.ComponentResource {
       ruleKeys.primaryConnectionString.apply((s) => s ?? ""),
     );
     this.eventHubsNamespaceId = namespace.id;
+    this.eventHubsNamespaceName = namespace.name;
     this.registerOutputs({
       redisEndpoint: this.redisEndpoint,
       kafkaBootstrap: this.kafkaBootstrap,

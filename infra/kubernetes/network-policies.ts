@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { INGEST_METRICS_PORT, SERVE_ADMIN_PORT, SERVE_PORT } from "../region-stack.js";
 import { ENVOY_LABELS } from "./envoy.js";
 import { REDIS_LABELS } from "./redis-cluster.js";
+import { MIRROR_MAKER_LABELS } from "./replication.js";
 import { CLIENT_LABEL } from "./security.js";
 import { INGEST_LABELS, SERVE_LABELS } from "./serving.js";
 
@@ -11,6 +12,8 @@ export interface NetworkPoliciesArgs {
   kafkaClusterName: string;
   /** The namespace Prometheus scrapes from (by its kubernetes.io/metadata.name label). */
   monitoringNamespace: string;
+  /** MirrorMaker 2 runs here (the region has peers): Strimzi's operator drives its REST API. */
+  mirrorMaker: boolean;
 }
 
 /**
@@ -73,6 +76,20 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       { from: [monitoring], ports: [{ port: INGEST_METRICS_PORT }] },
     ]);
     policy("envoy", { matchLabels: ENVOY_LABELS }, [{ ports: [{ port: 8443 }] }]);
+    if (args.mirrorMaker) {
+      // MM2 takes no traffic but the operator's calls to its Connect REST API.
+      policy("mirrormaker2", { matchLabels: MIRROR_MAKER_LABELS }, [
+        {
+          from: [
+            {
+              namespaceSelector: {},
+              podSelector: { matchLabels: { "strimzi.io/kind": "cluster-operator" } },
+            },
+          ],
+          ports: [{ port: 8083 }],
+        },
+      ]);
+    }
     this.registerOutputs({});
   }
 }

@@ -7,15 +7,20 @@ import {
   type RegionComponent,
   type RegionOutputs,
 } from "../region-stack.js";
+import type { PeerCredentials } from "../deploy-region.js";
+import type { ReplicationFlow } from "../replication.js";
 import { EnvoyFront } from "./envoy.js";
 import { NetworkPolicies } from "./network-policies.js";
+import { KubernetesReconcile } from "./reconcile.js";
 import { RedisCluster } from "./redis-cluster.js";
+import { KubernetesReplication } from "./replication.js";
 import { INGEST_LABELS, KubernetesServing, SERVE_LABELS } from "./serving.js";
 import { StrimziKafka } from "./strimzi-kafka.js";
 
 export interface KubernetesSecrets {
   apiKeys: pulumi.Input<string>;
   redisPassword: pulumi.Input<string>;
+  peerCredentials: PeerCredentials;
 }
 
 /** One Strata region on an on-prem Kubernetes cluster: everything in one namespace. */
@@ -65,11 +70,37 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
       { config, namespace, upstreamHost: serving.serviceHost },
       parent,
     );
+    const peered = config.peers.length > 0;
     new NetworkPolicies(
       name,
-      { namespace, kafkaClusterName: kafka.clusterName, monitoringNamespace: "monitoring" },
+      {
+        namespace,
+        kafkaClusterName: kafka.clusterName,
+        monitoringNamespace: "monitoring",
+        mirrorMaker: peered,
+      },
       parent,
     );
+    let replication: pulumi.Output<ReplicationFlow[]> = pulumi.output([]);
+    // A lone region replicates nothing and has nothing to reconcile against.
+    if (peered) {
+      replication = new KubernetesReplication(
+        `${name}-from`,
+        {
+          config,
+          peerCredentials: secrets.peerCredentials,
+          namespace,
+          kafkaClusterName: kafka.clusterName,
+          kafkaBootstrap: kafka.bootstrap,
+        },
+        parent,
+      ).flows;
+      new KubernetesReconcile(
+        `${name}-reconcile`,
+        { config, namespace, kafkaClusterName: kafka.clusterName, jobPodSpec: serving.jobPodSpec },
+        parent,
+      );
+    }
     if (config.kubernetes!.prometheusOperator) {
       const monitor = (suffix: string, labels: Record<string, string>) =>
         new k8s.apiextensions.CustomResource(
@@ -95,6 +126,7 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
       redisEndpoint: redis.endpoint,
       kafkaBootstrap: kafka.bootstrap,
       metricsEndpoint: pulumi.interpolate`${serving.adminServiceHost}:${SERVE_ADMIN_PORT}/metrics`,
+      replication,
     };
     this.registerOutputs({ ...this.outputs });
   }

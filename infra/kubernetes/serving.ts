@@ -4,6 +4,7 @@ import type { StackConfig } from "../config.js";
 import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
+  jobEnvironment,
   regionEnvironment,
   SERVE_ADMIN_PORT,
   SERVE_COMMAND,
@@ -45,6 +46,11 @@ export class KubernetesServing extends pulumi.ComponentResource {
   readonly serviceHost: pulumi.Output<string>;
   /** The serving tier's admin Service: /health, /ready, /metrics for in-cluster Prometheus. */
   readonly adminServiceHost: pulumi.Output<string>;
+  /**
+   * The pod of a one-shot job of the image (the reconcile CronJob): the consumer's environment
+   * without ports, the same certificates, non-root, with the given command and KafkaUser.
+   */
+  readonly jobPodSpec: (command: string[], kafkaUser: string) => k8s.types.input.core.v1.PodSpec;
 
   constructor(name: string, args: KubernetesServingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:kubernetes:Serving", name, {}, opts);
@@ -221,6 +227,25 @@ export class KubernetesServing extends pulumi.ComponentResource {
       },
       parent,
     );
+    this.jobPodSpec = (command, kafkaUser) => {
+      const pod = podSpec("ingest", kafkaUser);
+      const container = pod.containers[0]!;
+      return {
+        ...pod,
+        restartPolicy: "Never",
+        containers: [
+          {
+            ...container,
+            name: "job",
+            command,
+            env: jobEnvironment(env),
+            ports: [],
+            livenessProbe: undefined,
+            readinessProbe: undefined,
+          },
+        ],
+      };
+    };
     this.serviceHost = pulumi.interpolate`${service.metadata.name}.${namespace}.svc`;
     this.adminServiceHost = pulumi.interpolate`${adminService.metadata.name}.${namespace}.svc`;
     this.registerOutputs({

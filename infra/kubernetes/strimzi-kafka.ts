@@ -191,6 +191,17 @@ export class StrimziKafka extends pulumi.ComponentResource {
     user("ingest", [
       acl(topics, ["Describe", "DescribeConfigs", "Create", "Read"]),
       acl({ type: "topic", name: dlq, patternType: "literal" }, ["Write"]),
+      // The peers' changelogs, replicated here as <peer>.strata.<project>.changelog.
+      ...config.peers.map((peer) =>
+        acl(
+          {
+            type: "topic",
+            name: `${peer.region}.strata.${config.project}.`,
+            patternType: "prefix",
+          },
+          ["Describe", "Read"],
+        ),
+      ),
       acl({ type: "group", name: `strata.${config.project}.`, patternType: "prefix" }, [
         "Read",
         "Describe",

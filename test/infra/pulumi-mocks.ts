@@ -42,6 +42,16 @@ function computed(
         arn: `arn:aws:kafka:us-east-1:111122223333:cluster/${name}/0000`,
         bootstrapBrokersSaslIam: `b-1.${name}.kafka.example:9098,b-2.${name}.kafka.example:9098`,
       };
+    case "aws:msk/replicator:Replicator":
+      return {
+        arn,
+        replicationInfoList: {
+          ...(inputs.replicationInfoList as object),
+          sourceKafkaClusterAlias: `${name}-alias`,
+        },
+      };
+    case "aws:ecs/taskDefinition:TaskDefinition":
+      return { arn: `${arn}:1`, arnWithoutRevision: arn };
     case "aws:amp/workspace:Workspace":
       return { arn, prometheusEndpoint: `https://aps.example/workspaces/${name}/` };
     case "aws:msk/configuration:Configuration":
@@ -137,7 +147,11 @@ export async function runStack(stack: string, config: Record<string, unknown>): 
   }
   flat["strata:apiKeys"] ??= JSON.stringify([{ id: "ops", sha256: "0".repeat(64) }]);
   flat["strata:redisPassword"] ??= "mock-redis-password";
-  pulumi.runtime.setAllConfig(flat, ["strata:apiKeys", "strata:redisPassword"]);
+  pulumi.runtime.setAllConfig(flat, [
+    "strata:apiKeys",
+    "strata:redisPassword",
+    ...Object.keys(flat).filter((key) => key.startsWith("strata:peerCredentials-")),
+  ]);
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
