@@ -72,7 +72,7 @@ export function usesMskReplicator(cloud: Cloud, peer: PeerRegion): boolean {
 
 export function parsePeers(value: unknown, region: string, cloud: Cloud): PeerRegion[] {
   if (value === undefined) return [];
-  let list = value;
+  let list: unknown = value;
   if (typeof list === "string") {
     try {
       list = JSON.parse(list);

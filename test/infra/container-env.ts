@@ -4,12 +4,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../../dev/stack/paths.js";
-import { INGEST_COMMAND, SERVE_COMMAND } from "../../infra/region-stack.js";
+import { INGEST_COMMAND, RECONCILE_COMMAND, SERVE_COMMAND } from "../../infra/region-stack.js";
 import { ofType, type StackRun } from "./pulumi-mocks.js";
 
 export interface StackContainer {
   /** Which entry point the command line starts. */
-  role: "serve" | "ingest";
+  role: "serve" | "ingest" | "reconcile";
   /** The declaring resource, for failure messages. */
   owner: string;
   env: Record<string, string>;
@@ -47,11 +47,12 @@ export function imageEnvironment(): Record<string, string> {
   return env;
 }
 
-function roleOf(command: unknown, owner: string): "serve" | "ingest" {
+function roleOf(command: unknown, owner: string): StackContainer["role"] {
   const text = JSON.stringify(command);
   if (text === JSON.stringify(SERVE_COMMAND)) return "serve";
   if (text === JSON.stringify(INGEST_COMMAND)) return "ingest";
-  throw new Error(`${owner}: a container runs ${text}, neither the serve nor the ingest command`);
+  if (text === JSON.stringify(RECONCILE_COMMAND)) return "reconcile";
+  throw new Error(`${owner}: a container runs ${text}, not a Strata entry point`);
 }
 
 interface NameValue {
@@ -59,58 +60,78 @@ interface NameValue {
   value?: string;
 }
 
-/** Every Strata container the stack declares (ECS task definitions, Container Apps, Deployments). */
-export function stackContainers(run: StackRun): StackContainer[] {
+/**
+ * Every Strata container the stack declares (ECS task definitions, Container Apps and jobs,
+ * Deployments and CronJobs): those running the stack's serving image. MirrorMaker 2 and Envoy
+ * run their own images and entry points.
+ */
+export function stackContainers(run: StackRun, strataImage: string): StackContainer[] {
   const image = imageEnvironment();
   const found: StackContainer[] = [];
-  const add = (owner: string, command: unknown, variables: [string, string][]) => {
+  const add = (
+    owner: string,
+    containerImage: unknown,
+    command: unknown,
+    variables: () => [string, string][],
+  ) => {
+    if (containerImage !== strataImage) return;
     found.push({
       role: roleOf(command, owner),
       owner,
-      env: { ...image, ...Object.fromEntries(variables) },
+      env: { ...image, ...Object.fromEntries(variables()) },
     });
   };
   for (const task of ofType(run, "aws:ecs/taskDefinition:TaskDefinition")) {
     const containers = JSON.parse(task.inputs.containerDefinitions as string) as {
       name: string;
+      image: string;
       command: string[];
       environment?: NameValue[];
       secrets?: { name: string; valueFrom: string }[];
     }[];
     for (const c of containers) {
       const owner = `${task.name}/${c.name}`;
-      add(owner, c.command, [
+      add(owner, c.image, c.command, () => [
         ...(c.environment ?? []).map((v): [string, string] => [v.name, v.value ?? ""]),
         ...(c.secrets ?? []).map((s): [string, string] => [s.name, secretValue(s.name, owner)]),
       ]);
     }
   }
-  for (const app of ofType(run, "azure-native:app:ContainerApp")) {
+  for (const app of [
+    ...ofType(run, "azure-native:app:ContainerApp"),
+    ...ofType(run, "azure-native:app:Job"),
+  ]) {
     for (const c of app.inputs.template.containers as {
       name: string;
+      image: string;
       command: string[];
       env?: (NameValue & { secretRef?: string })[];
     }[]) {
       const owner = `${app.name}/${c.name}`;
-      add(
-        owner,
-        c.command,
+      add(owner, c.image, c.command, () =>
         (c.env ?? []).map((v) => [v.name, v.secretRef ? secretValue(v.name, owner) : v.value!]),
       );
     }
   }
-  for (const deployment of ofType(run, "kubernetes:apps/v1:Deployment")) {
-    for (const c of deployment.inputs.spec.template.spec.containers as {
+  const pods = [
+    ...ofType(run, "kubernetes:apps/v1:Deployment").map((d) => ({
+      name: d.name,
+      spec: d.inputs.spec.template.spec,
+    })),
+    ...ofType(run, "kubernetes:batch/v1:CronJob").map((c) => ({
+      name: c.name,
+      spec: c.inputs.spec.jobTemplate.spec.template.spec,
+    })),
+  ];
+  for (const deployment of pods) {
+    for (const c of deployment.spec.containers as {
       name: string;
+      image: string;
       command?: string[];
       env?: (NameValue & { valueFrom?: object })[];
     }[]) {
       const owner = `${deployment.name}/${c.name}`;
-      // Envoy and other non-Strata containers run their image's own entry point.
-      if (!c.command) continue;
-      add(
-        owner,
-        c.command,
+      add(owner, c.image, c.command, () =>
         (c.env ?? []).map((v) => [v.name, v.valueFrom ? secretValue(v.name, owner) : v.value!]),
       );
     }

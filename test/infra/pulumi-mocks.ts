@@ -207,3 +207,32 @@ export function countByType(run: StackRun): Record<string, number> {
   for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
   return counts;
 }
+
+/** A PEM-shaped placeholder: the mocks never parse a certificate. */
+export const MOCK_PEM = (kind: string) =>
+  `-----BEGIN ${kind}-----\nbW9jaw==\n-----END ${kind}-----\n`;
+
+/**
+ * The stack's configuration with a plausible secret credential for each of its peers, as
+ * `pulumi config set --secret strata:peerCredentials-<peer>` would give it.
+ */
+export function withPeerCredentials(config: Record<string, unknown>): Record<string, unknown> {
+  const peers = (config["strata:peers"] ?? []) as {
+    region: string;
+    auth?: string;
+    cloud: string;
+  }[];
+  const credentials: Record<string, string> = {};
+  for (const peer of peers) {
+    const auth =
+      peer.auth ?? { aws: "msk-iam", azure: "event-hubs", kubernetes: "mtls" }[peer.cloud];
+    if (auth === "msk-iam") continue;
+    credentials[`strata:peerCredentials-${peer.region}`] =
+      auth === "mtls"
+        ? JSON.stringify({ certificate: MOCK_PEM("CERTIFICATE"), key: MOCK_PEM("PRIVATE KEY") })
+        : auth === "event-hubs"
+          ? "Endpoint=sb://peer/;SharedAccessKeyName=replication;SharedAccessKey=x"
+          : "mock-scram-password";
+  }
+  return { ...config, ...credentials };
+}
