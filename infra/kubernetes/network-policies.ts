@@ -4,6 +4,7 @@ import { INGEST_METRICS_PORT, SERVE_ADMIN_PORT, SERVE_PORT } from "../region-sta
 import { ENVOY_LABELS } from "./envoy.js";
 import { REDIS_LABELS } from "./redis-cluster.js";
 import { MIRROR_MAKER_LABELS } from "./replication.js";
+import { PEER_LISTENER_PORT } from "./strimzi-kafka.js";
 import { CLIENT_LABEL } from "./security.js";
 import { INGEST_LABELS, SERVE_LABELS } from "./serving.js";
 
@@ -12,7 +13,10 @@ export interface NetworkPoliciesArgs {
   kafkaClusterName: string;
   /** The namespace Prometheus scrapes from (by its kubernetes.io/metadata.name label). */
   monitoringNamespace: string;
-  /** MirrorMaker 2 runs here (the region has peers): Strimzi's operator drives its REST API. */
+  /**
+   * The region has peers: MirrorMaker 2 runs here (Strimzi's operator drives its REST API), and
+   * the peers' replicators reach Kafka's peer listener.
+   */
   mirrorMaker: boolean;
 }
 
@@ -57,6 +61,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     policy("kafka", { matchLabels: kafkaPods }, [
       { from: [{ podSelector: { matchLabels: CLIENT_LABEL } }], ports: [{ port: 9093 }] },
       { from: [{ podSelector: { matchLabels: kafkaPods } }] },
+      // Peers' replicators, over the user's network: admitted by mutual TLS, not by address.
+      ...(args.mirrorMaker ? [{ ports: [{ port: PEER_LISTENER_PORT }] }] : []),
       // Strimzi's cluster operator may run in another namespace.
       {
         from: [

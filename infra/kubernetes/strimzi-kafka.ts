@@ -2,6 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 
+/** The listener peers' MirrorMaker 2 connects to (declared only when the region has peers). */
+export const PEER_LISTENER_PORT = 9094;
+
 export interface StrimziKafkaArgs {
   config: StackConfig;
   namespace: pulumi.Input<string>;
@@ -110,6 +113,19 @@ export class StrimziKafka extends pulumi.ComponentResource {
                 tls: true,
                 authentication: { type: "tls" },
               },
+              // With peers, their MirrorMaker 2 reads this region's changelog over this one:
+              // TLS, mutual-TLS authentication, a peer's KafkaUser reads and nothing else.
+              ...(config.peers.length > 0
+                ? [
+                    {
+                      name: "peers",
+                      port: PEER_LISTENER_PORT,
+                      type: "loadbalancer",
+                      tls: true,
+                      authentication: { type: "tls" },
+                    },
+                  ]
+                : []),
             ],
             authorization: { type: "simple" },
             config: {
@@ -208,6 +224,19 @@ export class StrimziKafka extends pulumi.ComponentResource {
       ]),
       acl({ type: "cluster" }, ["Describe"]),
     ]);
+    // One KafkaUser per peer: its replicator reads the changelog here, and writes nothing.
+    // Strimzi puts its certificate in the Secret of the same name (user.crt, user.key): that
+    // pair is what the peer's stack takes as strata:peerCredentials-<this region>.
+    for (const peer of config.peers) {
+      user(`peer-${peer.region}`, [
+        acl({ type: "topic", name: changelog, patternType: "literal" }, [
+          "Describe",
+          "DescribeConfigs",
+          "Read",
+        ]),
+        acl({ type: "cluster" }, ["Describe"]),
+      ]);
+    }
     this.bootstrap = pulumi.interpolate`${name}-kafka-bootstrap.${namespace}.svc:9093`;
     this.registerOutputs({ bootstrap: this.bootstrap });
   }

@@ -473,6 +473,36 @@ describe("the three example stacks given peers", () => {
         p.name.endsWith("-mirrormaker2"),
       ),
     );
+    // The peers read this region's changelog over a TLS listener with mutual-TLS authentication.
+    const listeners = one(run, "kubernetes:kafka.strimzi.io/v1beta2:Kafka").inputs.spec.kafka
+      .listeners as {
+      name: string;
+      port: number;
+      tls: boolean;
+      authentication: { type: string };
+    }[];
+    const peerListener = listeners.find((l) => l.name === "peers")!;
+    assert.deepEqual(
+      [peerListener.port, peerListener.tls, peerListener.authentication.type],
+      [9094, true, "tls"],
+    );
+    for (const peer of ["us-east-1", "westeurope"]) {
+      const user = ofType(run, "kubernetes:kafka.strimzi.io/v1beta2:KafkaUser").find((u) =>
+        u.name.endsWith(`-peer-${peer}`),
+      )!;
+      const acls = user.inputs.spec.authorization.acls as {
+        resource: { name?: string };
+        operations: string[];
+      }[];
+      assert.deepEqual(
+        acls
+          .flatMap((a) => a.operations)
+          .filter((o) => !["Describe", "DescribeConfigs", "Read"].includes(o)),
+        [],
+        `${peer}'s replicator only reads`,
+      );
+      assert.deepEqual(acls.map((a) => a.resource.name).filter(Boolean), ["strata.demo.changelog"]);
+    }
     assert.equal(exportsContract(run).length, 2);
   });
 
