@@ -138,7 +138,8 @@ export function mirrorMakerProperties(
     ...clientProperties(source),
     ...clientProperties(target),
     `${source.alias}->${target.alias}.enabled=true`,
-    `${source.alias}->${target.alias}.topics=${topicPattern(project)}`,
+    // java.util.Properties reads `\.` as `.`: the regex's backslashes are doubled to survive.
+    `${source.alias}->${target.alias}.topics=${topicPattern(project).replace(/\\/g, "\\\\")}`,
     `${target.alias}->${source.alias}.enabled=false`,
     "replication.policy.class=org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
     "sync.topic.configs.enabled=true",

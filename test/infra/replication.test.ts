@@ -151,9 +151,15 @@ describe("MirrorMaker 2 properties", () => {
     assert.equal(props["eu-west-1->dc1.enabled"], "false", "each stack owns its inbound flows");
     assert.equal(
       props["dc1->eu-west-1.topics"],
-      "strata\\.demo\\.changelog",
+      "strata\\\\.demo\\\\.changelog",
       "not the dead-letter topic",
     );
+    // As MM2 reads it: java.util.Properties drops one level of backslashes, then a full match.
+    const pattern = new RegExp(`^(?:${props["dc1->eu-west-1.topics"]!.replace(/\\(.)/g, "$1")})$`);
+    assert.ok(pattern.test("strata.demo.changelog"));
+    for (const other of ["strata.demo.dlq", "strataXdemoXchangelog", "x.strata.demo.changelog"]) {
+      assert.ok(!pattern.test(other), other);
+    }
     assert.equal(
       props["replication.policy.class"],
       "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
@@ -215,7 +221,7 @@ describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks"
     assert.match(env.MM2_PROPERTIES!, /^dc1\.bootstrap\.servers=kafka-dc1\.corp\.example:9094$/m);
     assert.match(env.MM2_PROPERTIES!, /^dc1\.security\.protocol=SSL$/m);
     assert.match(env.MM2_PROPERTIES!, /^eu-west-1\.sasl\.mechanism=AWS_MSK_IAM$/m);
-    assert.match(env.MM2_PROPERTIES!, /^dc1->eu-west-1\.topics=strata\\\.demo\\\.changelog$/m);
+    assert.match(env.MM2_PROPERTIES!, /^dc1->eu-west-1\.topics=strata\\\\\.demo\\\\\.changelog$/m);
     assert.match(env.PEER_CA!, /BEGIN CERTIFICATE/);
     // The client key and certificate come from Secrets Manager, never from the task definition.
     const secret = one(run, "aws:secretsmanager/secret:Secret", "from-dc1");
