@@ -1,9 +1,11 @@
+import { parseRedisTarget } from "../functions/ingest/redis-target.js";
 import { CLOUDS, StackConfigError, type Cloud } from "./config.js";
 
 /**
  * The other regions of the deployment (`strata:peers`): this region replicates every peer's
- * changelog into its own Kafka. Network reachability to each peer's Kafka (peering, VPN,
- * private links) is the user's; these settings only say where the peer is and how to log in.
+ * changelog into its own Kafka, and its reconcile job compares every peer's Redis with its own.
+ * Network reachability to each peer's Kafka and Redis (peering, VPN, private links, firewalls,
+ * TLS) is the user's; these settings only say where the peer is and how to log in.
  */
 export const PEER_AUTH = ["msk-iam", "scram-sha-512", "event-hubs", "mtls"] as const;
 export type PeerAuth = (typeof PEER_AUTH)[number];
@@ -14,6 +16,11 @@ export interface PeerRegion {
   cloud: Cloud;
   /** host:port[,host:port] of the peer's Kafka, reachable from this region, TLS. */
   bootstrap: string;
+  /**
+   * The peer's Redis as this region's reconcile job reaches it: `redis://host:port`,
+   * `rediss://host:port` or `cluster://host:port[,host:port]` (a STRATA_RECONCILE_REGIONS target).
+   */
+  redis: string;
   /**
    * How the replicator logs in: `msk-iam` (an MSK peer, from an AWS region), `scram-sha-512`
    * (with `username`), `event-hubs` (SASL PLAIN with a connection string) or `mtls` (a client
@@ -39,6 +46,7 @@ const PEER_KEYS = new Set([
   "region",
   "cloud",
   "bootstrap",
+  "redis",
   "auth",
   "clusterArn",
   "subnetIds",
@@ -132,6 +140,7 @@ export function parsePeers(value: unknown, region: string, cloud: Cloud): PeerRe
         `is ${show(bootstrap)}; it must be the peer's Kafka address, host:port[,host:port], reachable from this region`,
       );
     }
+    const redis = peerRedis(raw.redis, key("redis"));
     const auth = raw.auth ?? DEFAULT_AUTH[peerCloud as Cloud];
     if (typeof auth !== "string" || !(PEER_AUTH as readonly string[]).includes(auth)) {
       throw new StackConfigError(
@@ -143,6 +152,7 @@ export function parsePeers(value: unknown, region: string, cloud: Cloud): PeerRe
       region: peerRegion,
       cloud: peerCloud as Cloud,
       bootstrap,
+      redis,
       auth: auth as PeerAuth,
     };
     if (peer.auth === "msk-iam") {
@@ -260,6 +270,32 @@ export function pemHalf(json: string, half: "certificate" | "key", peer: string)
     );
   }
   return value;
+}
+
+/**
+ * A peer's Redis, parsed as the reconcile job parses STRATA_RECONCILE_REGIONS targets. Items of
+ * that variable are separated by spaces or ';', and credentials never go in plain config: the
+ * job logs in to every region with its own REDIS_USERNAME / REDIS_PASSWORD.
+ */
+function peerRedis(value: unknown, key: string): string {
+  const wanted = `it must be the peer's Redis as this region's reconcile job reaches it: redis://host:port, rediss://host:port or cluster://host:port[,host:port]`;
+  if (typeof value === "string" && value.includes("@")) {
+    throw new StackConfigError(
+      key,
+      `holds credentials; the reconcile job logs in to every region with this region's REDIS_USERNAME / REDIS_PASSWORD (docs/deploy.md)`,
+    );
+  }
+  let host: string | undefined;
+  try {
+    if (typeof value === "string" && !/[\s;]/.test(value)) {
+      const target = parseRedisTarget(value);
+      host = "url" in target ? new URL(target.url).hostname : target.clusterNodes[0]?.host;
+    }
+  } catch {
+    host = undefined;
+  }
+  if (!host) throw new StackConfigError(key, `is ${show(value)}; ${wanted}`);
+  return value as string;
 }
 
 function show(value: unknown): string {

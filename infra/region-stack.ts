@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { INGEST_NODE_FLAGS } from "../functions/ingest/node-flags.js";
 import type { Cloud, StackConfig } from "./config.js";
 import type { ReplicationFlow } from "./replication.js";
@@ -101,4 +101,28 @@ const LISTENING_PORTS = new Set(["STRATA_PORT", "STRATA_ADMIN_PORT", "STRATA_MET
  */
 export function jobEnvironment<T extends { name: string }>(env: T[]): T[] {
   return env.filter((v) => !LISTENING_PORTS.has(v.name));
+}
+
+/**
+ * STRATA_RECONCILE_REGIONS (functions/reconcile/config.ts): this region first, the reference,
+ * at its own Redis exactly as the serve and ingest containers reach it (their
+ * REDIS_CLUSTER_NODES in `env`), then each peer's Redis from `strata:peers`.
+ */
+export function reconcileRegions(
+  config: StackConfig,
+  env: readonly { name: string; value?: pulumi.Input<string> }[],
+): { name: string; value: pulumi.Output<string> } {
+  const nodes = env.find((v) => v.name === "REDIS_CLUSTER_NODES")?.value;
+  if (nodes === undefined) throw new Error("the job environment has no REDIS_CLUSTER_NODES");
+  return {
+    name: "STRATA_RECONCILE_REGIONS",
+    value: pulumi
+      .output(nodes)
+      .apply((local) =>
+        [
+          `${config.region}=cluster://${local}`,
+          ...config.peers.map((p) => `${p.region}=${p.redis}`),
+        ].join(";"),
+      ),
+  };
 }

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 import { eventBridgeSchedule } from "../peers.js";
-import { RECONCILE_COMMAND } from "../region-stack.js";
+import { RECONCILE_COMMAND, reconcileRegions } from "../region-stack.js";
 import {
   assumeRolePolicy,
   executionPolicy,
@@ -88,7 +88,7 @@ export class AwsReconcile extends pulumi.ComponentResource {
             essential: true,
             user: "1000",
             readonlyRootFilesystem: true,
-            environment: args.environment,
+            environment: [...args.environment, reconcileRegions(config, args.environment)],
             secrets: args.secrets,
             logConfiguration: {
               logDriver: "awslogs",

@@ -1,15 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
-import { RECONCILE_COMMAND } from "../region-stack.js";
+import { RECONCILE_COMMAND, reconcileRegions } from "../region-stack.js";
 import { CLIENT_LABEL } from "./security.js";
+import type { KubernetesServing } from "./serving.js";
 
 export interface KubernetesReconcileArgs {
   config: StackConfig;
   namespace: pulumi.Input<string>;
   kafkaClusterName: string;
   /** KubernetesServing.jobPodSpec: the image's pod, non-root, with the region's certificates. */
-  jobPodSpec: (command: string[], kafkaUser: string) => k8s.types.input.core.v1.PodSpec;
+  jobPodSpec: KubernetesServing["jobPodSpec"];
 }
 
 /**
@@ -79,7 +80,9 @@ export class KubernetesReconcile extends pulumi.ComponentResource {
               backoffLimit: 0,
               template: {
                 metadata: { labels: { ...labels, ...CLIENT_LABEL } },
-                spec: args.jobPodSpec(RECONCILE_COMMAND, userName),
+                spec: args.jobPodSpec(RECONCILE_COMMAND, userName, (env) => [
+                  reconcileRegions(config, env),
+                ]),
               },
             },
           },

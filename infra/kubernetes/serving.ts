@@ -48,9 +48,16 @@ export class KubernetesServing extends pulumi.ComponentResource {
   readonly adminServiceHost: pulumi.Output<string>;
   /**
    * The pod of a one-shot job of the image (the reconcile CronJob): the consumer's environment
-   * without ports, the same certificates, non-root, with the given command and KafkaUser.
+   * without ports, the same certificates, non-root, with the given command and KafkaUser, plus
+   * the variables `extraEnv` derives from that environment.
    */
-  readonly jobPodSpec: (command: string[], kafkaUser: string) => k8s.types.input.core.v1.PodSpec;
+  readonly jobPodSpec: (
+    command: string[],
+    kafkaUser: string,
+    extraEnv?: (
+      env: readonly { name: string; value?: pulumi.Input<string> }[],
+    ) => { name: string; value: pulumi.Input<string> }[],
+  ) => k8s.types.input.core.v1.PodSpec;
 
   constructor(name: string, args: KubernetesServingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:kubernetes:Serving", name, {}, opts);
@@ -227,8 +234,9 @@ export class KubernetesServing extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.jobPodSpec = (command, kafkaUser) => {
+    this.jobPodSpec = (command, kafkaUser, extraEnv = () => []) => {
       const pod = podSpec("ingest", kafkaUser);
+      const jobEnv = jobEnvironment(env);
       const container = pod.containers[0]!;
       return {
         ...pod,
@@ -238,7 +246,7 @@ export class KubernetesServing extends pulumi.ComponentResource {
             ...container,
             name: "job",
             command,
-            env: jobEnvironment(env),
+            env: [...jobEnv, ...extraEnv(jobEnv)],
             ports: [],
             livenessProbe: undefined,
             readinessProbe: undefined,

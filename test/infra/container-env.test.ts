@@ -1,18 +1,46 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadIngestConfig } from "../../functions/ingest/config.js";
+import { loadReconcileConfig } from "../../functions/reconcile/config.js";
 import { loadServeConfig } from "../../functions/serve/config.js";
 import { INGEST_METRICS_PORT, SERVE_ADMIN_PORT, SERVE_PORT } from "../../infra/region-stack.js";
 import { EnvReader } from "../../shared/config/env.js";
 import { stackContainers } from "./container-env.js";
 import { runStack, stackFileConfig, withPeerCredentials } from "./pulumi-mocks.js";
 
+const peerRegions = (file: Record<string, unknown>) =>
+  ((file["strata:peers"] ?? []) as { region: string }[]).map((p) => p.region);
+
+/** Peers for the example stacks that have none, so that every cloud's reconcile job is fed. */
+const EXTRA_PEERS: Record<string, object[]> = {
+  "azure-westeurope": (stackFileConfig("aws-eu-west-1")["strata:peers"] as object[]).slice(0, 1),
+  "onprem-dc1": [
+    {
+      region: "eu-west-1",
+      cloud: "aws",
+      bootstrap: "b-1.euw1.kafka.eu-west-1.amazonaws.com:9096",
+      auth: "scram-sha-512",
+      username: "strata-peer",
+      redis: "cluster://clustercfg.strata-demo-eu-west-1.euw1.cache.amazonaws.com:6379",
+    },
+  ],
+};
+
+const STACKS: [string, string, object[] | undefined][] = [
+  ["aws-us-east-1", "aws-us-east-1", undefined],
+  ["azure-westeurope", "azure-westeurope", undefined],
+  ["onprem-dc1", "onprem-dc1", undefined],
+  ["aws-eu-west-1", "aws-eu-west-1", undefined],
+  ["azure-westeurope (given a peer)", "azure-westeurope", EXTRA_PEERS["azure-westeurope"]],
+  ["onprem-dc1 (given a peer)", "onprem-dc1", EXTRA_PEERS["onprem-dc1"]],
+];
+
 // Every example stack's containers start only if the runtime accepts the environment the stack
 // gives them: the same loaders the entry points call, fed that environment, must not refuse it.
-for (const stack of ["aws-us-east-1", "azure-westeurope", "onprem-dc1", "aws-eu-west-1"]) {
-  describe(`the ${stack} containers' environment`, () => {
-    it("is accepted by the serve and ingest config loaders (and the reconcile job's Redis and Kafka readers)", async () => {
-      const file = stackFileConfig(stack);
+for (const [label, stack, peers] of STACKS) {
+  describe(`the ${label} containers' environment`, () => {
+    it("is accepted by the serve, ingest and reconcile config loaders", async () => {
+      const file = { ...stackFileConfig(stack), ...(peers ? { "strata:peers": peers } : {}) };
       const run = await runStack(stack, withPeerCredentials(file));
       const image = (file["strata:serving"] as { image: string }).image;
       const containers = stackContainers(run, image);
@@ -24,14 +52,25 @@ for (const stack of ["aws-us-east-1", "azure-westeurope", "onprem-dc1", "aws-eu-
       );
       for (const container of containers) {
         if (container.role === "reconcile") {
-          // Its entry point is being written; it reaches Redis and Kafka like the consumer.
-          const reader = new EnvReader(container.env);
+          let config: ReturnType<typeof loadReconcileConfig>;
           try {
-            reader.redis();
-            reader.kafka(true);
+            config = loadReconcileConfig(container.env);
           } catch (error) {
             assert.fail(`${container.owner} (reconcile): ${(error as Error).message}`);
           }
+          // The reference is this region at the Redis its consumer writes, then every peer.
+          const local = new EnvReader(container.env).redis();
+          assert.deepEqual(
+            config.regions.map((r) => r.name),
+            [file["strata:region"], ...peerRegions(file)],
+            container.owner,
+          );
+          assert.deepEqual(
+            "clusterNodes" in config.regions[0]!.address && config.regions[0]!.address.clusterNodes,
+            "clusterNodes" in local && local.clusterNodes,
+            `${container.owner}: the reference is the consumer's Redis`,
+          );
+          assert.ok(config.kafka, `${container.owner}: repairs go to the local changelog`);
           continue;
         }
         const load = container.role === "serve" ? loadServeConfig : loadIngestConfig;

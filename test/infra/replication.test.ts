@@ -24,17 +24,20 @@ const PEERS = {
     region: "dc1",
     cloud: "kubernetes",
     bootstrap: "kafka-dc1.corp.example:9094",
+    redis: "cluster://redis-dc1.corp.example:6379",
     caCertificate: CA,
   },
   westeurope: {
     region: "westeurope",
     cloud: "azure",
     bootstrap: "ns-weu.servicebus.windows.net:9093",
+    redis: "rediss://strata-demo-weu.westeurope.redis.azure.net:10000",
   },
   usEast: {
     region: "us-east-1",
     cloud: "aws",
     bootstrap: "b-1.use1.kafka.us-east-1.amazonaws.com:9096",
+    redis: "cluster://clustercfg.strata-demo-use1.cache.amazonaws.com:6379",
     auth: "scram-sha-512",
     username: "strata-peer",
   },
@@ -42,10 +45,24 @@ const PEERS = {
     region: "eu-west-1",
     cloud: "aws",
     bootstrap: "b-1.euw1.kafka.eu-west-1.amazonaws.com:9098",
+    redis: "cluster://clustercfg.strata-demo-euw1.cache.amazonaws.com:6379,10.41.1.5:6379",
     clusterArn: "arn:aws:kafka:eu-west-1:111122223333:cluster/strata-demo-eu-west-1-kafka/abcd-1",
     subnetIds: ["subnet-0a", "subnet-0b"],
   },
 };
+
+/** STRATA_RECONCILE_REGIONS expected from a job's env: here at the consumer's Redis, then the peers. */
+function expectedRegions(env: { name: string; value?: string }[], here: string, peers: object[]) {
+  const nodes = env.find((v) => v.name === "REDIS_CLUSTER_NODES")!.value!;
+  return [
+    `${here}=cluster://${nodes}`,
+    ...(peers as { region: string; redis: string }[]).map((p) => `${p.region}=${p.redis}`),
+  ].join(";");
+}
+
+function envValue(env: { name: string; value?: string }[], name: string): string | undefined {
+  return env.find((v) => v.name === name)?.value;
+}
 
 const FLOW_KEYS = ["from", "sourceTopic", "targetTopic", "via"];
 
@@ -66,6 +83,31 @@ describe("strata:peers validation", () => {
       "a peer without its Kafka address",
       [{ ...PEERS.dc1, bootstrap: undefined }],
       /strata:peers\[0\]\.bootstrap is missing; it must be the peer's Kafka address/,
+    ],
+    [
+      "a peer without its Redis address",
+      [{ ...PEERS.dc1, redis: undefined }],
+      /strata:peers\[0\]\.redis is missing; it must be the peer's Redis as this region's reconcile job reaches it: redis:\/\/host:port, rediss:\/\/host:port or cluster:\/\/host:port\[,host:port\]/,
+    ],
+    [
+      "a peer Redis that is no Redis target",
+      [{ ...PEERS.dc1, redis: "redis-dc1.corp.example:6379" }],
+      /strata:peers\[0\]\.redis is "redis-dc1\.corp\.example:6379"; it must be the peer's Redis/,
+    ],
+    [
+      "a peer Redis cluster with a bad node",
+      [{ ...PEERS.dc1, redis: "cluster://redis-dc1.corp.example" }],
+      /strata:peers\[0\]\.redis is "cluster:\/\/redis-dc1\.corp\.example"; it must be the peer's Redis/,
+    ],
+    [
+      "a peer Redis with a space (it would split STRATA_RECONCILE_REGIONS)",
+      [{ ...PEERS.dc1, redis: "cluster://a:6379, b:6379" }],
+      /strata:peers\[0\]\.redis is "cluster:\/\/a:6379, b:6379"; it must be the peer's Redis/,
+    ],
+    [
+      "a peer Redis password in plain config",
+      [{ ...PEERS.dc1, redis: "rediss://:hunter2@redis-dc1.corp.example:6380" }],
+      /strata:peers\[0\]\.redis holds credentials; the reconcile job logs in to every region with this region's REDIS_USERNAME \/ REDIS_PASSWORD/,
     ],
     [
       "a password in plain config",
@@ -262,10 +304,16 @@ describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks"
     assert.equal(schedule.inputs.target.arn, `arn:aws:mock:us-east-1:111122223333:${cluster.name}`);
     const [container] = JSON.parse(definition.inputs.containerDefinitions) as {
       command: string[];
-      environment: { name: string }[];
+      environment: { name: string; value?: string }[];
       readonlyRootFilesystem: boolean;
     }[];
     assert.deepEqual(container!.command, RECONCILE_COMMAND);
+    const peers = stackFileConfig("aws-eu-west-1")["strata:peers"] as object[];
+    assert.equal(
+      envValue(container!.environment, "STRATA_RECONCILE_REGIONS"),
+      expectedRegions(container!.environment, "eu-west-1", peers),
+      "this region first, at its own Redis, then dc1's",
+    );
     assert.equal(container!.readonlyRootFilesystem, true);
     assert.deepEqual(
       container!.environment.map((v) => v.name).filter((n) => /PORT/.test(n)),
@@ -353,6 +401,13 @@ describe("the three example stacks given peers", () => {
       },
     ]);
     assert.equal(ofType(run, "aws:scheduler/schedule:Schedule").length, 1);
+    const job = JSON.parse(
+      one(run, "aws:ecs/taskDefinition:TaskDefinition", "reconcile").inputs.containerDefinitions,
+    )[0].environment as { name: string; value?: string }[];
+    assert.equal(
+      envValue(job, "STRATA_RECONCILE_REGIONS"),
+      expectedRegions(job, "us-east-1", [PEERS.euWestMsk, PEERS.dc1]),
+    );
   });
 
   it("azure-westeurope: an MM2 container app and a compacted hub per peer, a scheduled job", async () => {
@@ -403,6 +458,11 @@ describe("the three example stacks given peers", () => {
     assert.equal(job.inputs.configuration.triggerType, "Schedule");
     assert.equal(job.inputs.configuration.scheduleTriggerConfig.cronExpression, "5 * * * *");
     assert.deepEqual(job.inputs.template.containers[0].command, RECONCILE_COMMAND);
+    const jobEnv = job.inputs.template.containers[0].env;
+    assert.equal(
+      envValue(jobEnv, "STRATA_RECONCILE_REGIONS"),
+      expectedRegions(jobEnv, "westeurope", [PEERS.dc1, PEERS.usEast]),
+    );
     assert.deepEqual(
       exportsContract(run).map((f) => [f.from, f.via, f.targetTopic]),
       [
@@ -458,6 +518,10 @@ describe("the three example stacks given peers", () => {
     assert.equal(cron.inputs.spec.concurrencyPolicy, "Forbid");
     const pod = cron.inputs.spec.jobTemplate.spec.template.spec;
     assert.deepEqual(pod.containers[0].command, RECONCILE_COMMAND);
+    assert.equal(
+      envValue(pod.containers[0].env, "STRATA_RECONCILE_REGIONS"),
+      expectedRegions(pod.containers[0].env, "dc1", [PEERS.usEast, PEERS.westeurope]),
+    );
     assert.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
     assert.equal(pod.securityContext.runAsNonRoot, true);
     const ingest = ofType(run, "kubernetes:kafka.strimzi.io/v1beta2:KafkaUser").find((u) =>
