@@ -40,7 +40,10 @@ const STACKS: [string, string, object[] | undefined][] = [
 for (const [label, stack, peers] of STACKS) {
   describe(`the ${label} containers' environment`, () => {
     it("is accepted by the serve, ingest and reconcile config loaders", async () => {
-      const file = { ...stackFileConfig(stack), ...(peers ? { "strata:peers": peers } : {}) };
+      const file: Record<string, unknown> = {
+        ...stackFileConfig(stack),
+        ...(peers ? { "strata:peers": peers } : {}),
+      };
       const run = await runStack(stack, withPeerCredentials(file));
       const image = (file["strata:serving"] as { image: string }).image;
       const containers = stackContainers(run, image);
