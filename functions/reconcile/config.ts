@@ -51,6 +51,10 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): Recon
     regions: parseRegions(regionsText, "STRATA_RECONCILE_REGIONS", {
       username: read.get("REDIS_USERNAME"),
       password: read.get("REDIS_PASSWORD"),
+      // A cluster:// target has no TLS form of its own: REDIS_TLS=on is the only way to reach
+      // a TLS-only cluster (every deployed region's), so it applies to every region, like the
+      // credentials.
+      tls: onOff(read, "REDIS_TLS") ? tlsWithCa(read.get("REDIS_TLS_CA_FILE")) : undefined,
     }),
     kafka,
     region: read.region(),
@@ -69,15 +73,17 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): Recon
 export function parseRegions(
   text: string,
   variable: string,
-  credentials: { username?: string; password?: string } = {},
+  shared: { username?: string; password?: string; tls?: { caFile?: string } } = {},
 ): RegionTarget[] {
+  const { tls, ...credentials } = shared;
   const items = text.split(/[\s;]+/).filter((item) => item !== "");
   const regions = items.map((item) => {
     const match = /^([a-z0-9][a-z0-9-]{0,62})=(.+)$/.exec(item);
     if (!match)
       throw badConfig(variable, item, "name=redis://host:port or name=cluster://host:port,...");
     const address = parseRedisTarget(match[2]!);
-    if ("url" in address && address.url.startsWith("rediss://")) address.tls = {};
+    if (tls) address.tls = tls;
+    else if ("url" in address && address.url.startsWith("rediss://")) address.tls = {};
     return { name: match[1]!, address: { ...address, ...withoutUndefined(credentials) } };
   });
   const names = new Set(regions.map((r) => r.name));
@@ -92,6 +98,10 @@ function onOff(read: EnvReader, name: string): boolean {
   if (value === undefined || value === "off") return false;
   if (value === "on") return true;
   throw badConfig(name, value, '"on" or "off"');
+}
+
+function tlsWithCa(caFile: string | undefined): { caFile?: string } {
+  return caFile === undefined ? {} : { caFile };
 }
 
 function withoutUndefined(o: { username?: string; password?: string }) {

@@ -73,6 +73,17 @@ for (const [label, stack, peers] of STACKS) {
             "clusterNodes" in local && local.clusterNodes,
             `${container.owner}: the reference is the consumer's Redis`,
           );
+          // Every stack's Redis speaks TLS only: the job must reach each region over TLS.
+          assert.deepEqual(
+            config.regions.filter((r) => !r.address.tls).map((r) => r.name),
+            [],
+            `${container.owner}: regions the job would reach without TLS`,
+          );
+          assert.equal(
+            config.regions[0]!.address.tls?.caFile,
+            local.tls?.caFile,
+            `${container.owner}: the consumer's Redis CA`,
+          );
           assert.ok(config.kafka, `${container.owner}: repairs go to the local changelog`);
           continue;
         }

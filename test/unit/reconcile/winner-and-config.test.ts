@@ -105,6 +105,33 @@ describe("reconcile configuration", () => {
     }
   });
 
+  it("reaches every region over TLS with REDIS_TLS=on, cluster targets included", () => {
+    const env = {
+      STRATA_REPO: "repo.ts",
+      STRATA_RECONCILE_REGIONS: "a=cluster://x:6379;b=redis://y:6379;c=rediss://z:6380",
+      REDIS_PASSWORD: "pw",
+    };
+    const plain = loadReconcileConfig(env);
+    assert.deepEqual(
+      plain.regions.map((r) => r.address.tls),
+      [undefined, undefined, {}],
+      "without REDIS_TLS only rediss:// is TLS",
+    );
+    const tls = loadReconcileConfig({
+      ...env,
+      REDIS_TLS: "on",
+      REDIS_TLS_CA_FILE: "/etc/strata/redis/ca.crt",
+    });
+    for (const region of tls.regions) {
+      assert.deepEqual(region.address.tls, { caFile: "/etc/strata/redis/ca.crt" }, region.name);
+      assert.equal(region.address.password, "pw", region.name);
+    }
+    assert.throws(
+      () => loadReconcileConfig({ ...env, REDIS_TLS: "yes" }),
+      (e) => isStrataError(e, "STRATA_E_BAD_CONFIG"),
+    );
+  });
+
   it("needs a changelog for --check-changelog", () => {
     const env = {
       STRATA_REPO: "repo.ts",
