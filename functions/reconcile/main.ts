@@ -31,7 +31,8 @@ options:
   -h, --help                this text
 
 environment: STRATA_REPO (required), KAFKA_BROKERS and KAFKA_* (the changelog to re-publish
-into: the local region's), STRATA_REGION, REDIS_USERNAME / REDIS_PASSWORD.
+into: the local region's), STRATA_REGION; for every region's Redis: REDIS_USERNAME /
+REDIS_PASSWORD, REDIS_TLS=on (cluster:// targets included) and REDIS_TLS_CA_FILE.
 
 exit status: 0 converged or repaired, 1 divergence it could not repair, 2 usage error.`;
 
