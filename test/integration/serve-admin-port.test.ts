@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { repoRoot } from "../../dev/stack/paths.js";
 import { generateApiKey } from "../../functions/serve/auth.js";
+import { openRequestInFlight } from "../support/serve-process.js";
 import { post } from "../support/serve.js";
 import { waitFor } from "../support/store.js";
 
@@ -85,21 +85,8 @@ describe("the serving process: feature API and admin endpoints on separate ports
   });
 
   it("on SIGTERM keeps the admin port answering /ready 503 while requests drain", async () => {
-    const target = new URL(url);
-    const body = JSON.stringify({
-      features: ["driver_hourly_stats:conv_rate"],
-      entities: { driver_id: [1001] },
-    });
     // A request in flight: headers and part of the body sent.
-    const socket = net.connect(Number(target.port), target.hostname);
-    await new Promise((resolve) => socket.once("connect", resolve));
-    let response = "";
-    socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
-    socket.write(
-      `POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
-    );
-    socket.write(body.slice(0, 20));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const inFlight = await openRequestInFlight(new URL(url), key);
 
     child.kill("SIGTERM");
     await waitFor(() => output.includes('"shutting down"'), 5_000, "shutdown begins");
@@ -107,10 +94,10 @@ describe("the serving process: feature API and admin endpoints on separate ports
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), { status: "shutting down" });
 
-    socket.write(body.slice(20));
-    await waitFor(() => /\r\n\r\n.*\}/s.test(response), 5_000, "in-flight response");
-    assert.match(response, /^HTTP\/1\.1 200 /);
-    socket.destroy();
+    inFlight.finish();
+    await waitFor(() => /\r\n\r\n.*\}/s.test(inFlight.response()), 5_000, "in-flight response");
+    assert.match(inFlight.response(), /^HTTP\/1\.1 200 /);
+    inFlight.close();
     assert.equal(await exited, 0);
   });
 });

@@ -10,6 +10,7 @@ import { OnlineStore } from "../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import { HybridLogicalClock } from "../../shared/versions/index.js";
 import { startStandalone } from "../support/redis-process.js";
+import { openRequestInFlight } from "../support/serve-process.js";
 import { post, startTestServer, type TestServer } from "../support/serve.js";
 import { testRepo, uniqueProject, waitFor } from "../support/store.js";
 
@@ -97,19 +98,7 @@ describe("graceful shutdown of the serving process", () => {
     );
 
     // A request in flight: headers and half the body sent.
-    const body = JSON.stringify({
-      features: ["driver_hourly_stats:conv_rate"],
-      entities: { driver_id: [1001] },
-    });
-    const socket = net.connect(Number(url.port), url.hostname);
-    await new Promise((resolve) => socket.once("connect", resolve));
-    let response = "";
-    socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
-    socket.write(
-      `POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
-    );
-    socket.write(body.slice(0, 20));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const inFlight = await openRequestInFlight(url, key);
 
     child.kill("SIGTERM");
     await waitFor(() => output.includes('"shutting down"'), 5_000, "shutdown begins");
@@ -125,15 +114,15 @@ describe("graceful shutdown of the serving process", () => {
     assert.ok(refused, "a new connection was accepted during shutdown");
 
     // The request in flight still completes.
-    socket.write(body.slice(20));
+    inFlight.finish();
     await waitFor(
-      () => response.includes("\r\n\r\n") && response.includes("}"),
+      () => inFlight.response().includes("\r\n\r\n") && inFlight.response().includes("}"),
       5_000,
       "in-flight response",
     );
-    assert.match(response, /^HTTP\/1\.1 200 /);
+    assert.match(inFlight.response(), /^HTTP\/1\.1 200 /);
     assert.equal(await exited, 0);
     assert.ok(output.includes('"stopped"'));
-    socket.destroy();
+    inFlight.close();
   });
 });

@@ -1,6 +1,7 @@
 // Serving processes a test spawns (functions/serve/main.ts under tsx), each with its own
 // Redis client, hot cache and changelog writer: what several replicas of the serving tier are.
 import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { repoRoot } from "../../dev/stack/paths.js";
 import { generateApiKey } from "../../functions/serve/auth.js";
@@ -88,4 +89,36 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** A /get-online-features request whose headers and first bytes are sent, its rest held back. */
+export interface RequestInFlight {
+  /** Sends the rest of the body. */
+  finish: () => void;
+  /** Everything the server answered so far. */
+  response: () => string;
+  close: () => void;
+}
+
+/** Opens a request that stays in flight until `finish`: what a server's shutdown must drain. */
+export async function openRequestInFlight(url: URL, key: string): Promise<RequestInFlight> {
+  const body = JSON.stringify({
+    features: ["driver_hourly_stats:conv_rate"],
+    entities: { driver_id: [1001] },
+  });
+  const socket = net.connect(Number(url.port), url.hostname);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  let response = "";
+  socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
+  socket.write(
+    `POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+  );
+  socket.write(body.slice(0, 20));
+  // Let the server read the headers, so the request counts as in flight.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return {
+    finish: () => socket.write(body.slice(20)),
+    response: () => response,
+    close: () => socket.destroy(),
+  };
 }
