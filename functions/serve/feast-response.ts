@@ -17,6 +17,8 @@ const STATUS_THEN_TIMESTAMP = Object.fromEntries(
     `],"statuses":[${quoted}],"event_timestamps":[`,
   ]),
 ) as Record<FeatureStatus, string>;
+/** What follows an entity column's value when the request has one entity (the common request). */
+const ONE_ENTITY_STATUSES = `],"statuses":["PRESENT"],"event_timestamps":[${EPOCH_ZERO}]}`;
 /**
  * Response names per resolved list. The registry hands out the same list for the same
  * feature list and keeps its lists within a byte budget, so these live only as long as it
@@ -48,7 +50,10 @@ export function renderOnlineFeaturesResponse(
   // One pass of appends (V8 keeps them as a rope, flattened once when the server encodes
   // the body): no per-column arrays and joins on the hot path.
   let out = `{"metadata":{"feature_names":${metadataNames(request)}},"results":[`;
-  const entityStatuses = `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
+  const entityStatuses =
+    rowCount === 1
+      ? ONE_ENTITY_STATUSES
+      : `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
   let first = true;
   for (const column of request.entityColumns) {
     out += first ? '{"values":[' : ',{"values":[';

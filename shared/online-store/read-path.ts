@@ -105,7 +105,8 @@ export async function readFeatures(
   const now = ctx.now();
   const cache = ctx.entityCache;
   const rows = entityRows.map(() => emptyResult(refs.length));
-  const misses = new Map<string, Miss>();
+  /** Created at the first miss: a read the hot cache answers whole needs none. */
+  let misses: Map<string, Miss> | undefined;
 
   for (let r = 0; r < entityRows.length; r++) {
     // Views of one entity set (several majors of a view, say) share the hash: encode its key
@@ -131,6 +132,7 @@ export async function readFeatures(
         place(rows[r]!, groups[g]!, cached, now);
         continue;
       }
+      misses ??= new Map();
       let miss = misses.get(key);
       if (!miss) misses.set(key, (miss = { parts: [], waiting: [] }));
       let part = miss.parts.findIndex((p) => p.fields === fields);
@@ -138,9 +140,12 @@ export async function readFeatures(
       miss.waiting.push({ row: r, group: g, part });
     }
   }
+  // The common read, every row from the hot cache with the pointers it holds, is done here
+  // without allocating the bookkeeping a miss or a degraded row needs.
+  if (misses === undefined && pointerAgeMs === undefined) return { features: refs, rows };
   /** Age of each degraded row, by row index. */
   const degraded = new Map<number, number>();
-  if (misses.size > 0) {
+  if (misses !== undefined) {
     const failed = await fetchMisses(ctx, misses, groups, rows, now);
     if (failed && !fillFromFallback(ctx, failed.keys, misses, groups, rows, now, degraded))
       throw failed.error;
