@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { StrataError } from "../errors.js";
 import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
@@ -8,6 +7,7 @@ import type { EventTimeLimit } from "../versions/event-time.js";
 import { compareVersions, type Version } from "../versions/version.js";
 import { ChangelogApplier } from "./applier.js";
 import { createKeyPartitioner, keyPartition } from "./partitioner.js";
+import { readTopicRanges } from "./read-ranges.js";
 import { decodeChangelogRecord, recordKey } from "./record.js";
 import { changelogTopic } from "./topics.js";
 
@@ -145,46 +145,16 @@ export async function readKeyRecords(
   end: bigint,
   key: string,
 ): Promise<KafkaMessage[]> {
-  if (from >= end) return [];
-  const groupId = `strata.repair.${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
   const found: KafkaMessage[] = [];
-  let finish!: () => void;
-  let fail!: (error: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
-  await consumer.connect();
-  try {
-    // Other partitions start at their end (a new group without fromBeginning) and are ignored.
-    await consumer.subscribe({ topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        if (batch.partition !== partition) return Promise.resolve();
-        for (const message of batch.messages) {
-          const offset = BigInt(message.offset);
-          if (offset >= from && offset < end && message.key?.toString("utf8") === key) {
-            found.push(message);
-          }
-        }
-        // A compacted log has gaps: the last offset read, not a count, says how far we are.
-        const last = batch.messages[batch.messages.length - 1];
-        const next = last ? BigInt(last.offset) + 1n : from;
-        if (next >= end || BigInt(batch.highWatermark) <= next) finish();
-        return Promise.resolve();
-      },
-    });
-    consumer.seek({ topic, partition, offset: from.toString() });
-    await done;
-  } finally {
-    await consumer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
-  }
+  await readTopicRanges(
+    kafka,
+    topic,
+    new Map([[partition, { from, end }]]),
+    (_partition, messages) => {
+      for (const message of messages)
+        if (message.key?.toString("utf8") === key) found.push(message);
+    },
+    { groupPrefix: "strata.repair" },
+  );
   return found;
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import { StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
 import type { EventTimeLimit } from "../versions/event-time.js";
 import { ChangelogApplier, type RejectedRecord } from "./applier.js";
+import { readTopicRanges, type OffsetRange } from "./read-ranges.js";
 import { changelogTopic } from "./topics.js";
 
 export interface ReplayOptions {
@@ -45,7 +45,6 @@ export async function replayChangelog(options: ReplayOptions): Promise<ReplayRep
   const topic = changelogTopic(options.store.registry.project);
   const admin = options.kafka.admin();
   await admin.connect();
-  const groupId = `strata.replay.${randomUUID()}`;
   try {
     if (!(await admin.listTopics()).includes(topic)) {
       throw new StrataError(
@@ -59,46 +58,33 @@ export async function replayChangelog(options: ReplayOptions): Promise<ReplayRep
       options.fromTimestampMs === undefined
         ? ends.map((p) => ({ partition: p.partition, offset: p.low }))
         : await admin.fetchTopicOffsetsByTimestamp(topic, options.fromTimestampMs);
-    // The next offset to read, and the end to stop at, per partition.
-    const remaining = new Map<number, { next: bigint; end: bigint }>();
+    // The offsets to read, per partition.
+    const ranges = new Map<number, OffsetRange>();
     for (const end of ends) {
       const start = starts.find((s) => s.partition === end.partition)!;
       // -1: no record at or after the timestamp.
       const from = start.offset === "-1" ? BigInt(end.high) : BigInt(start.offset);
-      if (from < BigInt(end.high)) {
-        remaining.set(end.partition, { next: from, end: BigInt(end.high) });
-      }
+      if (from < BigInt(end.high)) ranges.set(end.partition, { from, end: BigInt(end.high) });
     }
-    const total = [...remaining.values()].reduce((n, r) => n + Number(r.end - r.next), 0);
+    const total = [...ranges.values()].reduce((n, r) => n + Number(r.end - r.from), 0);
     const progress: ReplayProgress = { records: 0, total, applied: 0, stale: 0, rejected: 0 };
     const rejectedSamples: ReplayReport["rejectedSamples"] = [];
-    if (remaining.size > 0) {
-      await consumeUntilEnds(options, topic, groupId, remaining, progress, rejectedSamples);
-    }
+    await applyRanges(options, topic, ranges, progress, rejectedSamples);
     return { ...progress, rejectedSamples, elapsedMs: performance.now() - started };
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
 }
 
-async function consumeUntilEnds(
+async function applyRanges(
   options: ReplayOptions,
   topic: string,
-  groupId: string,
-  remaining: Map<number, { next: bigint; end: bigint }>,
+  ranges: ReadonlyMap<number, OffsetRange>,
   progress: ReplayProgress,
   rejectedSamples: ReplayReport["rejectedSamples"],
 ): Promise<void> {
-  const consumer = options.kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await consumer.connect();
   const chunkSize = options.chunkSize ?? 2_000;
-  let finish!: () => void;
-  let fail!: (error: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
+  // Once the read ends (done, or failed), a retry inside the applier must not go on.
   let stopping = false;
   const applier = new ChangelogApplier({
     store: options.store,
@@ -117,47 +103,27 @@ async function consumeUntilEnds(
     shouldContinue: () => !stopping,
     eventTime: options.eventTime,
   });
-  consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        const state = remaining.get(batch.partition);
-        if (!state) return;
-        const wanted = batch.messages.filter((m) => {
-          const offset = BigInt(m.offset);
-          return offset >= state.next && offset < state.end;
-        });
-        for (let i = 0; i < wanted.length; i += chunkSize) {
-          const chunk = wanted.slice(i, i + chunkSize);
-          const outcome = await applier.apply(chunk, batch.partition);
+    await readTopicRanges(
+      options.kafka,
+      topic,
+      ranges,
+      async (partition, messages, heartbeat) => {
+        for (let i = 0; i < messages.length; i += chunkSize) {
+          const chunk = messages.slice(i, i + chunkSize);
+          const outcome = await applier.apply(chunk, partition);
           for (const counts of outcome.byView.values()) {
             progress.applied += counts.applied;
             progress.stale += counts.stale;
           }
           progress.records += chunk.length;
           options.onProgress?.({ ...progress });
-          await payload.heartbeat();
+          await heartbeat();
         }
-        // A compacted log has gaps: the batch's last offset, not a count, says how far we are.
-        const last = batch.messages[batch.messages.length - 1];
-        if (last) state.next = BigInt(last.offset) + 1n;
-        if (state.next >= state.end || BigInt(batch.highWatermark) <= state.next) {
-          remaining.delete(batch.partition);
-        }
-        if (remaining.size === 0) finish();
       },
-    });
-    // Start each partition at its own first offset (the timestamp's, or the log start).
-    for (const [partition, state] of remaining) {
-      consumer.seek({ topic, partition, offset: state.next.toString() });
-    }
-    await done;
+      { groupPrefix: "strata.replay", partitionsConsumedConcurrently: 3 },
+    );
   } finally {
     stopping = true;
-    await consumer.disconnect();
   }
 }

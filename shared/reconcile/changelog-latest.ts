@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import { isStrataError, StrataError } from "../errors.js";
+import { readTopicRanges, type OffsetRange } from "../changelog/read-ranges.js";
 import { decodeChangelogRecord } from "../changelog/record.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
 
@@ -28,8 +28,9 @@ export async function readChangelogLatest(
 ): Promise<ChangelogLatest> {
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `strata.reconcile.${randomUUID()}`;
   const latest: ChangelogLatest = { byView: new Map(), records: 0, undecodable: 0 };
+  const ranges = new Map<number, OffsetRange>();
+  let total = 0;
   try {
     if (!(await admin.listTopics()).includes(topic)) {
       throw new StrataError(
@@ -38,51 +39,27 @@ export async function readChangelogLatest(
         { topic },
       );
     }
-    const remaining = new Map<number, bigint>();
-    let total = 0;
     for (const p of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(p.high) > BigInt(p.low)) remaining.set(p.partition, BigInt(p.high));
+      ranges.set(p.partition, { from: BigInt(p.low), end: BigInt(p.high) });
       total += Number(BigInt(p.high) - BigInt(p.low));
     }
-    if (remaining.size === 0) return latest;
-    const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
-    await consumer.connect();
-    try {
-      let finish!: () => void;
-      let fail!: (error: unknown) => void;
-      const done = new Promise<void>((resolve, reject) => {
-        finish = resolve;
-        fail = reject;
-      });
-      consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: ({ batch }) => {
-          const end = remaining.get(batch.partition);
-          if (end === undefined) return Promise.resolve();
-          for (const message of batch.messages) {
-            if (BigInt(message.offset) >= end) break;
-            latest.records++;
-            note(latest, registry, message.key?.toString("utf8"), message.value?.toString("utf8"));
-          }
-          onRecords?.(latest.records, total);
-          const last = batch.messages[batch.messages.length - 1];
-          // A compacted log has gaps: the last offset read, not a count, says how far we are.
-          if (last && BigInt(last.offset) + 1n >= end) remaining.delete(batch.partition);
-          if (remaining.size === 0) finish();
-          return Promise.resolve();
-        },
-      });
-      await done;
-    } finally {
-      await consumer.disconnect();
-    }
-    return latest;
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
+  await readTopicRanges(
+    kafka,
+    topic,
+    ranges,
+    (_partition, messages) => {
+      for (const message of messages) {
+        latest.records++;
+        note(latest, registry, message.key?.toString("utf8"), message.value?.toString("utf8"));
+      }
+      onRecords?.(latest.records, total);
+    },
+    { groupPrefix: "strata.reconcile" },
+  );
+  return latest;
 }
 
 function note(
