@@ -9,6 +9,7 @@ import {
   reconcileTaskPolicy,
   type PolicyDocument,
 } from "./policies.js";
+import { fargateTaskRoles } from "./task-roles.js";
 
 export interface AwsReconcileArgs {
   config: StackConfig;
@@ -37,33 +38,15 @@ export class AwsReconcile extends pulumi.ComponentResource {
       { retentionInDays: config.aws!.logRetentionDays },
       parent,
     );
-    const execution = new aws.iam.Role(
-      `${name}-execution`,
-      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-execution`,
+    const { execution, task } = fargateTaskRoles(
+      name,
       {
-        role: execution.id,
-        policy: pulumi
+        execution: pulumi
           .all([logs.arn, ...args.secretArns])
           .apply(([log, ...secrets]) =>
             JSON.stringify(executionPolicy(config.serving.image, [log!], secrets)),
           ),
-      },
-      parent,
-    );
-    const task = new aws.iam.Role(
-      `${name}-task`,
-      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-task`,
-      {
-        role: task.id,
-        policy: pulumi
+        task: pulumi
           .output(args.kafkaClusterArn)
           .apply((arn) => JSON.stringify(reconcileTaskPolicy(arn, config.project))),
       },

@@ -18,6 +18,7 @@ import {
   mirrorMakerTaskPolicy,
   replicatorPolicy,
 } from "./policies.js";
+import { fargateTaskRoles } from "./task-roles.js";
 
 export interface AwsReplicationArgs {
   config: StackConfig;
@@ -157,33 +158,15 @@ export class AwsReplication extends pulumi.ComponentResource {
       },
       parent,
     );
-    const execution = new aws.iam.Role(
-      `${name}-execution`,
-      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-execution`,
+    const { execution, task } = fargateTaskRoles(
+      name,
       {
-        role: execution.id,
-        policy: pulumi
+        execution: pulumi
           .all([logs.arn, credential.arn])
           .apply(([log, secret]) =>
             JSON.stringify(executionPolicy(config.mirrorMakerImage, [log], [secret])),
           ),
-      },
-      parent,
-    );
-    const task = new aws.iam.Role(
-      `${name}-task`,
-      { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-task`,
-      {
-        role: task.id,
-        policy: pulumi
+        task: pulumi
           .output(args.kafkaClusterArn)
           .apply((arn) => JSON.stringify(mirrorMakerTaskPolicy(arn, peer.region, config.project))),
       },
