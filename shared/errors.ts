@@ -170,6 +170,16 @@ export const ERROR_CODES = {
     status: 500,
     title: "reconciliation found a divergent row whose winner cannot be re-published",
   },
+  // Waiting for other regions (wait: "replicated")
+  STRATA_E_NO_PEERS: {
+    status: 400,
+    title: 'wait "replicated" was asked of a writer that has no peer regions configured',
+  },
+  STRATA_E_NOT_REPLICATED: {
+    status: 503,
+    title:
+      "the write is in this region's changelog and applied here, but not yet in enough peer regions",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

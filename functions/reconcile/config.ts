@@ -36,10 +36,7 @@ export interface ReconcileConfig {
 /** The job's configuration from the environment (docs/changelog.md, "Reconciliation"). */
 export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): ReconcileConfig {
   const read = new EnvReader(env);
-  const regionsText = read.required(
-    "STRATA_RECONCILE_REGIONS",
-    "two or more name=redis://host:port or name=cluster://host:port,host:port, separated by spaces or ';'",
-  );
+  const regions = readRegionTargets(read, "STRATA_RECONCILE_REGIONS", 2);
   const views = read.get("STRATA_RECONCILE_VIEWS");
   const kafka = read.kafka(false);
   const checkChangelog = onOff(read, "STRATA_RECONCILE_CHECK_CHANGELOG");
@@ -48,14 +45,7 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): Recon
   }
   return {
     repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
-    regions: parseRegions(regionsText, "STRATA_RECONCILE_REGIONS", {
-      username: read.get("REDIS_USERNAME"),
-      password: read.get("REDIS_PASSWORD"),
-      // A cluster:// target has no TLS form of its own: REDIS_TLS=on is the only way to reach
-      // a TLS-only cluster (every deployed region's), so it applies to every region, like the
-      // credentials.
-      tls: onOff(read, "REDIS_TLS") ? tlsWithCa(read.get("REDIS_TLS_CA_FILE")) : undefined,
-    }),
+    regions,
     kafka,
     region: read.region(),
     checkChangelog,
@@ -67,13 +57,43 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): Recon
 }
 
 /**
+ * A list of regions' Redis from one variable (STRATA_RECONCILE_REGIONS, or serving's
+ * STRATA_PEER_REDIS), reached with this process' REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS.
+ * `minimum` 0: the variable is optional (unset: no regions), and names at least one when set.
+ */
+export function readRegionTargets(
+  read: EnvReader,
+  variable: string,
+  minimum: number,
+): RegionTarget[] {
+  const wanted = `${minimum < 2 ? "one" : "two"} or more name=redis://host:port or name=cluster://host:port,host:port, separated by spaces or ';'`;
+  const text = minimum === 0 ? read.get(variable) : read.required(variable, wanted);
+  if (text === undefined) return [];
+  return parseRegions(
+    text,
+    variable,
+    {
+      username: read.get("REDIS_USERNAME"),
+      password: read.get("REDIS_PASSWORD"),
+      // A cluster:// target has no TLS form of its own: REDIS_TLS=on is the only way to reach
+      // a TLS-only cluster (every deployed region's), so it applies to every region, like the
+      // credentials.
+      tls: onOff(read, "REDIS_TLS") ? tlsWithCa(read.get("REDIS_TLS_CA_FILE")) : undefined,
+    },
+    Math.max(1, minimum),
+  );
+}
+
+/**
  * `name=target` items separated by whitespace or ';' (a cluster target has commas of its own).
- * Region names follow version origins: lowercase letters, digits and '-'.
+ * Region names follow version origins: lowercase letters, digits and '-'. At least `minimum`
+ * regions (two, to compare), all named differently.
  */
 export function parseRegions(
   text: string,
   variable: string,
   shared: { username?: string; password?: string; tls?: { caFile?: string } } = {},
+  minimum = 2,
 ): RegionTarget[] {
   const { tls, ...credentials } = shared;
   const items = text.split(/[\s;]+/).filter((item) => item !== "");
@@ -87,8 +107,12 @@ export function parseRegions(
     return { name: match[1]!, address: { ...address, ...withoutUndefined(credentials) } };
   });
   const names = new Set(regions.map((r) => r.name));
-  if (regions.length < 2 || names.size !== regions.length) {
-    throw badConfig(variable, text, "at least two regions with different names");
+  if (regions.length < minimum || names.size !== regions.length) {
+    throw badConfig(
+      variable,
+      text,
+      `at least ${minimum === 1 ? "one region" : `${minimum} regions`} with different names`,
+    );
   }
   return regions;
 }

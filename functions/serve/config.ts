@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { DEFAULT_REPLICATION_TIMEOUT_MS } from "../../shared/changelog/changelog-writer.js";
 import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
 import {
   badConfig,
@@ -6,6 +7,7 @@ import {
   type KafkaAccess,
   type RedisAddress,
 } from "../../shared/config/env.js";
+import { readRegionTargets, type RegionTarget } from "../reconcile/config.js";
 import type { ApiKeyRecord } from "./auth.js";
 
 /** Request limits: every one configurable, every default safe for an inference endpoint. */
@@ -75,6 +77,17 @@ export interface ServeChangelogConfig {
   ackTimeoutMs: number;
   /** Event times later than now plus this are refused (STRATA_MAX_EVENT_TIME_SKEW_MS, default 300,000). */
   maxEventTimeSkewMs?: number;
+  /**
+   * The other regions' Redis, read (never written) by pushes with `wait: "replicated"`
+   * (STRATA_PEER_REDIS: `name=redis://host:port` or `name=cluster://host:port,...` items
+   * separated by spaces or ';'). None: such pushes are refused (STRATA_E_NO_PEERS).
+   */
+  peers?: RegionTarget[];
+  /**
+   * How long a `wait: "replicated"` push waits for the peers after applying here, and the most
+   * a push may ask for (STRATA_REPLICATION_TIMEOUT_MS, default 5,000).
+   */
+  replicationTimeoutMs?: number;
 }
 
 /** The hot cache's safety TTL: a degraded value is never older than a cached one can be. */
@@ -152,8 +165,29 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       lingerMs: read.int("STRATA_WRITE_LINGER_MS", 5, 0, 60_000),
       ackTimeoutMs: read.int("STRATA_ACK_TIMEOUT_MS", 10_000, 100, 600_000),
       maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
+      peers: peerRegions(read),
+      replicationTimeoutMs: read.int(
+        "STRATA_REPLICATION_TIMEOUT_MS",
+        DEFAULT_REPLICATION_TIMEOUT_MS,
+        100,
+        600_000,
+      ),
     },
   };
+}
+
+/** STRATA_PEER_REDIS: every other region's Redis, none of them named as this region. */
+function peerRegions(read: EnvReader): RegionTarget[] {
+  const peers = readRegionTargets(read, "STRATA_PEER_REDIS", 0);
+  const own = read.region();
+  if (peers.some((peer) => peer.name === own)) {
+    throw badConfig(
+      "STRATA_PEER_REDIS",
+      read.get("STRATA_PEER_REDIS"),
+      `other regions than this one (STRATA_REGION is ${own})`,
+    );
+  }
+  return peers;
 }
 
 /**

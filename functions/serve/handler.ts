@@ -166,7 +166,10 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
     hlc: deps.push.hlc,
     eventTime: deps.push.writer.eventTimeBound(),
   });
-  const result = await deps.push.writer.write(parsed.rows, { wait: parsed.wait });
+  const result = await deps.push.writer.write(parsed.rows, {
+    wait: parsed.wait,
+    replication: parsed.replication,
+  });
   return json(
     200,
     JSON.stringify({
@@ -176,6 +179,7 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
       views: parsed.target.views.map((v) => v.key),
       reached: result.reached,
       ...(result.applied && { applied: result.applied }),
+      ...(result.replication && { replication: result.replication }),
     }),
   );
 }
@@ -290,7 +294,9 @@ function renderError(error: unknown, deps: ServeDeps): CoreResponse {
   if (reported.code === "STRATA_E_METHOD_NOT_ALLOWED")
     headers.allow = String(reported.details.allowed);
   if (reported.status === 401) headers["www-authenticate"] = 'Bearer realm="strata"';
-  if (reported.status === 429) headers["retry-after"] = "1";
+  // A write that did not replicate in time is durable here; the hint paces a client that retries it.
+  if (reported.status === 429 || reported.code === "STRATA_E_NOT_REPLICATED")
+    headers["retry-after"] = "1";
   if (reported.status >= 500) deps.logError(error.message, error.cause ?? error);
   return { status: reported.status, headers, body: JSON.stringify({ error: reported.toJSON() }) };
 }

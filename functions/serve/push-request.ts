@@ -1,4 +1,5 @@
 import type { WaitFor } from "../../shared/changelog/changelog-writer.js";
+import type { ReplicationOptions } from "../../shared/regions/index.js";
 import { show, StrataError } from "../../shared/errors.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
 import { batchRejected, type RejectedRow } from "../../shared/online-store/write-path.js";
@@ -19,6 +20,8 @@ export interface PushRequest {
   pushedRows: number;
   rows: WriteRow[];
   wait: WaitFor | undefined;
+  /** With wait "replicated": the peers, quorum and deadline asked for (the writer checks them). */
+  replication: ReplicationOptions | undefined;
 }
 
 export interface PushContext {
@@ -33,11 +36,12 @@ export interface PushContext {
 
 /** Feast's optional created-timestamp column; accepted and not stored (versions order writes). */
 const IGNORED_COLUMNS = new Set(["created", "created_timestamp"]);
-const WAITS = new Set<string>(["enqueued", "acked", "applied"]);
+const WAITS = new Set<string>(["enqueued", "acked", "applied", "replicated"]);
 
 /**
  * Parses Feast's push body: `{"push_source_name": "...", "df": {"<column>": [values]},
- * "to": "online"}`, plus Strata's optional `"wait": "enqueued" | "acked" | "applied"`.
+ * "to": "online"}`, plus Strata's optional `"wait": "enqueued" | "acked" | "applied" |
+ * "replicated"` and, with "replicated", `"replication": {"regions", "quorum", "timeoutMs"}`.
  * Columns are the target views' join keys and features and the event timestamp column.
  * Every bad row is named (STRATA_E_BATCH_REJECTED lists them), and nothing is written.
  */
@@ -45,7 +49,7 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw badRequest('the body must be a JSON object with "push_source_name" and "df"');
   }
-  const { push_source_name: name, df, to, wait } = body as Record<string, unknown>;
+  const { push_source_name: name, df, to, wait, replication } = body as Record<string, unknown>;
   if (typeof name !== "string") throw badRequest('"push_source_name" must be a string');
   if (to !== undefined && to !== "online") {
     throw new StrataError(
@@ -55,7 +59,12 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
     );
   }
   if (wait !== undefined && (typeof wait !== "string" || !WAITS.has(wait))) {
-    throw badRequest(`"wait" is ${show(wait)}; it must be "enqueued", "acked" or "applied"`);
+    throw badRequest(
+      `"wait" is ${show(wait)}; it must be "enqueued", "acked", "applied" or "replicated"`,
+    );
+  }
+  if (replication !== undefined && wait !== "replicated") {
+    throw badRequest('"replication" goes with "wait": "replicated" only');
   }
   const target = context.registry.pushTarget(name);
   const columns = checkColumns(df, target, context.limits);
@@ -104,7 +113,14 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
       });
     }
   }
-  return { target, pushedRows, rows, wait: wait as WaitFor | undefined };
+  return {
+    target,
+    pushedRows,
+    rows,
+    wait: wait as WaitFor | undefined,
+    // Its fields are checked by the writer, against its peers, before anything is written.
+    replication: replication as ReplicationOptions | undefined,
+  };
 }
 
 /** The df as columns of one length, holding exactly what the target views need. */

@@ -3,6 +3,7 @@ import { createKafka, kafkaConnection } from "../../shared/changelog/kafka-clien
 import { ensureChangelogTopics } from "../../shared/changelog/topics.js";
 import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
 import { loadRegistry, type FeatureRegistry } from "../../shared/registry/index.js";
+import type { PeerRegion } from "../../shared/regions/index.js";
 import { HybridLogicalClock } from "../../shared/versions/hlc.js";
 import { ApiKeyVerifier } from "./auth.js";
 import {
@@ -62,10 +63,13 @@ export async function createServeRuntime(
     throw error;
   }
   let writer: ChangelogWriter | undefined;
+  let peers: PeerRegion[] = [];
   if (config.changelog) {
     try {
-      writer = await openChangelogWriter(config.changelog, store, logError);
+      peers = connectPeers(config.changelog, config.limits.requestTimeoutMs, logError);
+      writer = await openChangelogWriter(config.changelog, store, peers, logError);
     } catch (error) {
+      for (const peer of peers) peer.client.disconnect();
       await store.close();
       client.disconnect();
       throw error;
@@ -100,6 +104,7 @@ export async function createServeRuntime(
         logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
       }
       await store.close();
+      for (const peer of peers) peer.client.disconnect();
       // QUIT lets Redis finish our commands; a client that is not connected has none to
       // finish, and its QUIT would wait for a reconnect that may never come.
       if (client.status === "ready") await client.quit().catch(() => client.disconnect());
@@ -108,10 +113,32 @@ export async function createServeRuntime(
   };
 }
 
+/**
+ * Clients of the peer regions' Redis, for pushes that wait until replicated. They connect in
+ * the background and fail fast: a peer that is down or not connected yet counts as "not
+ * applied" until a push's deadline, and never holds up start-up or a push beyond it.
+ */
+function connectPeers(
+  config: ServeChangelogConfig,
+  commandTimeoutMs: number,
+  logError: (message: string, error: unknown) => void,
+): PeerRegion[] {
+  return (config.peers ?? []).map((peer) => ({
+    name: peer.name,
+    client: connectFailFast(peer.address, {
+      commandTimeoutMs,
+      socketTimeoutMs: commandTimeoutMs,
+      onConnectionError: (error) =>
+        logError(`peer region ${peer.name}: redis connection error`, error),
+    }),
+  }));
+}
+
 /** Creates the changelog topics if needed and connects the writer of POST /push. */
 async function openChangelogWriter(
   config: ServeChangelogConfig,
   store: OnlineStore,
+  peers: readonly PeerRegion[],
   logError: (message: string, error: unknown) => void,
 ): Promise<ChangelogWriter> {
   const kafka = createKafka(
@@ -137,6 +164,12 @@ async function openChangelogWriter(
     },
     ackTimeoutMs: config.ackTimeoutMs,
     eventTime: { maxSkewMs: config.maxEventTimeSkewMs },
+    region: config.region,
+    peers,
+    // A push may shorten its deadline, never lengthen it: the server bounds how long a
+    // request may hold a connection.
+    replicationTimeoutMs: config.replicationTimeoutMs,
+    maxReplicationTimeoutMs: config.replicationTimeoutMs,
     onError: logError,
   });
 }

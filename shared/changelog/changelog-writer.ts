@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from "kafkajs";
-import { isStrataError, StrataError } from "../errors.js";
+import { isStrataError, show, StrataError } from "../errors.js";
 import type { OnlineStore, WriteReport } from "../online-store/online-store.js";
 import {
   readyForCas,
@@ -8,6 +8,15 @@ import {
   type WriteRow,
 } from "../online-store/write-path.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
+import {
+  checkPeers,
+  planReplication,
+  waitForReplication,
+  type PeerRegion,
+  type ReplicationOptions,
+  type ReplicationPlan,
+  type ReplicationReport,
+} from "../regions/index.js";
 import { eventTimeLimit, latestEventTimeMs, type EventTimeLimit } from "../versions/event-time.js";
 import { permanentKafkaError } from "./kafka-errors.js";
 import { SeenVector } from "../versions/clock-vector.js";
@@ -21,9 +30,18 @@ import { WriteQueue } from "./write-queue.js";
  * How long a write call waits:
  * - enqueued: until the rows are in the writer's queue (the default for `standard` views);
  * - acked: until Kafka acknowledged them with acks=all (always, for `critical` views);
- * - applied: acked, and applied to this region's Redis (read-your-writes).
+ * - applied: acked, and applied to this region's Redis (read-your-writes);
+ * - replicated: applied, and applied in every peer region (or a quorum of them, see
+ *   ReplicationOptions): each peer's Redis holds the row's version or a newer one.
  */
-export type WaitFor = "enqueued" | "acked" | "applied";
+export type WaitFor = "enqueued" | "acked" | "applied" | "replicated";
+
+/** The write call's options. */
+export interface WriteOptions {
+  wait?: WaitFor;
+  /** With `wait: "replicated"` only: which peers, how many of them, and the deadline. */
+  replication?: ReplicationOptions;
+}
 
 export interface ChangelogWriterOptions {
   kafka: Kafka;
@@ -47,6 +65,20 @@ export interface ChangelogWriterOptions {
   ackTimeoutMs?: number;
   /** Rows with an event time beyond now plus this skew are refused (STRATA_E_EVENT_TIME_IN_FUTURE). */
   eventTime?: Partial<EventTimeLimit>;
+  /**
+   * The other regions' Redis, for `wait: "replicated"`: read only, never written. Without any,
+   * that wait is refused with STRATA_E_NO_PEERS.
+   */
+  peers?: readonly PeerRegion[];
+  /** This writer's own region, which no peer may be named after; optional. */
+  region?: string;
+  /**
+   * How long `wait: "replicated"` waits for the peers once the rows are applied here (default
+   * 5,000 ms), and the most a call may ask for with `replication.timeoutMs` (default 60,000
+   * ms, at least the former). Past it the call fails with STRATA_E_NOT_REPLICATED.
+   */
+  replicationTimeoutMs?: number;
+  maxReplicationTimeoutMs?: number;
   onError?: (message: string, error: unknown) => void;
 }
 
@@ -58,7 +90,13 @@ export interface ChangelogWriteResult {
   standard: number;
   /** With wait "applied": what the CAS made of each row (a stale row lost to a newer version). */
   applied?: Pick<WriteReport, "applied" | "stale" | "concurrent">;
+  /** With wait "replicated": what each peer region waited for held when the call returned. */
+  replication?: ReplicationReport;
 }
+
+/** The default deadline of `wait: "replicated"`, and the default ceiling a call may raise it to. */
+export const DEFAULT_REPLICATION_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_REPLICATION_TIMEOUT_MS = 60_000;
 
 export interface ChangelogWriterStats {
   queued: number;
@@ -68,7 +106,7 @@ export interface ChangelogWriterStats {
   recordsRefused: number;
 }
 
-const RANK: Record<WaitFor, number> = { enqueued: 0, acked: 1, applied: 2 };
+const RANK: Record<WaitFor, number> = { enqueued: 0, acked: 1, applied: 2, replicated: 3 };
 
 /**
  * The write side of the changelog. Rows are validated against the registry before anything
@@ -128,6 +166,7 @@ export class ChangelogWriter {
   /** Connects an idempotent producer (acks=all). */
   static async open(options: ChangelogWriterOptions): Promise<ChangelogWriter> {
     const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    checkPeers(options.peers ?? [], options.region);
     const producer = options.kafka.producer({
       idempotent: true,
       createPartitioner: createKeyPartitioner,
@@ -147,28 +186,36 @@ export class ChangelogWriter {
     return { latestMs: latestEventTimeMs(this.eventTime), maxSkewMs: this.eventTime.maxSkewMs };
   }
 
-  /** Validates rows, then produces them; see WaitFor for when the promise settles. */
+  /** The peer regions `wait: "replicated"` can wait for, by name. */
+  get peerRegions(): string[] {
+    return (this.options.peers ?? []).map((peer) => peer.name);
+  }
+
+  /**
+   * Validates rows, then produces them; see WaitFor for when the promise settles. With
+   * `wait: "replicated"`, a call whose peers did not apply it in time fails with
+   * STRATA_E_NOT_REPLICATED; its rows are in the changelog and applied here all the same.
+   */
   async write(
     rows: readonly WriteRow[],
-    options: { wait?: WaitFor } = {},
+    options: WriteOptions = {},
   ): Promise<ChangelogWriteResult> {
     const wait = options.wait ?? "enqueued";
-    if (!(wait in RANK)) {
+    if (!Object.hasOwn(RANK, wait)) {
       throw new StrataError(
         "STRATA_E_BAD_REQUEST",
-        `wait is enqueued, acked or applied, not ${String(wait)}`,
-        {
-          wait,
-        },
+        `wait is enqueued, acked, applied or replicated, not ${show(wait)}`,
+        { wait },
       );
     }
-    if (wait === "applied" && !this.options.store) {
+    if (RANK[wait] >= RANK.applied && !this.options.store) {
       throw new StrataError(
         "STRATA_E_BAD_CONFIG",
-        'wait "applied" needs the writer to have this region\'s store',
+        `wait "${wait}" needs the writer to have this region's store`,
         {},
       );
     }
+    const plan = this.replicationPlan(wait, options.replication);
     this.refuseIfQueueFull(rows);
     const validated = validateWrites(this.options.registry, rows, this.eventTimeBound());
     this.carrySeenClock(rows, validated);
@@ -192,16 +239,16 @@ export class ChangelogWriter {
       critical: critical.length,
       standard: standard.length,
     };
-    if (wait !== "applied") {
+    if (RANK[wait] < RANK.applied) {
       deadline.clear();
       return result;
     }
+    const registry = this.options.registry;
+    const prepared = validated.map((write) => readyForCas(registry, write));
+    let applied: ChangelogWriteResult;
     try {
-      const registry = this.options.registry;
-      const report = await deadline.race(
-        this.options.store!.writePrepared(validated.map((write) => readyForCas(registry, write))),
-      );
-      return {
+      const report = await deadline.race(this.options.store!.writePrepared(prepared));
+      applied = {
         ...result,
         reached: "applied",
         applied: { applied: report.applied, stale: report.stale, concurrent: report.concurrent },
@@ -216,6 +263,35 @@ export class ChangelogWriter {
     } finally {
       deadline.clear();
     }
+    if (!plan) return applied;
+    const replication = await waitForReplication(registry.project, prepared, plan);
+    if (!replication.reached) throw notReplicated(replication, plan, validated.length);
+    return { ...applied, reached: "replicated", replication };
+  }
+
+  /** The checked replication options of a call, before anything is written; none unless replicated. */
+  private replicationPlan(
+    wait: WaitFor,
+    replication: ReplicationOptions | undefined,
+  ): ReplicationPlan | undefined {
+    if (wait !== "replicated") {
+      if (replication !== undefined) {
+        throw new StrataError(
+          "STRATA_E_BAD_REQUEST",
+          `replication options apply to wait "replicated" only, not to ${show(wait)}`,
+          { wait },
+        );
+      }
+      return undefined;
+    }
+    const timeoutMs = this.options.replicationTimeoutMs ?? DEFAULT_REPLICATION_TIMEOUT_MS;
+    return planReplication(this.options.peers ?? [], replication, {
+      timeoutMs,
+      maxTimeoutMs: Math.max(
+        timeoutMs,
+        this.options.maxReplicationTimeoutMs ?? DEFAULT_MAX_REPLICATION_TIMEOUT_MS,
+      ),
+    });
   }
 
   /**
@@ -337,6 +413,35 @@ export class ChangelogWriter {
     await this.producer.disconnect();
     return unsent;
   }
+}
+
+/**
+ * STRATA_E_NOT_REPLICATED: which peers had every row and which not. The rows are in this
+ * region's changelog and applied here, so replication still carries them to the others.
+ */
+function notReplicated(
+  report: ReplicationReport,
+  plan: ReplicationPlan,
+  rows: number,
+): StrataError {
+  const names = Object.keys(report.regions);
+  const replicated = names.filter((name) => report.regions[name]!.applied);
+  const missing = names.filter((name) => !report.regions[name]!.applied);
+  return new StrataError(
+    "STRATA_E_NOT_REPLICATED",
+    `${replicated.length} of the ${plan.quorum} peer region(s) needed applied the write within ${plan.timeoutMs} ms (applied: ${replicated.join(", ") || "none"}; not yet: ${missing.join(", ")}). It is acknowledged in this region's changelog and applied here, so it may still arrive in ${missing.join(", ")} once replication catches up; retrying the same rows is safe (the same version is applied once)`,
+    {
+      rows,
+      acknowledged: true,
+      appliedLocally: true,
+      mayStillArrive: true,
+      quorum: plan.quorum,
+      timeoutMs: plan.timeoutMs,
+      replicated,
+      missing,
+      regions: report.regions,
+    },
+  );
 }
 
 /** One call's deadline: an abort signal for what it started, and a race for what it awaits. */
