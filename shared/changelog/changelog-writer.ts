@@ -429,7 +429,7 @@ function notReplicated(
   const missing = names.filter((name) => !report.regions[name]!.applied);
   return new StrataError(
     "STRATA_E_NOT_REPLICATED",
-    `${replicated.length} of the ${plan.quorum} peer region(s) needed applied the write within ${plan.timeoutMs} ms (applied: ${replicated.join(", ") || "none"}; not yet: ${missing.join(", ")}). It is acknowledged in this region's changelog and applied here, so it may still arrive in ${missing.join(", ")} once replication catches up; retrying the same rows is safe (the same version is applied once)`,
+    `the write was applied in ${replicated.length} peer region(s) within ${plan.timeoutMs} ms, and needed ${plan.quorum} (applied: ${replicated.join(", ") || "none"}; not yet: ${missing.join(", ")}). It is acknowledged in this region's changelog and applied here, so it may still arrive in ${missing.join(", ")} once replication catches up; retrying the same rows is safe (the same version is applied once)`,
     {
       rows,
       acknowledged: true,

@@ -266,6 +266,7 @@ describe('wait: "replicated" on the real Kafka, with region b applying into a Re
     it("answers 200 with what each region reached once b applied the push", async () => {
       const answer = await push("http-ok");
       assert.equal(answer.status, 200, JSON.stringify(answer.json));
+      console.log(`replicated push answered: ${JSON.stringify(answer.json)}`);
       assert.ok((await storedVersion(clientB, "http-ok")) !== null, "b holds it on return");
       assert.equal(answer.json.reached, "replicated");
       const replication = answer.json.replication as ReplicationReport;
