@@ -186,11 +186,6 @@ export class ChangelogWriter {
     return { latestMs: latestEventTimeMs(this.eventTime), maxSkewMs: this.eventTime.maxSkewMs };
   }
 
-  /** The peer regions `wait: "replicated"` can wait for, by name. */
-  get peerRegions(): string[] {
-    return (this.options.peers ?? []).map((peer) => peer.name);
-  }
-
   /**
    * Validates rows, then produces them; see WaitFor for when the promise settles. With
    * `wait: "replicated"`, a call whose peers did not apply it in time fails with
