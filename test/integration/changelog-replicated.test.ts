@@ -9,7 +9,7 @@ import type { ChangelogConsumer, ChangelogWriter } from "../../shared/changelog/
 import { ChangelogWriter as Writer } from "../../shared/changelog/index.js";
 import { isStrataError, type StrataError } from "../../shared/errors.js";
 import { entityRedisKey, encodeEntityKey } from "../../shared/key-codec.js";
-import { OnlineStore, type WriteRow } from "../../shared/online-store/index.js";
+import { OnlineStore, type RedisClient, type WriteRow } from "../../shared/online-store/index.js";
 import { rowFields } from "../../shared/online-store/redis-layout.js";
 import type { PeerRegion, ReplicationReport } from "../../shared/regions/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
@@ -42,7 +42,7 @@ function row(rider: string, v: Version = version()): WriteRow {
 }
 
 /** The version a region's Redis stores for a rider (null: none), read as its readers see it. */
-async function storedVersion(client: Redis, rider: string): Promise<string | null> {
+async function storedVersion(client: RedisClient, rider: string): Promise<string | null> {
   const key = entityRedisKey(
     registry.project,
     view.entitySet,
@@ -138,6 +138,28 @@ describe('wait: "replicated" on the real Kafka, with region b applying into a Re
     }
   });
 
+  it("reads a peer on Redis Cluster: rows spread over hash slots are all found once its consumer applied them", async () => {
+    const e = await openStore("cluster", registry, { hotCache: false });
+    let consumerE: ChangelogConsumer | undefined;
+    try {
+      consumerE = await changelog.startConsumer(e.store, "e");
+      const writer = await openWriter([{ name: "e", client: e.client }]);
+      const rows = Array.from({ length: 40 }, (_, i) => row(`cluster-${i}`));
+      const result = await writer.write(rows, { wait: "replicated" });
+      assert.deepEqual(result.replication!.regions.e, { applied: true, rows: 40, superseded: 0 });
+      const stored = await Promise.all(
+        rows.map((r) => storedVersion(e.client, r.entity.rider_id as string)),
+      );
+      assert.deepEqual(
+        stored,
+        rows.map((r) => encodeVersion(r.version)),
+      );
+    } finally {
+      await consumerE?.stop();
+      await e.close();
+    }
+  });
+
   it("refuses a writer without peers (STRATA_E_NO_PEERS) before anything is produced", async () => {
     const writer = await openWriter([]);
     const before = await changelog.endOffsets();
@@ -203,7 +225,7 @@ describe('wait: "replicated" on the real Kafka, with region b applying into a Re
       }),
     );
     assert.equal(
-      await storedVersion(a.client as Redis, "late"),
+      await storedVersion(a.client, "late"),
       encodeVersion(written.version),
       "applied in region a",
     );
@@ -285,7 +307,7 @@ describe('wait: "replicated" on the real Kafka, with region b applying into a Re
         assert.equal(error.code, "STRATA_E_NOT_REPLICATED");
         assert.deepEqual(error.details.missing, ["b"]);
         assert.equal(error.details.mayStillArrive, true);
-        assert.ok((await storedVersion(a.client as Redis, "http-late")) !== null, "applied in a");
+        assert.ok((await storedVersion(a.client, "http-late")) !== null, "applied in a");
 
         const unknown = await push("http-x", { replication: { regions: ["z"] } });
         assert.equal(unknown.status, 400);
