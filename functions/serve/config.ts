@@ -70,7 +70,7 @@ export interface ServeChangelogConfig {
   batchSize: number;
   lingerMs: number;
   /**
-   * The deadline of every push that waits for Kafka (critical views, wait acked or applied):
+   * The deadline of every push that waits for Kafka (critical views, wait acked, applied or replicated):
    * without an acknowledgement by then it answers 503, and may still be written
    * (STRATA_ACK_TIMEOUT_MS, default 10,000).
    */

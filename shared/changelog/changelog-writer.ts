@@ -58,7 +58,7 @@ export interface ChangelogWriterOptions {
   queue?: { maxRecords?: number; batchSize?: number; lingerMs?: number };
   /**
    * The deadline of every wait, in this process (default 10,000 ms): a call waiting for Kafka's
-   * acknowledgement (critical rows, or `wait` acked or applied) that has none by then fails
+   * acknowledgement (critical rows, or `wait` acked, applied or replicated) that has none by then fails
    * with STRATA_E_CHANGELOG_UNAVAILABLE (`details.mayStillBeWritten`: its records may still be
    * in the queue or the producer and be written later). Also the broker's own ack timeout.
    */
