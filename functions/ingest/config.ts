@@ -9,6 +9,11 @@ export interface IngestConfig {
   kafka: KafkaAccess;
   /** The region this consumer applies to; its consumer group is strata.<project>.<region>.apply. */
   region: string;
+  /**
+   * The other regions whose changelogs replication carries here (STRATA_PEER_REGIONS): the
+   * consumer applies `<peer>.strata.<project>.changelog` of each besides its own changelog.
+   */
+  peerRegions: string[];
   topics: ChangelogTopicConfig;
   /** Records per CAS batch, committed after each (STRATA_INGEST_CHUNK, default 2,000). */
   chunkSize: number;
@@ -39,6 +44,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     redis: read.redis(),
     kafka: read.kafka(true)!,
     region: read.region(),
+    peerRegions: read.peerRegions(),
     topics: read.changelogTopics(),
     chunkSize: read.int("STRATA_INGEST_CHUNK", CONSUMER_DEFAULTS.chunkSize, 1, 100_000),
     concurrency: read.int(

@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:http";
 import {
   ChangelogConsumer,
-  changelogTopic,
+  changelogSources,
   committedLag,
   consumerGroupId,
   createKafka,
@@ -37,21 +37,27 @@ async function main(): Promise<void> {
   for (const warning of warnings) log("warn", warning);
   if (created.length > 0) log("info", "created topics", { topics: created });
 
-  const metrics = new IngestMetrics(registry.views().map((v) => v.key));
+  const sources = changelogSources(registry.project, config.region, config.peerRegions);
+  const metrics = new IngestMetrics(
+    registry.views().map((v) => v.key),
+    sources.map((s) => s.region),
+  );
   let lastRetryLog = 0;
   const consumer = await ChangelogConsumer.start({
     kafka,
     store,
     region: config.region,
+    peerRegions: config.peerRegions,
     chunkSize: config.chunkSize,
     partitionsConsumedConcurrently: config.concurrency,
     sessionTimeoutMs: config.sessionTimeoutMs,
     eventTime: { maxSkewMs: config.maxEventTimeSkewMs },
     observer: {
-      applied: (outcome) => {
+      applied: (outcome, source) => {
         metrics.applied(outcome);
         for (const r of outcome.rejected) {
           log("warn", "dead-lettered a record", {
+            topic: source.topic,
             partition: r.partition,
             offset: r.message.offset,
             code: r.error.code,
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
           });
         }
       },
-      lag: (partition, lag) => metrics.lag(partition, lag),
+      lag: (partition, lag, source) => metrics.lag(partition, lag, source),
       retry: (what, error, attempt) => {
         metrics.retry(what);
         // One line per few seconds of an outage, not one per retry.
@@ -73,17 +79,32 @@ async function main(): Promise<void> {
       },
     },
   });
+  if (consumer.createdTopics.length > 0) {
+    log("info", "created replicated topics before replication did", {
+      topics: consumer.createdTopics,
+    });
+  }
   const groupId = consumerGroupId(registry.project, config.region);
   log("info", "consuming", {
-    topic: changelogTopic(registry.project),
+    topics: sources.map((s) => s.topic),
     group: groupId,
     region: config.region,
   });
+  // Each source topic's committed offsets: a peer whose copy is idle or stalled reads right too.
   const lagTimer = setInterval(() => {
-    committedLag(admin, groupId, changelogTopic(registry.project)).then(
-      (lag) => lag.forEach((records, partition) => metrics.committedLag(partition, records)),
-      (error: unknown) => log("warn", "could not read consumer lag", { error: errorField(error) }),
-    );
+    for (const source of sources) {
+      committedLag(admin, groupId, source.topic).then(
+        (lag) =>
+          lag.forEach((records, partition) =>
+            metrics.committedLag(source.region, partition, records),
+          ),
+        (error: unknown) =>
+          log("warn", "could not read consumer lag", {
+            topic: source.topic,
+            error: errorField(error),
+          }),
+      );
+    }
   }, config.lagPollMs);
 
   const server = await startMetricsServer(config.metricsHost, config.metricsPort, metrics, () =>

@@ -1,17 +1,34 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ApplyOutcome } from "../../shared/changelog/applier.js";
-import type { ConsumerObserver, PartitionLag } from "../../shared/changelog/changelog-consumer.js";
+import type {
+  ChangelogSource,
+  ConsumerObserver,
+  PartitionLag,
+} from "../../shared/changelog/changelog-consumer.js";
 
 /** Distinct feature names per view in strata_ingest_ignored_features_total, then "other". */
 const IGNORED_FEATURE_LABELS = 20;
 const OTHER_FEATURE = "(other)";
+/** The source_region of a topic outside the configuration (never expected: labels stay bounded). */
+const OTHER_SOURCE = "unknown";
+/**
+ * Buckets of apply lag, in seconds: from a local apply (milliseconds) through cross-region
+ * replication (sub-second to seconds) to a partitioned region catching up (minutes, hours).
+ */
+const APPLY_LAG_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600,
+];
 
-/** The regional consumer's Prometheus metrics: rows by outcome per view, and lag per partition. */
+/**
+ * The regional consumer's Prometheus metrics: rows by outcome per view, and lag per source
+ * region (this region's changelog, or a peer's replicated copy) and partition.
+ */
 export class IngestMetrics implements ConsumerObserver {
   readonly registry = new Registry();
   private readonly rows: Counter<"view" | "outcome">;
-  private readonly lagRecords: Gauge<"partition">;
-  private readonly lagSeconds: Gauge<"partition" | "basis">;
+  private readonly lagRecords: Gauge<"source_region" | "partition">;
+  private readonly lagSeconds: Gauge<"source_region" | "partition" | "basis">;
+  private readonly applyLag: Histogram<"source_region" | "basis">;
   private readonly retries: Counter<"what">;
   private readonly ignored: Counter<"view" | "feature">;
   /** Feature labels of `ignored` so far, per view: records name them, so they are capped. */
@@ -19,9 +36,12 @@ export class IngestMetrics implements ConsumerObserver {
 
   /** Views of the registry: a poison record's key may name anything, and labels must stay bounded. */
   private readonly knownViews: ReadonlySet<string>;
+  /** This region and its configured peers: the only source_region values. */
+  private readonly knownSources: ReadonlySet<string>;
 
-  constructor(viewKeys: readonly string[]) {
+  constructor(viewKeys: readonly string[], sourceRegions: readonly string[] = []) {
     this.knownViews = new Set(viewKeys);
+    this.knownSources = new Set(sourceRegions);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "strata_ingest_" });
     this.rows = new Counter({
@@ -32,14 +52,21 @@ export class IngestMetrics implements ConsumerObserver {
     });
     this.lagRecords = new Gauge({
       name: "strata_ingest_lag_records",
-      help: "Records in the partition not yet applied",
-      labelNames: ["partition"],
+      help: "Records in the partition of the source region's changelog (this region's, or a peer's replicated copy) not yet applied",
+      labelNames: ["source_region", "partition"],
       registers,
     });
     this.lagSeconds = new Gauge({
       name: "strata_ingest_lag_seconds",
-      help: "Applied time minus the last applied record's produce time (basis=produce) or newest event time (basis=event)",
-      labelNames: ["partition", "basis"],
+      help: "Applied time minus the last applied record's produce time (basis=produce) or newest event time (basis=event), per source region and partition",
+      labelNames: ["source_region", "partition", "basis"],
+      registers,
+    });
+    this.applyLag = new Histogram({
+      name: "strata_ingest_apply_lag_seconds",
+      help: "Per applied chunk, its slowest record: applied time minus the earliest produce time (basis=produce; for a peer's record, replication plus apply, as the replicator keeps the timestamp) or the earliest event time (basis=event), per source region",
+      labelNames: ["source_region", "basis"],
+      buckets: APPLY_LAG_BUCKETS,
       registers,
     });
     this.ignored = new Counter({
@@ -82,18 +109,36 @@ export class IngestMetrics implements ConsumerObserver {
     return feature;
   }
 
-  lag(partition: number, lag: PartitionLag): void {
-    const label = String(partition);
-    this.lagRecords.set({ partition: label }, lag.records);
-    this.lagSeconds.set({ partition: label, basis: "produce" }, lag.produceToAppliedMs / 1000);
+  lag(partition: number, lag: PartitionLag, source: ChangelogSource): void {
+    const labels = { source_region: this.sourceLabel(source.region), partition: String(partition) };
+    this.lagRecords.set(labels, lag.records);
+    this.lagSeconds.set({ ...labels, basis: "produce" }, lag.produceToAppliedMs / 1000);
     if (lag.eventToAppliedMs !== undefined) {
-      this.lagSeconds.set({ partition: label, basis: "event" }, lag.eventToAppliedMs / 1000);
+      this.lagSeconds.set({ ...labels, basis: "event" }, lag.eventToAppliedMs / 1000);
+    }
+    const sourceRegion = labels.source_region;
+    this.applyLag.observe(
+      { source_region: sourceRegion, basis: "produce" },
+      Math.max(0, lag.maxProduceToAppliedMs) / 1000,
+    );
+    if (lag.maxEventToAppliedMs !== undefined) {
+      this.applyLag.observe(
+        { source_region: sourceRegion, basis: "event" },
+        Math.max(0, lag.maxEventToAppliedMs) / 1000,
+      );
     }
   }
 
   /** Lag in records from the group's committed offsets: also right for idle partitions. */
-  committedLag(partition: number, records: number): void {
-    this.lagRecords.set({ partition: String(partition) }, records);
+  committedLag(sourceRegion: string, partition: number, records: number): void {
+    this.lagRecords.set(
+      { source_region: this.sourceLabel(sourceRegion), partition: String(partition) },
+      records,
+    );
+  }
+
+  private sourceLabel(region: string): string {
+    return this.knownSources.has(region) ? region : OTHER_SOURCE;
   }
 
   retry(what: "apply" | "reject"): void {

@@ -26,6 +26,8 @@ export interface ApplyOutcome {
   ignoredFeatures?: Map<string, Map<string, number>>;
   /** Latest event time among the applied records (ms), for event-time lag. */
   maxEventTsMs: number | undefined;
+  /** Earliest event time among the applied records (ms): the chunk's largest event-time lag. */
+  minEventTsMs?: number;
 }
 
 export interface ApplierOptions {
@@ -74,6 +76,7 @@ export class ChangelogApplier {
     const rejected: RejectedRecord[] = [];
     const ignoredFeatures = new Map<string, Map<string, number>>();
     let maxEventTsMs: number | undefined;
+    let minEventTsMs: number | undefined;
     const nowMs = this.eventTime.now();
     const skewMs = this.eventTime.maxSkewMs;
     for (const message of messages) {
@@ -94,9 +97,9 @@ export class ChangelogApplier {
         writes.push(write);
         sources.push(message);
         if (write.ignoredFeatures) countIgnored(ignoredFeatures, write);
-        if (maxEventTsMs === undefined || write.version.eventTsMs > maxEventTsMs) {
-          maxEventTsMs = write.version.eventTsMs;
-        }
+        const eventTsMs = write.version.eventTsMs;
+        if (maxEventTsMs === undefined || eventTsMs > maxEventTsMs) maxEventTsMs = eventTsMs;
+        if (minEventTsMs === undefined || eventTsMs < minEventTsMs) minEventTsMs = eventTsMs;
       } catch (error) {
         if (!isStrataError(error)) throw error;
         rejected.push({ message, partition, view: key?.split("/")[0], error });
@@ -104,7 +107,8 @@ export class ChangelogApplier {
     }
     if (rejected.length > 0) await this.retry("reject", () => this.options.reject(rejected));
     const byView: ApplyOutcome["byView"] = new Map();
-    if (writes.length === 0) return { byView, rejected, ignoredFeatures, maxEventTsMs };
+    if (writes.length === 0)
+      return { byView, rejected, ignoredFeatures, maxEventTsMs, minEventTsMs };
     const store = this.options.store;
     const report = await this.retry("apply", () => store.writePrepared(writes));
     // What this region now knows of each origin region, for the clock vectors its writers
@@ -135,7 +139,7 @@ export class ChangelogApplier {
       await this.retry("reject", () => this.options.reject(corrupt));
       rejected.push(...corrupt);
     }
-    return { byView, rejected, ignoredFeatures, maxEventTsMs };
+    return { byView, rejected, ignoredFeatures, maxEventTsMs, minEventTsMs };
   }
 
   private async retry<T>(what: "apply" | "reject", run: () => Promise<T>): Promise<T> {

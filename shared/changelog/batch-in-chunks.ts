@@ -1,6 +1,6 @@
 import type { EachBatchPayload } from "kafkajs";
 import { ApplyAborted, type ApplyOutcome, type ChangelogApplier } from "./applier.js";
-import type { ConsumerObserver } from "./consumer-observer.js";
+import type { ChangelogSource, ConsumerObserver } from "./consumer-observer.js";
 
 /** The part of kafkajs' eachBatch payload that applying a batch uses. */
 export type BatchPayload = Pick<
@@ -23,6 +23,7 @@ export async function applyBatchInChunks(
   applier: Pick<ChangelogApplier, "apply">,
   chunkSize: number,
   observer: ConsumerObserver,
+  source: ChangelogSource,
 ): Promise<void> {
   const { batch } = payload;
   for (let start = 0; start < batch.messages.length; start += chunkSize) {
@@ -37,12 +38,27 @@ export async function applyBatchInChunks(
     }
     const last = chunk[chunk.length - 1]!;
     const now = Date.now();
-    observer.applied?.(outcome);
-    observer.lag?.(batch.partition, {
-      records: Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
-      produceToAppliedMs: now - Number(last.timestamp),
-      eventToAppliedMs: outcome.maxEventTsMs === undefined ? undefined : now - outcome.maxEventTsMs,
-    });
+    observer.applied?.(outcome, source);
+    if (observer.lag) {
+      let earliestProduced = Number(last.timestamp);
+      for (const message of chunk) {
+        const produced = Number(message.timestamp);
+        if (produced < earliestProduced) earliestProduced = produced;
+      }
+      observer.lag(
+        batch.partition,
+        {
+          records: Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
+          produceToAppliedMs: now - Number(last.timestamp),
+          eventToAppliedMs:
+            outcome.maxEventTsMs === undefined ? undefined : now - outcome.maxEventTsMs,
+          maxProduceToAppliedMs: now - earliestProduced,
+          maxEventToAppliedMs:
+            outcome.minEventTsMs === undefined ? undefined : now - outcome.minEventTsMs,
+        },
+        source,
+      );
+    }
     payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary();
     await payload.heartbeat();

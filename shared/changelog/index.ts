@@ -17,4 +17,5 @@ export * from "./record.js";
 export * from "./replay.js";
 export * from "./topics.js";
 export { committedLag, waitUntilCommitted } from "./committed-lag.js";
+export { ensureReplicatedChangelogTopics } from "./replicated-topics.js";
 export { repairKey, type RepairKeyOptions, type RepairKeyReport } from "./repair-key.js";

@@ -37,6 +37,18 @@ export function changelogTopic(project: string): string {
   return `strata.${project}.changelog`;
 }
 
+/**
+ * The name under which region `sourceRegion`'s changelog arrives in another region's Kafka:
+ * MirrorMaker 2's DefaultReplicationPolicy prefixes the source cluster's alias and a "."
+ * (`<source>.strata.<project>.changelog`), with the source cluster's alias being its Strata
+ * region name. A prefixed copy never matches the replicated pattern again, so no record loops.
+ * The one derivation of that name: the consumer, the stacks, the fault tests and reconciliation
+ * all call this.
+ */
+export function replicatedChangelogTopic(project: string, sourceRegion: string): string {
+  return `${sourceRegion}.${changelogTopic(project)}`;
+}
+
 export function deadLetterTopic(project: string): string {
   return `strata.${project}.dlq`;
 }

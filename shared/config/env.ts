@@ -197,6 +197,34 @@ export class EnvReader {
     );
   }
 
+  /**
+   * STRATA_PEER_REGIONS: the other regions whose changelogs are replicated into this region's
+   * Kafka (`a,c`), each a region name as STRATA_REGION takes it, none twice and never this
+   * region. Unset or empty: a lone region.
+   */
+  peerRegions(): string[] {
+    const text = this.get("STRATA_PEER_REGIONS");
+    if (text === undefined || text.trim() === "") return [];
+    const wanted =
+      "the other regions' names, comma-separated, each lowercase letters, digits and '-' (at most 63), each once, and not STRATA_REGION";
+    const self = this.region();
+    const peers = text.split(",").map((item) => item.trim());
+    const seen = new Set<string>();
+    for (const peer of peers) {
+      if (!isValidRegion(peer) || peer === self || seen.has(peer)) {
+        const why =
+          peer === self
+            ? `; "${peer}" is this region (STRATA_REGION)`
+            : seen.has(peer)
+              ? `; "${peer}" is named twice`
+              : "";
+        throw badConfig("STRATA_PEER_REGIONS", text, wanted + why);
+      }
+      seen.add(peer);
+    }
+    return peers;
+  }
+
   /** STRATA_REGION: the origin region written into versions, and the consumer group's name. */
   region(): string {
     const region = this.get("STRATA_REGION") ?? "local";

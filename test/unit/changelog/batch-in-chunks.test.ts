@@ -6,7 +6,13 @@ import {
   applyBatchInChunks,
   type BatchPayload,
 } from "../../../shared/changelog/batch-in-chunks.js";
-import type { ConsumerObserver } from "../../../shared/changelog/consumer-observer.js";
+import type {
+  ChangelogSource,
+  ConsumerObserver,
+  PartitionLag,
+} from "../../../shared/changelog/consumer-observer.js";
+
+const SOURCE: ChangelogSource = { topic: "a.strata.p.changelog", region: "a" };
 
 /**
  * The order of what happens to a fetched batch, against a payload that records every call
@@ -60,7 +66,7 @@ function harness(
 describe("applying a fetched batch in chunks", () => {
   it("reports each chunk after Redis applied it and before its offset is resolved and committed", async () => {
     const h = harness(5);
-    await applyBatchInChunks(h.payload, h.applier, 2, h.observer);
+    await applyBatchInChunks(h.payload, h.applier, 2, h.observer, SOURCE);
     assert.deepEqual(h.events, [
       ...["apply 100,101", "applied 2", "lag p2 3", "resolve 101", "commit", "heartbeat"],
       ...["apply 102,103", "applied 2", "lag p2 1", "resolve 103", "commit", "heartbeat"],
@@ -70,7 +76,7 @@ describe("applying a fetched batch in chunks", () => {
 
   it("has reported a chunk whose commit fails: kafkajs may commit its resolved offset anyway", async () => {
     const h = harness(4, { commit: () => Promise.reject(new Error("rebalance in progress")) });
-    await assert.rejects(applyBatchInChunks(h.payload, h.applier, 2, h.observer), /rebalance/);
+    await assert.rejects(applyBatchInChunks(h.payload, h.applier, 2, h.observer, SOURCE), /rebalance/);
     assert.deepEqual(h.events, ["apply 100,101", "applied 2", "lag p2 2", "resolve 101", "commit"]);
   });
 
@@ -79,7 +85,7 @@ describe("applying a fetched batch in chunks", () => {
       apply: (offsets) =>
         offsets[0] === "102" ? Promise.reject(new ApplyAborted()) : Promise.resolve(),
     });
-    await applyBatchInChunks(h.payload, h.applier, 2, h.observer);
+    await applyBatchInChunks(h.payload, h.applier, 2, h.observer, SOURCE);
     assert.deepEqual(h.events.slice(6), ["apply 102,103"]);
     assert.equal(h.events.filter((e) => e.startsWith("resolve")).at(-1), "resolve 101");
   });
@@ -93,10 +99,59 @@ describe("applying a fetched batch in chunks", () => {
         return outcome;
       },
     };
-    await applyBatchInChunks(h.payload, applier, 2, h.observer);
+    await applyBatchInChunks(h.payload, applier, 2, h.observer, SOURCE);
     assert.deepEqual(
       h.events.filter((e) => e.startsWith("apply ")),
       ["apply 100,101"],
     );
+  });
+
+  it("reports each chunk's source and its slowest record's produce and event lag", async () => {
+    const now = Date.now();
+    // Produce times out of order within a chunk (two writers' records interleaved by MM2).
+    const produced = [now - 4_000, now - 9_000, now - 1_000];
+    const messages = produced.map(
+      (ts, i) => ({ offset: String(10 + i), timestamp: String(ts) }) as KafkaMessage,
+    );
+    const seen: { lag: PartitionLag; source: ChangelogSource; outcomeSource: string }[] = [];
+    let outcomeSource = "";
+    await applyBatchInChunks(
+      {
+        batch: { partition: 1, highWatermark: "13", messages } as never,
+        resolveOffset: () => undefined,
+        commitOffsetsIfNecessary: () => Promise.resolve(),
+        heartbeat: () => Promise.resolve(),
+        isRunning: () => true,
+        isStale: () => false,
+      },
+      {
+        apply: () =>
+          Promise.resolve({
+            byView: new Map(),
+            rejected: [],
+            maxEventTsMs: now - 2_000,
+            minEventTsMs: now - 60_000,
+          }),
+      },
+      10,
+      {
+        applied: (_, source) => (outcomeSource = source.region),
+        lag: (_, lag, source) => seen.push({ lag, source, outcomeSource }),
+      },
+      SOURCE,
+    );
+    assert.equal(seen.length, 1);
+    const { lag, source } = seen[0]!;
+    assert.deepEqual(source, SOURCE);
+    assert.equal(seen[0]!.outcomeSource, "a");
+    const near = (actual: number | undefined, expected: number) =>
+      assert.ok(
+        actual !== undefined && actual >= expected && actual < expected + 1_000,
+        `${actual} is about ${expected}`,
+      );
+    near(lag.produceToAppliedMs, 1_000);
+    near(lag.maxProduceToAppliedMs, 9_000);
+    near(lag.eventToAppliedMs, 2_000);
+    near(lag.maxEventToAppliedMs, 60_000);
   });
 });

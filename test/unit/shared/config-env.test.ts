@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { loadIngestConfig } from "../../../functions/ingest/config.js";
 import { kafkaConnection } from "../../../shared/changelog/kafka-client.js";
 import { EnvReader } from "../../../shared/config/env.js";
 import { isStrataError } from "../../../shared/errors.js";
@@ -84,5 +85,59 @@ describe("environment configuration of Redis and Kafka access", () => {
     const sasl = connection.sasl as { mechanism: string; oauthBearerProvider: unknown };
     assert.equal(sasl.mechanism, "oauthbearer");
     assert.equal(typeof sasl.oauthBearerProvider, "function");
+  });
+});
+
+describe("STRATA_PEER_REGIONS: the regions whose replicated changelogs this region applies", () => {
+  const peers = (env: Record<string, string>) => new EnvReader(env).peerRegions();
+
+  it("reads a comma list of region names, spaces around items allowed", () => {
+    assert.deepEqual(peers({ STRATA_REGION: "b", STRATA_PEER_REGIONS: "a, c" }), ["a", "c"]);
+    assert.deepEqual(
+      peers({ STRATA_REGION: "eu-west-1", STRATA_PEER_REGIONS: "us-east-1,onprem-dc1" }),
+      ["us-east-1", "onprem-dc1"],
+    );
+  });
+
+  it("is empty when unset or empty: a lone region, as before", () => {
+    assert.deepEqual(peers({ STRATA_REGION: "b" }), []);
+    assert.deepEqual(peers({ STRATA_REGION: "b", STRATA_PEER_REGIONS: "" }), []);
+    assert.deepEqual(peers({ STRATA_REGION: "b", STRATA_PEER_REGIONS: "  " }), []);
+  });
+
+  it("refuses names a region cannot have, an empty item, this region and a repeated peer", () => {
+    for (const [value, why] of [
+      ["a,B", /lowercase letters/],
+      ["a,c.d", /lowercase letters/],
+      ["a,,c", /lowercase letters/],
+      ["a,c,", /lowercase letters/],
+      ["x".repeat(64), /lowercase letters/],
+      ["a,b", /"b" is this region/],
+      ["a,c,a", /"a" is named twice/],
+    ] as const) {
+      assert.throws(
+        () => peers({ STRATA_REGION: "b", STRATA_PEER_REGIONS: value }),
+        (e: unknown) => badConfig("STRATA_PEER_REGIONS")(e) && why.test((e as Error).message),
+        value,
+      );
+    }
+    // The default region name counts as this region too.
+    assert.throws(() => peers({ STRATA_PEER_REGIONS: "local" }), badConfig("STRATA_PEER_REGIONS"));
+  });
+
+  it("reaches the consumer's configuration", () => {
+    const config = loadIngestConfig({
+      STRATA_REPO: "repo.ts",
+      REDIS_URL: "redis://h:6379",
+      KAFKA_BROKERS: "k:9092",
+      STRATA_REGION: "b",
+      STRATA_PEER_REGIONS: "a,c",
+    });
+    assert.deepEqual(config.peerRegions, ["a", "c"]);
+    assert.deepEqual(
+      loadIngestConfig({ STRATA_REPO: "r", REDIS_URL: "redis://h:1", KAFKA_BROKERS: "k:1" })
+        .peerRegions,
+      [],
+    );
   });
 });
