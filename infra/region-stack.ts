@@ -92,6 +92,28 @@ export function regionEnvironment(
   ];
 }
 
+/**
+ * What one entry point needs to know of the peer regions, besides the common environment:
+ * the consumer applies each peer's replicated changelog (STRATA_PEER_REGIONS, functions/ingest),
+ * the serving tier reads each peer's Redis to answer `wait: "replicated"` (STRATA_PEER_REDIS,
+ * `name=target` items separated by ';' as in STRATA_RECONCILE_REGIONS). Nothing for a lone
+ * region, whose containers then run exactly as before.
+ */
+export function peerEnvironment(
+  config: StackConfig,
+  role: "serve" | "ingest",
+): { name: string; value: string }[] {
+  if (config.peers.length === 0) return [];
+  return role === "ingest"
+    ? [{ name: "STRATA_PEER_REGIONS", value: config.peers.map((p) => p.region).join(",") }]
+    : [
+        {
+          name: "STRATA_PEER_REDIS",
+          value: config.peers.map((p) => `${p.region}=${p.redis}`).join(";"),
+        },
+      ];
+}
+
 /** Variables that only serving processes read (ports): a one-shot job gets none of them. */
 const LISTENING_PORTS = new Set(["STRATA_PORT", "STRATA_ADMIN_PORT", "STRATA_METRICS_PORT"]);
 

@@ -1,4 +1,4 @@
-import { changelogTopic } from "../shared/changelog/topics.js";
+import { changelogTopic, replicatedTopic } from "../shared/changelog/topics.js";
 import type { Cloud } from "./config.js";
 import { usesMskReplicator, type PeerRegion } from "./peers.js";
 
@@ -25,10 +25,6 @@ export interface ReplicationFlow {
   targetTopic: string;
 }
 
-export function mirrorTopic(peer: string, topic: string): string {
-  return `${peer}.${topic}`;
-}
-
 /** The flows of every peer, with MM2's names; the MSK Replicator's are resolved by the AWS component. */
 export function replicationFlows(
   cloud: Cloud,
@@ -40,7 +36,7 @@ export function replicationFlows(
       from: peer.region,
       via: usesMskReplicator(cloud, peer) ? ("msk-replicator" as const) : ("mirrormaker2" as const),
       sourceTopic: topic,
-      targetTopic: mirrorTopic(peer.region, topic),
+      targetTopic: replicatedTopic(peer.region, topic),
     })),
   );
 }

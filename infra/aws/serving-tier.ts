@@ -5,6 +5,7 @@ import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
   jobEnvironment,
+  peerEnvironment,
   regionEnvironment,
   SERVE_ADMIN_PORT,
   SERVE_COMMAND,
@@ -144,7 +145,7 @@ export class AwsServingTier extends pulumi.ComponentResource {
             ? [SERVE_PORT, SERVE_ADMIN_PORT]
             : [INGEST_METRICS_PORT]
           ).map((containerPort) => ({ containerPort, protocol: "tcp" })),
-          environment,
+          environment: [...environment, ...peerEnvironment(config, role)],
           secrets,
           logConfiguration: {
             logDriver: "awslogs",

@@ -9,6 +9,7 @@ import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
   jobEnvironment,
+  peerEnvironment,
   regionEnvironment,
   SERVE_ADMIN_PORT,
   SERVE_COMMAND,
@@ -208,7 +209,7 @@ export class AzureContainerApps extends pulumi.ComponentResource {
               name: "serve",
               image: config.serving.image,
               command: SERVE_COMMAND,
-              env,
+              env: [...env, ...peerEnvironment(config, "serve")],
               resources,
               probes: [
                 { type: "Liveness", httpGet: { path: "/health", port: SERVE_ADMIN_PORT } },
@@ -241,7 +242,7 @@ export class AzureContainerApps extends pulumi.ComponentResource {
               name: "ingest",
               image: config.serving.image,
               command: INGEST_COMMAND,
-              env,
+              env: [...env, ...peerEnvironment(config, "ingest")],
               resources,
               probes: [
                 { type: "Liveness", httpGet: { path: "/health", port: INGEST_METRICS_PORT } },

@@ -5,6 +5,7 @@ import {
   INGEST_COMMAND,
   INGEST_METRICS_PORT,
   jobEnvironment,
+  peerEnvironment,
   regionEnvironment,
   SERVE_ADMIN_PORT,
   SERVE_COMMAND,
@@ -97,7 +98,7 @@ export class KubernetesServing extends pulumi.ComponentResource {
           name: role,
           image: config.serving.image,
           command: role === "serve" ? SERVE_COMMAND : INGEST_COMMAND,
-          env,
+          env: [...env, ...peerEnvironment(config, role)],
           ports: [
             ...(role === "serve" ? [{ name: "http", containerPort: SERVE_PORT }] : []),
             { name: "admin", containerPort: adminPort(role) },

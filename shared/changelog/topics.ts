@@ -38,15 +38,23 @@ export function changelogTopic(project: string): string {
 }
 
 /**
- * The name under which region `sourceRegion`'s changelog arrives in another region's Kafka:
- * MirrorMaker 2's DefaultReplicationPolicy prefixes the source cluster's alias and a "."
- * (`<source>.strata.<project>.changelog`), with the source cluster's alias being its Strata
- * region name. A prefixed copy never matches the replicated pattern again, so no record loops.
- * The one derivation of that name: the consumer, the stacks, the fault tests and reconciliation
- * all call this.
+ * The name under which a topic of region `sourceRegion` arrives in another region's Kafka:
+ * MirrorMaker 2's DefaultReplicationPolicy prefixes the source cluster's alias and its
+ * separator "." (`<source>.<topic>`), the source cluster's alias being the Strata region name
+ * in every replication the stacks and the local stack declare. A prefixed copy never matches
+ * the replicated pattern again, so no record loops back.
+ */
+export function replicatedTopic(sourceRegion: string, topic: string): string {
+  return `${sourceRegion}.${topic}`;
+}
+
+/**
+ * Region `sourceRegion`'s changelog as replicated into another region
+ * (`<source>.strata.<project>.changelog`): the one derivation that the consumer, the stacks,
+ * the fault tests and reconciliation use.
  */
 export function replicatedChangelogTopic(project: string, sourceRegion: string): string {
-  return `${sourceRegion}.${changelogTopic(project)}`;
+  return replicatedTopic(sourceRegion, changelogTopic(project));
 }
 
 export function deadLetterTopic(project: string): string {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadIngestConfig } from "../../functions/ingest/config.js";
-import { loadReconcileConfig } from "../../functions/reconcile/config.js";
+import { loadReconcileConfig, parseRegions } from "../../functions/reconcile/config.js";
 import { loadServeConfig } from "../../functions/serve/config.js";
 import { INGEST_METRICS_PORT, SERVE_ADMIN_PORT, SERVE_PORT } from "../../infra/region-stack.js";
 import { EnvReader } from "../../shared/config/env.js";
@@ -93,6 +93,34 @@ for (const [label, stack, peers] of STACKS) {
           config = load(container.env);
         } catch (error) {
           assert.fail(`${container.owner} (${container.role}): ${(error as Error).message}`);
+        }
+        // Each peer: its replicated changelog applied by the consumer, its Redis known to serving
+        // (for wait: "replicated") in STRATA_RECONCILE_REGIONS' name=target form; nothing alone.
+        const peers = (file["strata:peers"] ?? []) as { region: string; redis: string }[];
+        if ("peerRegions" in config) {
+          assert.deepEqual(config.peerRegions, peerRegions(file), container.owner);
+          assert.equal(container.env.STRATA_PEER_REDIS, undefined, container.owner);
+        } else {
+          assert.equal(container.env.STRATA_PEER_REGIONS, undefined, container.owner);
+          const peerRedis = container.env.STRATA_PEER_REDIS;
+          if (peers.length === 0) assert.equal(peerRedis, undefined, container.owner);
+          else {
+            assert.deepEqual(
+              parseRegions(
+                `${file["strata:region"] as string}=redis://local:6379;${peerRedis}`,
+                "x",
+              )
+                .slice(1)
+                .map((r) => r.name),
+              peerRegions(file),
+              container.owner,
+            );
+            assert.equal(
+              peerRedis,
+              peers.map((p) => `${p.region}=${p.redis}`).join(";"),
+              container.owner,
+            );
+          }
         }
         // The ports the stack routes, probes and scrapes are the ones the process listens on.
         const ports = "admin" in config ? [config.port, config.admin.port] : [config.metricsPort];

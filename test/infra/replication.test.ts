@@ -5,6 +5,9 @@ import { parseStackConfig, StackConfigError } from "../../infra/config.js";
 import { eventBridgeSchedule, parseReconcileSchedule } from "../../infra/peers.js";
 import { RECONCILE_COMMAND, REGION_OUTPUT_NAMES } from "../../infra/region-stack.js";
 import { mirrorMakerProperties } from "../../infra/replication.js";
+import { loadIngestConfig } from "../../functions/ingest/config.js";
+import { changelogSources } from "../../shared/changelog/changelog-consumer.js";
+import { stackContainers } from "./container-env.js";
 import {
   MOCK_PEM,
   ofType,
@@ -235,7 +238,56 @@ function exportsContract(run: StackRun) {
   assert.deepEqual(Object.keys(run.exports).sort(), [...REGION_OUTPUT_NAMES].sort());
   const flows = run.exports.replication as Record<string, string>[];
   for (const flow of flows) assert.deepEqual(Object.keys(flow).sort(), FLOW_KEYS);
+  peerWiring(run, flows);
   return flows;
+}
+
+/**
+ * Every Strata container is told of each peer of the flows: the consumer (STRATA_PEER_REGIONS,
+ * as its loader reads it) applies the topic each MirrorMaker 2 flow lands in, and serving gets
+ * each peer's Redis (STRATA_PEER_REDIS). An MSK Replicator flow lands under an alias MSK
+ * generates, which the consumer does not read (docs/changelog.md, "Topics").
+ */
+function peerWiring(run: StackRun, flows: Record<string, string>[]) {
+  const config = parseStackConfig(stripped(run.config));
+  const peers = [...new Set(flows.map((f) => f.from))];
+  const containers = stackContainers(run, config.serving.image);
+  assert.ok(
+    containers.some((c) => c.role === "ingest") && containers.some((c) => c.role === "serve"),
+  );
+  for (const container of containers.filter((c) => c.role !== "reconcile")) {
+    if (container.role === "ingest") {
+      const ingest = loadIngestConfig(container.env);
+      assert.deepEqual(ingest.peerRegions, peers, container.owner);
+      const applied = changelogSources(config.project, ingest.region, ingest.peerRegions).map(
+        (s) => s.topic,
+      );
+      for (const flow of flows) {
+        assert.equal(
+          applied.includes(flow.targetTopic!),
+          flow.via === "mirrormaker2",
+          `${container.owner}: ${flow.via} flow into ${flow.targetTopic}`,
+        );
+      }
+      assert.equal(container.env.STRATA_PEER_REDIS, undefined, container.owner);
+    } else {
+      const items = container.env.STRATA_PEER_REDIS?.split(";") ?? [];
+      assert.deepEqual(
+        items.map((item) => item.split("=")[0]),
+        peers,
+        container.owner,
+      );
+      const byName = new Map(config.peers.map((p) => [p.region, p.redis]));
+      for (const item of items) {
+        const [name, target] = [
+          item.slice(0, item.indexOf("=")),
+          item.slice(item.indexOf("=") + 1),
+        ];
+        assert.equal(target, byName.get(name), container.owner);
+      }
+      assert.equal(container.env.STRATA_PEER_REGIONS, undefined, container.owner);
+    }
+  }
 }
 
 describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks", () => {
