@@ -136,7 +136,8 @@ export function servingTaskPolicy(clusterArn: string, project: string): PolicyDo
 
 /**
  * The consumer reads the project's topics in its group, and writes the dead-letter topic only.
- * With peers it may also read their replicated changelogs (`<peer>.strata.<project>.*`).
+ * With peers it may also read their replicated changelogs (`<peer>.strata.<project>.*`), and
+ * create one that replication has not created yet.
  */
 export function consumerTaskPolicy(
   clusterArn: string,
@@ -157,7 +158,12 @@ export function consumerTaskPolicy(
   if (withPeers) {
     document.Statement.push({
       Effect: "Allow",
-      Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+      // Created by the consumer when it starts before replication first copied anything.
+      Action: [
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:CreateTopic",
+        "kafka-cluster:ReadData",
+      ],
       Resource: [kafkaTopicArn(clusterArn, `*.strata.${project}.*`)],
     });
   }

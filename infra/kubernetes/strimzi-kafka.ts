@@ -207,7 +207,8 @@ export class StrimziKafka extends pulumi.ComponentResource {
     user("ingest", [
       acl(topics, ["Describe", "DescribeConfigs", "Create", "Read"]),
       acl({ type: "topic", name: dlq, patternType: "literal" }, ["Write"]),
-      // The peers' changelogs, replicated here as <peer>.strata.<project>.changelog.
+      // The peers' changelogs, replicated here as <peer>.strata.<project>.changelog; the
+      // consumer creates one that MirrorMaker 2 has not created yet.
       ...config.peers.map((peer) =>
         acl(
           {
@@ -215,7 +216,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
             name: `${peer.region}.strata.${config.project}.`,
             patternType: "prefix",
           },
-          ["Describe", "Read"],
+          ["Describe", "Create", "Read"],
         ),
       ),
       acl({ type: "group", name: `strata.${config.project}.`, patternType: "prefix" }, [

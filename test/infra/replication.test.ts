@@ -385,11 +385,15 @@ describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks"
     const consumer = JSON.parse(
       one(run, "aws:iam/rolePolicy:RolePolicy", "ingest-task").inputs.policy,
     );
-    assert.ok(
-      (consumer.Statement as { Resource: string[] }[]).some((s) =>
-        s.Resource.some((r) => r.endsWith("/*.strata.demo.*")),
-      ),
+    // Read, and created when the consumer starts before replication first copied anything.
+    const peerTopics = (consumer.Statement as { Action: string[]; Resource: string[] }[]).find(
+      (s) => s.Resource.some((r) => r.endsWith("/*.strata.demo.*")),
     );
+    assert.deepEqual(peerTopics?.Action.sort(), [
+      "kafka-cluster:CreateTopic",
+      "kafka-cluster:DescribeTopic",
+      "kafka-cluster:ReadData",
+    ]);
     assert.deepEqual(exportsContract(run), [
       {
         from: "dc1",
@@ -590,6 +594,16 @@ describe("the three example stacks given peers", () => {
     assert.ok(
       reads.includes("us-east-1.strata.demo.") && reads.includes("westeurope.strata.demo."),
     );
+    // The consumer creates a peer's copy that MirrorMaker 2 has not created yet.
+    for (const peer of ["us-east-1", "westeurope"]) {
+      const acl = (
+        ingest.inputs.spec.authorization.acls as {
+          resource: { name: string };
+          operations: string[];
+        }[]
+      ).find((a) => a.resource.name === `${peer}.strata.demo.`);
+      assert.deepEqual(acl?.operations, ["Describe", "Create", "Read"], peer);
+    }
     assert.ok(
       ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").some((p) =>
         p.name.endsWith("-mirrormaker2"),
