@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       kafka,
       store,
       fromTimestampMs,
+      peerRegions: read.peerRegions(),
       eventTime: { maxSkewMs: read.maxEventTimeSkewMs() },
       onProgress: (p) => {
         if (Date.now() - lastPrint < 2_000) return;
@@ -51,9 +52,14 @@ async function main(): Promise<void> {
     console.log(
       `replay done: ${report.records} records in ${(report.elapsedMs / 1000).toFixed(1)} s: ${report.applied} applied, ${report.stale} stale (superseded in the log), ${report.rejected} rejected`,
     );
+    if (report.missingTopics.length > 0) {
+      console.log(
+        `not replayed, no such topic on these brokers: ${report.missingTopics.join(", ")}`,
+      );
+    }
     for (const r of report.rejectedSamples) {
       console.log(
-        `  rejected partition ${r.partition} offset ${r.offset}: ${r.code}: ${r.message}`,
+        `  rejected ${r.topic} partition ${r.partition} offset ${r.offset}: ${r.code}: ${r.message}`,
       );
     }
     for (const c of await regionChecksum(client, registry)) {

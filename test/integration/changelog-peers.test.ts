@@ -16,6 +16,7 @@ import {
   consumerGroupId,
   DEAD_LETTER_HEADERS,
   encodeChangelogRecord,
+  replayChangelog,
   replicatedChangelogTopic,
   waitUntilCommitted,
 } from "../../shared/changelog/index.js";
@@ -35,6 +36,7 @@ import {
   TEST_TOPICS,
   type ChangelogFixture,
 } from "../support/changelog.js";
+import { startStandalone } from "../support/redis-process.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { testRepo, uniqueProject, waitFor } from "../support/store.js";
 
@@ -323,5 +325,28 @@ describe("a consumer applying its own and its peers' replicated changelogs", () 
     );
     const labels = new Set([...body.matchAll(/source_region="([^"]*)"/g)].map((m) => m[1]));
     assert.deepEqual([...labels].sort(), ["a", "b", "c"], "no other source_region value");
+  });
+
+  it("rebuilds the region by replaying its own and its peers' changelogs", async () => {
+    await caughtUp();
+    const rebuilt = await startStandalone();
+    const client = new Redis(rebuilt.url);
+    try {
+      const target = await OnlineStore.open({ client, registry, hotCache: false });
+      const report = await replayChangelog({
+        kafka: changelog.kafka,
+        store: target,
+        peerRegions: [...PEERS, "z"],
+      });
+      assert.deepEqual(report.missingTopics, [replicatedChangelogTopic(project, "z")]);
+      assert.ok(report.rejectedSamples.some((r) => r.topic === topicOf.a));
+      const live = await regionChecksum(redis, registry);
+      assert.equal(live.find((c) => c.view === "stats@1")!.rows, DRIVERS + 5);
+      assert.deepEqual(diffChecksums(await regionChecksum(client, registry), live), []);
+      await target.close();
+    } finally {
+      client.disconnect();
+      await rebuilt.stop();
+    }
   });
 });
