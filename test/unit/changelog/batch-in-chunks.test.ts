@@ -76,7 +76,10 @@ describe("applying a fetched batch in chunks", () => {
 
   it("has reported a chunk whose commit fails: kafkajs may commit its resolved offset anyway", async () => {
     const h = harness(4, { commit: () => Promise.reject(new Error("rebalance in progress")) });
-    await assert.rejects(applyBatchInChunks(h.payload, h.applier, 2, h.observer, SOURCE), /rebalance/);
+    await assert.rejects(
+      applyBatchInChunks(h.payload, h.applier, 2, h.observer, SOURCE),
+      /rebalance/,
+    );
     assert.deepEqual(h.events, ["apply 100,101", "applied 2", "lag p2 2", "resolve 101", "commit"]);
   });
 
