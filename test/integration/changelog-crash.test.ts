@@ -57,6 +57,8 @@ function startConsumerProcess(project: string): { child: ChildProcess; output: (
         STRATA_REPO: "test/support/test-repo-module.ts",
         STRATA_TEST_PROJECT: project,
         REDIS_URL: resolveEndpoints().redis.address,
+        // The test reads the standalone Redis: an inherited cluster address must not win.
+        REDIS_CLUSTER_NODES: "",
         KAFKA_BROKERS: resolveEndpoints().kafka.address.join(","),
         STRATA_REGION: REGION,
         STRATA_CHANGELOG_PARTITIONS: "3",
