@@ -33,7 +33,7 @@ async function main(name: string | undefined): Promise<void> {
   }
   const bench = (await import(`./${name}.js`)) as BenchModule;
   console.log(`bench ${name}: ${bench.description}`);
-  await stackUp(() => {});
+  await stackUp({ log: () => {} });
   const started = new Date();
   const { results, table } = await bench.run((line) => console.log(`  ${line}`));
   console.table(table);

@@ -1,15 +1,55 @@
 import { StackError } from "./stack-error.js";
 
 /**
- * Where the local stack's services listen. Non-default ports so that a developer's own
- * Redis (6379) or Kafka (9092) is never touched; loopback only.
+ * Where the local stack's services listen (region 0; other regions: layout.ts), before
+ * STRATA_STACK_PORT_OFFSET. Non-default ports so that a developer's own Redis (6379) or
+ * Kafka (9092) is never touched; loopback only.
  */
-export const LOCAL_PORTS = {
+export const BASE_PORTS = {
   redis: 16379,
   cluster: [17001, 17002, 17003],
   kafka: 19092,
   kafkaController: 19093,
 } as const;
+
+export interface LocalPorts {
+  redis: number;
+  cluster: number[];
+  kafka: number;
+  kafkaController: number;
+}
+
+/**
+ * STRATA_STACK_PORT_OFFSET (default 0) shifts every port of the stack, so that two stacks
+ * (two checkouts) run side by side. Multiples of 1000 keep the shifted ranges apart.
+ */
+export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
+  const text = nonEmpty(env.STRATA_STACK_PORT_OFFSET);
+  if (text === undefined) return 0;
+  const offset = Number(text);
+  // The highest base port (a cluster node's bus port, 17003 + 10000) must stay below 65536.
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(offset) || offset > 30_000) {
+    throw new StackError(
+      `STRATA_STACK_PORT_OFFSET "${text}" is not a whole number from 0 to 30000`,
+      "use a multiple of 1000, e.g. STRATA_STACK_PORT_OFFSET=1000",
+    );
+  }
+  return offset;
+}
+
+/** Region 0's ports, shifted by the environment's STRATA_STACK_PORT_OFFSET. */
+export function localPorts(env: NodeJS.ProcessEnv = process.env): LocalPorts {
+  const offset = portOffset(env);
+  return {
+    redis: BASE_PORTS.redis + offset,
+    cluster: BASE_PORTS.cluster.map((port) => port + offset),
+    kafka: BASE_PORTS.kafka + offset,
+    kafkaController: BASE_PORTS.kafkaController + offset,
+  };
+}
+
+/** This process' region-0 ports (STRATA_STACK_PORT_OFFSET applied). */
+export const LOCAL_PORTS: LocalPorts = localPorts();
 
 export const LOOPBACK = "127.0.0.1";
 
@@ -33,18 +73,20 @@ export interface StackEndpoints {
 }
 
 /**
- * Resolves every service address, honouring `REDIS_URL`, `REDIS_CLUSTER_NODES`
- * (`host:port,host:port,...`) and `KAFKA_BROKERS` (`host:port,...`).
+ * Resolves every service address of region 0, honouring `REDIS_URL`, `REDIS_CLUSTER_NODES`
+ * (`host:port,host:port,...`), `KAFKA_BROKERS` (`host:port,...`) and, for the defaults,
+ * `STRATA_STACK_PORT_OFFSET`. The other regions of a multi-region stack: regions.ts.
  * Tests and the demo call this too, so they always talk to what the stack describes.
  */
 export function resolveEndpoints(env: NodeJS.ProcessEnv = process.env): StackEndpoints {
   const redisUrl = nonEmpty(env.REDIS_URL);
   const clusterNodes = nonEmpty(env.REDIS_CLUSTER_NODES);
   const kafkaBrokers = nonEmpty(env.KAFKA_BROKERS);
+  const ports = localPorts(env);
   return {
     redis: redisUrl
       ? { address: parseRedisUrl(redisUrl), external: true, source: "REDIS_URL" }
-      : { address: `redis://${LOOPBACK}:${LOCAL_PORTS.redis}`, external: false },
+      : { address: `redis://${LOOPBACK}:${ports.redis}`, external: false },
     cluster: clusterNodes
       ? {
           address: parseHostPortList(clusterNodes, "REDIS_CLUSTER_NODES"),
@@ -52,7 +94,7 @@ export function resolveEndpoints(env: NodeJS.ProcessEnv = process.env): StackEnd
           source: "REDIS_CLUSTER_NODES",
         }
       : {
-          address: LOCAL_PORTS.cluster.map((port) => ({ host: LOOPBACK, port })),
+          address: ports.cluster.map((port) => ({ host: LOOPBACK, port })),
           external: false,
         },
     kafka: kafkaBrokers
@@ -61,7 +103,7 @@ export function resolveEndpoints(env: NodeJS.ProcessEnv = process.env): StackEnd
           external: true,
           source: "KAFKA_BROKERS",
         }
-      : { address: [`${LOOPBACK}:${LOCAL_PORTS.kafka}`], external: false },
+      : { address: [`${LOOPBACK}:${ports.kafka}`], external: false },
   };
 }
 

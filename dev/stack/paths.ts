@@ -13,6 +13,13 @@ export const stackPaths = {
   kafkaLibs: path.join(stackDir, "kafka", "libs"),
   kafkaPom: path.join(repoRoot, "dev", "kafka", "pom.xml"),
   kafkaLog4j: path.join(repoRoot, "dev", "kafka", "log4j2.xml"),
+  mirrorMakerLibs: path.join(stackDir, "mirror-maker", "libs"),
+  mirrorMakerPom: path.join(repoRoot, "dev", "mirror-maker", "pom.xml"),
+  mirrorMakerLog4j: path.join(repoRoot, "dev", "mirror-maker", "log4j2.xml"),
+  /** Tools built on first use (toxiproxy's server, by `go install`). */
+  toolsBin: path.join(stackDir, "tools", "bin"),
+  /** The layout `up` started (regions and ports), so `status` and `down` know it. */
+  regionsFile: path.join(stackDir, "regions.json"),
 };
 
 export function logFile(service: string): string {

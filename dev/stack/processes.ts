@@ -129,11 +129,17 @@ export function isPortFree(port: number, host: string): Promise<boolean> {
   });
 }
 
-export async function requireFreePort(port: number, host: string, service: string, envVar: string) {
+export async function requireFreePort(
+  port: number,
+  host: string,
+  service: string,
+  envVar?: string,
+) {
   if (!(await isPortFree(port, host))) {
+    const elsewhere = envVar ? `, point Strata at an existing server with ${envVar},` : "";
     throw new StackError(
       `port ${host}:${port} for ${service} is already taken by a process the stack did not start`,
-      `stop that process, or point Strata at an existing server with ${envVar}`,
+      `stop that process${elsewhere} or shift the whole stack with STRATA_STACK_PORT_OFFSET (e.g. 1000)`,
     );
   }
 }
@@ -189,4 +195,14 @@ export function summarizeOutput(output: string): string {
     .filter((line) => line.length > 0);
   const errors = lines.filter((line) => /error|exception/i.test(line));
   return (errors.length > 0 ? errors.slice(0, 3) : lines.slice(-3)).join(" | ");
+}
+
+/** SIGKILLs the process recorded for `name` (a crash, for fault tests) and waits until it is gone. */
+export async function killRecorded(name: string, workDir: string): Promise<boolean> {
+  const pid = ourRunningPid(name, workDir);
+  if (pid === undefined) return false;
+  signal(pid, "SIGKILL");
+  while (isAlive(pid)) await sleep(50);
+  rmSync(pidFile(name), { force: true });
+  return true;
 }

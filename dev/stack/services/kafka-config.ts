@@ -5,6 +5,12 @@ export interface KafkaNodeConfig {
   host: string;
   brokerPort: number;
   controllerPort: number;
+  /**
+   * A multi-region stack's PEER listener: the broker listens on `port` and advertises
+   * `advertisedPort`, a toxiproxy in front of it, so that everything MirrorMaker 2 sends to
+   * or reads from this broker crosses the proxy and a fault test can cut it there.
+   */
+  peer?: { port: number; advertisedPort: number };
 }
 
 /**
@@ -13,16 +19,18 @@ export interface KafkaNodeConfig {
  * consumer groups start at once.
  */
 export function renderKafkaProperties(config: KafkaNodeConfig): string {
-  const { host, brokerPort, controllerPort, logDir } = config;
+  const { host, brokerPort, controllerPort, logDir, peer } = config;
+  const peerListener = peer ? `,PEER://${host}:${peer.port}` : "";
+  const peerAdvertised = peer ? `,PEER://${host}:${peer.advertisedPort}` : "";
   const properties: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": 1,
     "controller.quorum.voters": `1@${host}:${controllerPort}`,
-    listeners: `PLAINTEXT://${host}:${brokerPort},CONTROLLER://${host}:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://${host}:${brokerPort}`,
+    listeners: `PLAINTEXT://${host}:${brokerPort},CONTROLLER://${host}:${controllerPort}${peerListener}`,
+    "advertised.listeners": `PLAINTEXT://${host}:${brokerPort}${peerAdvertised}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "listener.security.protocol.map": `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${peer ? ",PEER:PLAINTEXT" : ""}`,
     "log.dirs": logDir,
     "num.partitions": 1,
     "offsets.topic.replication.factor": 1,

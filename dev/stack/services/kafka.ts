@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { LOCAL_PORTS, LOOPBACK, resolveEndpoints } from "../endpoints.js";
+import { LOOPBACK, resolveEndpoints } from "../endpoints.js";
+import { kafkaAddress, serviceName, type RegionLayout } from "../layout.js";
+import { ensureMavenJars } from "../maven-jars.js";
 import { logFile, stackPaths } from "../paths.js";
 import {
   isAlive,
@@ -18,53 +19,125 @@ import { waitUntil } from "../wait.js";
 import { newClusterId, renderKafkaProperties } from "./kafka-config.js";
 import type { ServiceStatus, StackService, UpOutcome } from "./service.js";
 
-const NAME = "kafka";
 const READY_TIMEOUT_MS = 90_000;
-const MAVEN_TIMEOUT_MS = 15 * 60_000;
-const JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true"];
 
-const kafkaDir = path.join(stackPaths.data, NAME);
-const propertiesFile = path.join(kafkaDir, "server.properties");
-const stampFile = path.join(stackPaths.kafkaLibs, ".pom-sha256");
+export const KAFKA_JARS = {
+  pom: stackPaths.kafkaPom,
+  libsDir: stackPaths.kafkaLibs,
+  what: "the Kafka jars",
+};
 
-/** Apache Kafka 4.x in KRaft combined mode, one node, on 127.0.0.1:19092 (controller on 19093). */
+/**
+ * One region's Apache Kafka 4.x in KRaft combined mode, one node: region 0 on
+ * 127.0.0.1:19092 (controller 19093), region i ten ports further per region (layout.ts).
+ * In a multi-region stack it also has a PEER listener advertised through toxiproxy.
+ */
 export class KafkaBroker implements StackService {
-  readonly name = NAME;
+  readonly name: string;
+  private readonly dir: string;
+  private readonly propertiesFile: string;
+
+  constructor(
+    private readonly region: RegionLayout,
+    private readonly withPeerListener: boolean,
+  ) {
+    this.name = serviceName("kafka", region);
+    this.dir = path.join(stackPaths.data, this.name);
+    this.propertiesFile = path.join(this.dir, "server.properties");
+  }
+
+  private get external(): boolean {
+    return this.region.index === 0 && resolveEndpoints().kafka.external;
+  }
+
+  private get address(): string {
+    return this.external ? resolveEndpoints().kafka.address.join(",") : kafkaAddress(this.region);
+  }
 
   async up(log: (line: string) => void): Promise<UpOutcome> {
-    if (resolveEndpoints().kafka.external) return "external";
-    if (ourRunningPid(NAME, kafkaDir) !== undefined) {
-      if ((await waitUntil(answersMetadata, { timeoutMs: READY_TIMEOUT_MS })) === "ready")
+    if (this.external) return "external";
+    if (ourRunningPid(this.name, this.dir) !== undefined) {
+      if (
+        (await waitUntil(() => this.answersMetadata(), { timeoutMs: READY_TIMEOUT_MS })) === "ready"
+      )
         return "reused";
       await this.down();
     }
     await ensureJavaAndMaven();
-    await Promise.all([
-      requireFreePort(LOCAL_PORTS.kafka, LOOPBACK, "kafka", "KAFKA_BROKERS"),
-      requireFreePort(
-        LOCAL_PORTS.kafkaController,
-        LOOPBACK,
-        "the kafka controller",
-        "KAFKA_BROKERS",
-      ),
-    ]);
-    await ensureJars(log);
-    await formatStorage();
+    await this.requirePortsFree();
+    await ensureMavenJars(KAFKA_JARS, (line) => log(`${this.name.padEnd(10)} ${line}`));
+    await this.formatStorage();
+    await this.start();
+    return "started";
+  }
+
+  /**
+   * Stops the broker and starts it again on the same log directory: its topics, records and
+   * cluster id survive (a restart, not the cold start's re-format).
+   */
+  async restart(): Promise<void> {
+    if (this.external)
+      throw new StackError(`${this.name} is external; the stack cannot restart it`);
+    await this.down();
+    await this.requirePortsFree();
+    await this.start();
+  }
+
+  down(): Promise<boolean> {
+    // Kafka's controlled shutdown takes a few seconds; give it time before SIGKILL.
+    return stopRecorded(this.name, this.dir, 30_000);
+  }
+
+  status(): ServiceStatus {
+    const endpoint = resolveEndpoints().kafka;
+    if (this.external) {
+      return {
+        name: this.name,
+        state: "external",
+        address: this.address,
+        pids: [],
+        source: endpoint.source,
+      };
+    }
+    const pid = ourRunningPid(this.name, this.dir);
+    return {
+      name: this.name,
+      state: pid === undefined ? "stopped" : "running",
+      address: this.address,
+      pids: pid === undefined ? [] : [pid],
+    };
+  }
+
+  private async requirePortsFree(): Promise<void> {
+    const ports: [number, string][] = [
+      [this.region.kafkaPort, this.name],
+      [this.region.controllerPort, `the ${this.name} controller`],
+    ];
+    if (this.withPeerListener) ports.push([this.region.peerPort, `the ${this.name} PEER listener`]);
+    await Promise.all(
+      ports.map(([port, what]) => requireFreePort(port, LOOPBACK, what, "KAFKA_BROKERS")),
+    );
+  }
+
+  private async start(): Promise<void> {
     const pid = startDetached({
-      name: NAME,
+      name: this.name,
       command: "java",
       args: [
-        ...JVM_OPTS,
+        "-Xms256m",
+        this.region.index === 0 ? "-Xmx1g" : "-Xmx512m",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
         `-Dlog4j2.configurationFile=${stackPaths.kafkaLog4j}`,
         "-cp",
         path.join(stackPaths.kafkaLibs, "*"),
         "kafka.Kafka",
-        propertiesFile,
+        this.propertiesFile,
       ],
-      workDir: kafkaDir,
-      logFile: logFile(NAME),
+      workDir: this.dir,
+      logFile: logFile(this.name),
     });
-    const outcome = await waitUntil(answersMetadata, {
+    const outcome = await waitUntil(() => this.answersMetadata(), {
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 500,
       stillAlive: () => isAlive(pid),
@@ -72,110 +145,54 @@ export class KafkaBroker implements StackService {
     if (outcome !== "ready") {
       await this.down();
       throw new StackError(
-        `kafka ${outcome === "died" ? "exited during start-up" : `did not answer a metadata request within ${READY_TIMEOUT_MS / 1000}s`}`,
-        `see its log: ${logFile(NAME)}`,
+        `${this.name} ${outcome === "died" ? "exited during start-up" : `did not answer a metadata request within ${READY_TIMEOUT_MS / 1000}s`}`,
+        `see its log: ${logFile(this.name)}`,
       );
     }
-    return "started";
   }
 
-  down(): Promise<boolean> {
-    // Kafka's controlled shutdown takes a few seconds; give it time before SIGKILL.
-    return stopRecorded(NAME, kafkaDir, 30_000);
-  }
-
-  status(): ServiceStatus {
-    const endpoint = resolveEndpoints().kafka;
-    const address = endpoint.address.join(",");
-    if (endpoint.external) {
-      return { name: NAME, state: "external", address, pids: [], source: endpoint.source };
-    }
-    const pid = ourRunningPid(NAME, kafkaDir);
-    return {
-      name: NAME,
-      state: pid === undefined ? "stopped" : "running",
-      address,
-      pids: pid === undefined ? [] : [pid],
-    };
-  }
-}
-
-/**
- * Copies Kafka's runtime jars from Maven into .stack/kafka/libs. Keyed by the pom's hash:
- * the second start skips Maven entirely, and editing the pom re-resolves.
- */
-async function ensureJars(log: (line: string) => void): Promise<void> {
-  const wanted = createHash("sha256").update(readFileSync(stackPaths.kafkaPom)).digest("hex");
-  if (existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === wanted) return;
-  log(
-    "kafka      resolving the Kafka jars with Maven from dev/kafka/pom.xml (first start only) ...",
-  );
-  const staging = `${stackPaths.kafkaLibs}.partial`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(path.dirname(stackPaths.kafkaLibs), { recursive: true });
-  try {
-    await runCommand(
-      "mvn",
-      [
-        "-B",
-        "-q",
-        "-f",
-        stackPaths.kafkaPom,
-        "dependency:copy-dependencies",
-        "-DincludeScope=runtime",
-        `-DoutputDirectory=${staging}`,
-      ],
-      "mvn dependency:copy-dependencies",
-      MAVEN_TIMEOUT_MS,
+  /** A fresh, formatted KRaft log directory for every cold start: the stack keeps no data across `down`. */
+  private async formatStorage(): Promise<void> {
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(
+      this.propertiesFile,
+      renderKafkaProperties({
+        logDir: path.join(this.dir, "log"),
+        host: LOOPBACK,
+        brokerPort: this.region.kafkaPort,
+        controllerPort: this.region.controllerPort,
+        peer: this.withPeerListener
+          ? { port: this.region.peerPort, advertisedPort: this.region.proxyPort }
+          : undefined,
+      }),
     );
-  } catch (error) {
-    if (error instanceof StackError) {
-      throw new StackError(
-        `could not resolve the Kafka jars: ${error.message}`,
-        "check that Maven can reach its repository (mvn -f dev/kafka/pom.xml dependency:resolve)",
-      );
-    }
-    throw error;
+    await runCommand(
+      "java",
+      [
+        `-Dlog4j2.configurationFile=${stackPaths.kafkaLog4j}`,
+        "-cp",
+        path.join(stackPaths.kafkaLibs, "*"),
+        "kafka.tools.StorageTool",
+        "format",
+        `--cluster-id=${newClusterId()}`,
+        `--config=${this.propertiesFile}`,
+      ],
+      `${this.name} storage format`,
+      60_000,
+    );
   }
-  writeFileSync(path.join(staging, ".pom-sha256"), `${wanted}\n`);
-  rmSync(stackPaths.kafkaLibs, { recursive: true, force: true });
-  renameSync(staging, stackPaths.kafkaLibs);
+
+  /** The broker is ready when an admin client gets cluster metadata back, not merely when the port opens. */
+  private answersMetadata(): Promise<boolean> {
+    return answersMetadata([this.address]);
+  }
 }
 
-/** A fresh, formatted KRaft log directory for every cold start: the stack keeps no data across `down`. */
-async function formatStorage(): Promise<void> {
-  rmSync(kafkaDir, { recursive: true, force: true });
-  mkdirSync(kafkaDir, { recursive: true });
-  writeFileSync(
-    propertiesFile,
-    renderKafkaProperties({
-      logDir: path.join(kafkaDir, "log"),
-      host: LOOPBACK,
-      brokerPort: LOCAL_PORTS.kafka,
-      controllerPort: LOCAL_PORTS.kafkaController,
-    }),
-  );
-  await runCommand(
-    "java",
-    [
-      `-Dlog4j2.configurationFile=${stackPaths.kafkaLog4j}`,
-      "-cp",
-      path.join(stackPaths.kafkaLibs, "*"),
-      "kafka.tools.StorageTool",
-      "format",
-      `--cluster-id=${newClusterId()}`,
-      `--config=${propertiesFile}`,
-    ],
-    "kafka storage format",
-    60_000,
-  );
-}
-
-/** The broker is ready when an admin client gets cluster metadata back, not merely when the port opens. */
-async function answersMetadata(): Promise<boolean> {
+export async function answersMetadata(brokers: string[]): Promise<boolean> {
   const kafka = new Kafka({
     clientId: "strata-stack-probe",
-    brokers: resolveEndpoints().kafka.address,
+    brokers,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 2_000,

@@ -14,17 +14,21 @@ const CLUSTER_OK_TIMEOUT_MS = 30_000;
  */
 export class RedisCluster implements StackService {
   readonly name = "cluster";
-  private readonly nodes = LOCAL_PORTS.cluster.map(
-    (port) =>
-      new RedisNode(`cluster-${port}`, port, [
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        "nodes.conf",
-        "--cluster-node-timeout",
-        "5000",
-      ]),
-  );
+  private readonly nodes: RedisNode[];
+
+  constructor(ports: readonly number[] = LOCAL_PORTS.cluster) {
+    this.nodes = ports.map(
+      (port) =>
+        new RedisNode(`cluster-${port}`, port, [
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf",
+          "--cluster-node-timeout",
+          "5000",
+        ]),
+    );
+  }
 
   async up(log: (line: string) => void): Promise<UpOutcome> {
     if (resolveEndpoints().cluster.external) return "external";
@@ -66,11 +70,14 @@ export class RedisCluster implements StackService {
 
   status(): ServiceStatus {
     const endpoint = resolveEndpoints().cluster;
-    const address = endpoint.address.map(formatHostPort).join(",");
     if (endpoint.external) {
+      const address = endpoint.address.map(formatHostPort).join(",");
       return { name: this.name, state: "external", address, pids: [], source: endpoint.source };
     }
     const pids = this.nodes.map((node) => node.runningPid()).filter((pid) => pid !== undefined);
+    const address = this.nodes
+      .map((node) => formatHostPort({ host: LOOPBACK, port: node.port }))
+      .join(",");
     return {
       name: this.name,
       state: pids.length === this.nodes.length ? "running" : "stopped",

@@ -1,14 +1,27 @@
-import { resolveEndpoints, LOCAL_PORTS } from "../endpoints.js";
+import { resolveEndpoints } from "../endpoints.js";
+import { redisUrl, serviceName, type RegionLayout } from "../layout.js";
 import { RedisNode } from "./redis-node.js";
 import type { ServiceStatus, StackService, UpOutcome } from "./service.js";
 
-/** Redis standalone on 127.0.0.1:16379, unless REDIS_URL names another server. */
+/**
+ * One region's Redis standalone: region 0 on 127.0.0.1:16379 (unless REDIS_URL names
+ * another server), region i on 16379 + i.
+ */
 export class RedisStandalone implements StackService {
-  readonly name = "redis";
-  private readonly node = new RedisNode("redis", LOCAL_PORTS.redis);
+  readonly name: string;
+  private readonly node: RedisNode;
+
+  constructor(private readonly region: RegionLayout) {
+    this.name = serviceName("redis", region);
+    this.node = new RedisNode(this.name, region.redisPort);
+  }
+
+  private get external(): boolean {
+    return this.region.index === 0 && resolveEndpoints().redis.external;
+  }
 
   async up(): Promise<UpOutcome> {
-    if (resolveEndpoints().redis.external) return "external";
+    if (this.external) return "external";
     if (this.node.runningPid() !== undefined && (await this.node.waitReady())) return "reused";
     await this.node.stop();
     await this.node.start("REDIS_URL");
@@ -20,8 +33,8 @@ export class RedisStandalone implements StackService {
   }
 
   status(): ServiceStatus {
-    const endpoint = resolveEndpoints().redis;
-    if (endpoint.external) {
+    if (this.external) {
+      const endpoint = resolveEndpoints().redis;
       return {
         name: this.name,
         state: "external",
@@ -34,7 +47,7 @@ export class RedisStandalone implements StackService {
     return {
       name: this.name,
       state: pid === undefined ? "stopped" : "running",
-      address: endpoint.address,
+      address: redisUrl(this.region),
       pids: pid === undefined ? [] : [pid],
     };
   }

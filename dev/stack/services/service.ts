@@ -7,6 +7,8 @@ export interface ServiceStatus {
   pids: number[];
   /** The environment variable an external address came from. */
   source?: string;
+  /** The region a per-region service belongs to; none for toxiproxy and MirrorMaker 2. */
+  region?: string;
 }
 
 /** One service of the local stack. `up` is idempotent; `down` stops only what `up` started. */

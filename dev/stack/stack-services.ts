@@ -1,0 +1,50 @@
+import { isMultiRegion, type StackLayout } from "./layout.js";
+import { KafkaBroker } from "./services/kafka.js";
+import { MirrorMaker } from "./services/mirror-maker.js";
+import { RedisCluster } from "./services/redis-cluster.js";
+import { RedisStandalone } from "./services/redis-standalone.js";
+import type { StackService } from "./services/service.js";
+import { Toxiproxy } from "./services/toxiproxy.js";
+
+/** One region's own servers. */
+export interface RegionServices {
+  region: string;
+  redis: RedisStandalone;
+  kafka: KafkaBroker;
+}
+
+/** Every service of a layout: per region, the shared cluster, and the replication services. */
+export interface StackServices {
+  regions: RegionServices[];
+  /** The Redis Cluster belongs to region 0. */
+  cluster: RedisCluster;
+  /** Only with two or more regions. */
+  toxiproxy?: Toxiproxy;
+  mirrorMaker?: MirrorMaker;
+}
+
+export function stackServices(layout: StackLayout): StackServices {
+  const multi = isMultiRegion(layout);
+  return {
+    regions: layout.regions.map((region) => ({
+      region: region.name,
+      redis: new RedisStandalone(region),
+      kafka: new KafkaBroker(region, multi),
+    })),
+    cluster: new RedisCluster(layout.clusterPorts),
+    toxiproxy: multi ? new Toxiproxy(layout) : undefined,
+    mirrorMaker: multi ? new MirrorMaker(layout) : undefined,
+  };
+}
+
+/** The services in start order: each phase's services start in parallel, phases in order. */
+export function startPhases(services: StackServices): StackService[][] {
+  const servers: StackService[] = [];
+  services.regions.forEach((region, i) => {
+    servers.push(region.redis);
+    if (i === 0) servers.push(services.cluster);
+    servers.push(region.kafka);
+  });
+  if (services.toxiproxy) servers.push(services.toxiproxy);
+  return services.mirrorMaker ? [servers, [services.mirrorMaker]] : [servers];
+}
