@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { LOOPBACK, resolveEndpoints } from "../endpoints.js";
@@ -76,9 +76,20 @@ export class KafkaBroker implements StackService {
    * cluster id survive (a restart, not the cold start's re-format).
    */
   async restart(): Promise<void> {
-    if (this.external)
-      throw new StackError(`${this.name} is external; the stack cannot restart it`);
     await this.down();
+    await this.startKeepingData();
+  }
+
+  /** Starts a stopped broker on its existing log directory (never re-formats); waits until it answers. */
+  async startKeepingData(): Promise<void> {
+    if (this.external) throw new StackError(`${this.name} is external; the stack cannot start it`);
+    if (ourRunningPid(this.name, this.dir) !== undefined) return;
+    if (!existsSync(this.propertiesFile)) {
+      throw new StackError(
+        `${this.name} has no formatted log directory to start on`,
+        "start the stack first: npm run stack -- up --regions ...",
+      );
+    }
     await this.requirePortsFree();
     await this.start();
   }

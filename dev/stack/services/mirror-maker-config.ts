@@ -56,6 +56,8 @@ export function renderMirrorMakerProperties(layout: StackLayout): string {
     "offset.storage.replication.factor": 1,
     "status.storage.replication.factor": 1,
     "config.storage.replication.factor": 1,
+    // MM2's jars all carry ServiceLoader manifests: skips a multi-second reflective scan.
+    "plugin.discovery": "service_load",
     // Fewer records replayed (harmless duplicates) after a SIGKILL.
     "offset.flush.interval.ms": 2_000,
     // A restarted MM2 takes over its tasks at once instead of waiting for the dead member.
