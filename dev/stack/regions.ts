@@ -23,25 +23,22 @@ export interface StackRegion {
 
 export type { FlowLag };
 
-const UP_HINT = (wanted: string) => `start it with: npm run stack -- up --regions ${wanted}`;
-
 /**
  * The regions of the running multi-region stack, region 0 first. Throws a StackError naming
  * the command to run when the stack runs fewer than `minRegions` regions (or none).
  */
 export function stackRegions(minRegions = 2): StackRegion[] {
   const layout = recordedLayout();
-  const wanted = "a,b,c";
+  const command = "npm run stack -- up --regions a,b,c";
   if (layout === undefined) {
+    // The command goes in the message itself: test runners print messages, not hints.
     throw new StackError(
-      "no multi-region stack is recorded in .stack/regions.json",
-      UP_HINT(wanted),
+      `no multi-region stack is recorded in .stack/regions.json; start one with: ${command}`,
     );
   }
   if (layout.regions.length < minRegions) {
     throw new StackError(
-      `the stack runs ${layout.regions.length} region(s) (${layout.regions.map((r) => r.name).join(",")}); this needs at least ${minRegions}`,
-      `npm run stack -- down, then ${UP_HINT(wanted)}`,
+      `the stack runs ${layout.regions.length} region(s) (${layout.regions.map((r) => r.name).join(",")}) but this needs at least ${minRegions}; run npm run stack -- down, then ${command}`,
     );
   }
   return layout.regions.map(describe);
