@@ -86,6 +86,11 @@ export async function startBroker(region: string): Promise<void> {
   await regionServices(region).kafka.startKeepingData();
 }
 
+/** Stops and starts one region's broker on its data; waits until it answers again. */
+export async function restartBroker(region: string): Promise<void> {
+  await regionServices(region).kafka.restart();
+}
+
 /** Empties one region's Redis standalone (FLUSHALL on that server only). */
 export async function wipeRedis(region: string): Promise<void> {
   const { layout } = running();
