@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Admin } from "kafkajs";
 import type { RegionLayout, StackLayout } from "./layout.js";
-import { stackKafka, withAdmin } from "./mirror-probe.js";
+import { stackKafka, withAdmin } from "./stack-kafka.js";
 import { REPLICATED_TOPICS } from "./services/mirror-maker-config.js";
 
 /** How far one flow `source->target` is behind. Approximate: see docs/regions.md. */
