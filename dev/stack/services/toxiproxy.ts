@@ -60,8 +60,10 @@ export class Toxiproxy implements StackService {
       await this.start(log);
       outcome = "started";
     }
-    // Idempotent: a warm `up` also re-enables a proxy a test left cut.
+    // populate keeps an existing proxy as it is (a cut one stays disabled): reset enables every
+    // proxy and drops every toxic, so `up` always leaves the links whole.
     await this.client().populate(this.wantedProxies());
+    await this.client().reset();
     return outcome;
   }
 
