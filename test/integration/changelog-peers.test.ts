@@ -3,13 +3,10 @@
 // `c.strata.<p>.changelog` exactly as MirrorMaker 2 writes them (the writer's bytes, the same
 // key, partition and CreateTime), produced here since this test needs no MirrorMaker.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import kafkajs, { type Producer } from "kafkajs";
 import { Redis } from "ioredis";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import { repoRoot } from "../../dev/stack/paths.js";
-import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
 import {
   changelogTopic,
   changelogTopicSettings,
@@ -36,6 +33,7 @@ import {
   TEST_TOPICS,
   type ChangelogFixture,
 } from "../support/changelog.js";
+import { startIngestProcess, type IngestProcess } from "../support/ingest-process.js";
 import { startStandalone } from "../support/redis-process.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { testRepo, uniqueProject, waitFor } from "../support/store.js";
@@ -54,38 +52,6 @@ function row(driver: number, eventTsMs: number, counter: number, origin: string)
   };
 }
 
-function startConsumer(project: string): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn(
-    process.execPath,
-    [...INGEST_NODE_FLAGS, "--import", "tsx", "functions/ingest/main.ts"],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        STRATA_REPO: "test/support/test-repo-module.ts",
-        STRATA_TEST_PROJECT: project,
-        REDIS_URL: resolveEndpoints().redis.address,
-        REDIS_CLUSTER_NODES: "",
-        KAFKA_BROKERS: resolveEndpoints().kafka.address.join(","),
-        STRATA_REGION: REGION,
-        STRATA_PEER_REGIONS: PEERS.join(","),
-        STRATA_CHANGELOG_PARTITIONS: String(TEST_TOPICS.partitions),
-        STRATA_CHANGELOG_REPLICATION: "1",
-        STRATA_CHANGELOG_MIN_ISR: "1",
-        STRATA_INGEST_CHUNK: "100",
-        STRATA_LAG_POLL_MS: "200",
-        STRATA_METRICS_HOST: "127.0.0.1",
-        STRATA_METRICS_PORT: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
 describe("a consumer applying its own and its peers' replicated changelogs", () => {
   const project = uniqueProject("peers");
   const registry = new FeatureRegistry(testRepo(project));
@@ -96,7 +62,7 @@ describe("a consumer applying its own and its peers' replicated changelogs", () 
   const groupId = consumerGroupId(project, REGION);
   let changelog: ChangelogFixture;
   let producer: Producer;
-  let consumer: { child: ChildProcess; output: () => string };
+  let consumer: IngestProcess;
   const redis = new Redis(resolveEndpoints().redis.address);
   let store: OnlineStore;
   /** Every valid row produced into any of the three topics, for the state they converge to. */
@@ -148,13 +114,15 @@ describe("a consumer applying its own and its peers' replicated changelogs", () 
     producer = changelog.kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     store = await OnlineStore.open({ client: redis, registry, hotCache: false });
-    consumer = startConsumer(project);
+    consumer = startIngestProcess({
+      project,
+      region: REGION,
+      peers: PEERS,
+      env: { STRATA_INGEST_CHUNK: "100" },
+    });
   });
   after(async () => {
-    consumer.child.kill("SIGTERM");
-    await new Promise((resolve) =>
-      consumer.child.exitCode !== null ? resolve(null) : consumer.child.once("exit", resolve),
-    );
+    await consumer.stop();
     await producer.disconnect();
     await changelog.admin
       .deleteTopics({ topics: PEERS.map((p) => topicOf[p]!) })
@@ -289,7 +257,7 @@ describe("a consumer applying its own and its peers' replicated changelogs", () 
     await produce("a", [row(300_000, now - 40_000, 0, "a")], now - 30_000);
     await produce(REGION, [row(300_001, now, 0, REGION)]);
     await caughtUp();
-    const port = /"message":"metrics listening".*"port":(\d+)/.exec(consumer.output())?.[1];
+    const port = consumer.metricsPort();
     assert.ok(port, consumer.output());
     let body = "";
     // The lag poll (200 ms) reads committed offsets of every source topic, c's included.

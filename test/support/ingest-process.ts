@@ -1,0 +1,75 @@
+// Regional consumers a test spawns (functions/ingest/main.ts under tsx, with the flags the
+// container uses): the real process, so a test sees what a deployed region's consumer does.
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolveEndpoints } from "../../dev/stack/endpoints.js";
+import { repoRoot } from "../../dev/stack/paths.js";
+import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
+import { TEST_TOPICS } from "./changelog.js";
+
+export interface IngestProcess {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** The port of its /metrics, /health and /ready, once it listens. */
+  metricsPort: () => number | undefined;
+  /** SIGTERM (the chunk in progress is applied and committed), SIGKILL after a grace period. */
+  stop: () => Promise<void>;
+}
+
+export function startIngestProcess(options: {
+  project: string;
+  region: string;
+  /** The other regions whose replicated changelogs it applies (STRATA_PEER_REGIONS). */
+  peers?: readonly string[];
+  /** Its region's Redis standalone; the shared stack's when absent. */
+  redisUrl?: string;
+  /** Its region's Kafka; the shared stack's when absent. */
+  kafkaBrokers?: readonly string[];
+  env?: Record<string, string>;
+}): IngestProcess {
+  const endpoints = resolveEndpoints();
+  let output = "";
+  const child = spawn(
+    process.execPath,
+    [...INGEST_NODE_FLAGS, "--import", "tsx", "functions/ingest/main.ts"],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        STRATA_REPO: "test/support/test-repo-module.ts",
+        STRATA_TEST_PROJECT: options.project,
+        REDIS_URL: options.redisUrl ?? endpoints.redis.address,
+        REDIS_CLUSTER_NODES: "",
+        KAFKA_BROKERS: (options.kafkaBrokers ?? endpoints.kafka.address).join(","),
+        STRATA_REGION: options.region,
+        STRATA_PEER_REGIONS: (options.peers ?? []).join(","),
+        STRATA_CHANGELOG_PARTITIONS: String(TEST_TOPICS.partitions),
+        STRATA_CHANGELOG_REPLICATION: String(TEST_TOPICS.replicationFactor),
+        STRATA_CHANGELOG_MIN_ISR: String(TEST_TOPICS.minInSyncReplicas),
+        STRATA_LAG_POLL_MS: "200",
+        STRATA_METRICS_HOST: "127.0.0.1",
+        STRATA_METRICS_PORT: "0",
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    child,
+    output: () => output,
+    metricsPort: () => {
+      const port = /"message":"metrics listening".*"port":(\d+)/.exec(output)?.[1];
+      return port === undefined ? undefined : Number(port);
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// A test project running in every region of the multi-region stack (npm run stack -- up
+// --regions a,b,c): per region, a real consumer process applying its own changelog and its
+// peers' replicated copies, and a real serving process whose /push writes into the region's
+// changelog (with STRATA_PEER_REDIS, so wait "replicated" works). Faults are injected with
+// dev/stack/regions.ts; this file only runs the project and judges convergence.
+import { Redis } from "ioredis";
+import { Kafka, logLevel } from "kafkajs";
+import { stackRegions, type StackRegion } from "../../dev/stack/regions.js";
+import {
+  changelogTopic,
+  deadLetterTopic,
+  replicatedChangelogTopic,
+} from "../../shared/changelog/index.js";
+import {
+  diffChecksums,
+  regionChecksum,
+  type ViewChecksum,
+} from "../../shared/online-store/index.js";
+import { FeatureRegistry } from "../../shared/registry/index.js";
+import { startIngestProcess, type IngestProcess } from "./ingest-process.js";
+import { startServeProcess, type ServeProcess } from "./serve-process.js";
+import { testRepo, uniqueProject } from "./store.js";
+
+export interface RunningRegion {
+  region: StackRegion;
+  name: string;
+  ingest: IngestProcess;
+  serve: ServeProcess;
+  /** A client of the region's Redis, for checksums and stored versions (never for writes). */
+  redis: Redis;
+}
+
+export interface RegionsFixture {
+  project: string;
+  registry: FeatureRegistry;
+  regions: RunningRegion[];
+  region(name: string): RunningRegion;
+  /** Every region's checksums, by region name. */
+  checksums(): Promise<Map<string, ViewChecksum[]>>;
+  /** The differences of every region's checksums from the first region's (empty: converged). */
+  divergence(): Promise<string[]>;
+  /** Polls until every region holds the same rows, versions and values; returns the milliseconds. */
+  waitConverged(timeoutMs: number, what: string): Promise<number>;
+  /** Starts the region's consumer again (after a test stopped it), with the same settings. */
+  restartIngest(name: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Starts the test project in every region of the stack (at least `minRegions`). Each region's
+ * consumer creates its changelog and its peers' copies; MirrorMaker 2 notices new topics
+ * within seconds and copies them from their first offset, so no write of the test is missed.
+ */
+export async function startRegions(
+  prefix: string,
+  options: {
+    minRegions?: number;
+    ingestEnv?: Record<string, string>;
+    serveEnv?: Record<string, string>;
+  } = {},
+): Promise<RegionsFixture> {
+  const stack = stackRegions(options.minRegions ?? 2);
+  const project = uniqueProject(prefix);
+  const registry = new FeatureRegistry(testRepo(project));
+  const names = stack.map((r) => r.name);
+  const ingestOf = (region: StackRegion) =>
+    startIngestProcess({
+      project,
+      region: region.name,
+      peers: names.filter((n) => n !== region.name),
+      redisUrl: region.redisUrl,
+      kafkaBrokers: region.kafkaBrokers,
+      env: options.ingestEnv,
+    });
+  const regions: RunningRegion[] = await Promise.all(
+    stack.map(async (region) => {
+      const ingest = ingestOf(region);
+      const serve = await startServeProcess({
+        project,
+        topology: "standalone",
+        region: region.name,
+        redisUrl: region.redisUrl,
+        env: {
+          KAFKA_BROKERS: region.kafkaBrokers.join(","),
+          STRATA_PEER_REDIS: stack
+            .filter((peer) => peer.name !== region.name)
+            .map((peer) => `${peer.name}=${peer.redisUrl}`)
+            .join(";"),
+          ...options.serveEnv,
+        },
+      });
+      return { region, name: region.name, ingest, serve, redis: new Redis(region.redisUrl) };
+    }),
+  );
+  const byName = (name: string) => {
+    const found = regions.find((r) => r.name === name);
+    if (!found) throw new Error(`no region ${name} (${names.join(",")})`);
+    return found;
+  };
+  const checksums = async () =>
+    new Map(
+      await Promise.all(
+        regions.map(async (r) => [r.name, await regionChecksum(r.redis, registry)] as const),
+      ),
+    );
+  const divergence = async () => {
+    const all = await checksums();
+    const reference = all.get(names[0]!)!;
+    return names
+      .slice(1)
+      .flatMap((name) => diffChecksums(reference, all.get(name)!).map((d) => `${name}: ${d}`));
+  };
+  return {
+    project,
+    registry,
+    regions,
+    region: byName,
+    checksums,
+    divergence,
+    waitConverged: async (timeoutMs, what) => {
+      const started = performance.now();
+      for (;;) {
+        const last = await divergence();
+        if (last.length === 0) break;
+        if (performance.now() - started > timeoutMs) {
+          throw new Error(
+            `${what}: regions still differ after ${timeoutMs} ms: ${last.join("; ")}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return performance.now() - started;
+    },
+    restartIngest: async (name) => {
+      const running = byName(name);
+      await running.ingest.stop();
+      running.ingest = ingestOf(running.region);
+    },
+    cleanup: async () => {
+      await Promise.all(regions.flatMap((r) => [r.ingest.stop(), r.serve.stop()]));
+      for (const r of regions) r.redis.disconnect();
+      await Promise.all(stack.map((region) => deleteProjectTopics(region, project, names)));
+    },
+  };
+}
+
+/** The project's changelog, dead-letter topic and every peer's copy in one region. */
+async function deleteProjectTopics(
+  region: StackRegion,
+  project: string,
+  names: readonly string[],
+): Promise<void> {
+  const admin = new Kafka({
+    clientId: "strata-test-cleanup",
+    brokers: region.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = [
+      changelogTopic(project),
+      deadLetterTopic(project),
+      ...names.filter((n) => n !== region.name).map((n) => replicatedChangelogTopic(project, n)),
+    ];
+    const existing = new Set(await admin.listTopics());
+    await admin
+      .deleteTopics({ topics: topics.filter((t) => existing.has(t)) })
+      .catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
