@@ -8,13 +8,13 @@
 //                    finding it, including the key-level drill-down
 import { Redis } from "ioredis";
 import { OnlineStore } from "../shared/online-store/index.js";
-import { rowFields, INITIAL_GENERATION } from "../shared/online-store/redis-layout.js";
 import { reconcileRegions, type ReconcileReport } from "../shared/reconcile/index.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import { startStandalone } from "../test/support/redis-process.js";
 import type { BenchTableRow } from "./run.js";
 import { benchRepo, benchRows } from "./_bench-repo.js";
+import { scanVersionsFloor } from "./_scan-floor.js";
 import { median, round } from "./_stats.js";
 
 export const description =
@@ -53,7 +53,7 @@ export async function run(log: (line: string) => void) {
         throw new Error(`expected ${ROWS} identical rows, got ${JSON.stringify(summary(report))}`);
       }
       reconcileRates.push(ROWS / seconds);
-      floorRates.push(ROWS / (await floor(clients)));
+      floorRates.push(ROWS / (await scanVersionsFloor(clients, registry, view, ROWS)));
       log(
         `run ${r + 1}: reconcile ${Math.round(reconcileRates[r]!)} keys/s, floor ${Math.round(floorRates[r]!)} keys/s`,
       );
@@ -108,30 +108,6 @@ export async function run(log: (line: string) => void) {
     for (const client of clients) client.disconnect();
     await Promise.all(servers.map((s) => s.stop()));
   }
-}
-
-/** Seconds for raw SCAN + pipelined HMGET of the version field of every key, both regions in parallel. */
-async function floor(clients: readonly Redis[]): Promise<number> {
-  const field = rowFields(view, INITIAL_GENERATION).version;
-  const pattern = `fs:{${registry.project}:${view.entitySet}:*`;
-  const started = performance.now();
-  await Promise.all(
-    clients.map(async (client) => {
-      let cursor = "0";
-      let versions = 0;
-      do {
-        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 5_000);
-        cursor = next;
-        const pipeline = client.pipeline();
-        for (const key of keys) pipeline.hmget(key, field);
-        for (const [, value] of (await pipeline.exec()) ?? []) {
-          if ((value as (string | null)[])[0] !== null) versions++;
-        }
-      } while (cursor !== "0");
-      if (versions !== ROWS) throw new Error(`floor read ${versions} versions, not ${ROWS}`);
-    }),
-  );
-  return (performance.now() - started) / 1000;
 }
 
 function summary(report: ReconcileReport) {

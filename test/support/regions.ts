@@ -55,11 +55,15 @@ export async function startRegions(
   prefix: string,
   options: {
     minRegions?: number;
+    /** Only these regions of the stack (default: all of them). */
+    only?: readonly string[];
     ingestEnv?: Record<string, string>;
     serveEnv?: Record<string, string>;
   } = {},
 ): Promise<RegionsFixture> {
-  const stack = stackRegions(options.minRegions ?? 2);
+  const stack = stackRegions(options.minRegions ?? 2).filter(
+    (region) => options.only === undefined || options.only.includes(region.name),
+  );
   const project = uniqueProject(prefix);
   const registry = new FeatureRegistry(testRepo(project));
   const names = stack.map((r) => r.name);
