@@ -58,13 +58,27 @@ export function renderMirrorMakerProperties(layout: StackLayout): string {
     "config.storage.replication.factor": 1,
     // MM2's jars all carry ServiceLoader manifests: skips a multi-second reflective scan.
     "plugin.discovery": "service_load",
-    // Fewer records replayed (harmless duplicates) after a SIGKILL.
-    "offset.flush.interval.ms": 2_000,
-    // A restarted MM2 takes over its tasks at once instead of waiting for the dead member.
-    "scheduled.rebalance.max.delay.ms": 0,
-    "session.timeout.ms": 6_000,
-    "heartbeat.interval.ms": 2_000,
   };
   for (const [key, value] of Object.entries(settings)) lines.push(`${key} = ${value}`);
+  // Worker settings only apply with a cluster prefix: MM2 builds each flow's worker from the
+  // target cluster's `<alias>.` properties and a few top-level prefixes (offset.storage,
+  // task, worker...), and silently ignores these at top level.
+  for (const region of names) {
+    for (const [key, value] of Object.entries(WORKER_SETTINGS)) {
+      lines.push(`${region}.${key} = ${value}`);
+    }
+  }
   return `${lines.join("\n")}\n`;
 }
+
+/** Connect worker settings of every flow (set per target cluster, see above). */
+export const WORKER_SETTINGS: Record<string, number> = {
+  // Fewer records replayed (harmless duplicates) after a SIGKILL.
+  "offset.flush.interval.ms": 2_000,
+  // A worker that lost its group (a restart, or a cut region whose broker coordinates the
+  // flows into it) gets its connector and tasks back at once; by default the group waits five
+  // minutes for the departed member, and the flow stands still meanwhile.
+  "scheduled.rebalance.max.delay.ms": 0,
+  "session.timeout.ms": 6_000,
+  "heartbeat.interval.ms": 2_000,
+};

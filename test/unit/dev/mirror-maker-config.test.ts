@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { stackLayout } from "../../../dev/stack/layout.js";
 import {
   PROBE_TOPIC,
+  WORKER_SETTINGS,
   renderMirrorMakerProperties,
 } from "../../../dev/stack/services/mirror-maker-config.js";
 
@@ -99,6 +100,16 @@ describe("MirrorMaker 2 properties", () => {
     assert.equal(properties.get("sync.group.offsets.enabled"), "false");
     assert.equal(properties.get("emit.checkpoints.enabled"), "false");
     assert.ok(Number(properties.get("refresh.topics.interval.seconds")) <= 5);
+  });
+
+  it("sets the Connect worker settings per cluster, where MM2 reads them, never at top level", () => {
+    for (const [key, value] of Object.entries(WORKER_SETTINGS)) {
+      assert.equal(properties.has(key), false, `${key} at top level is ignored by MM2`);
+      for (const region of ["a", "b", "c"]) {
+        assert.equal(properties.get(`${region}.${key}`), String(value), `${region}.${key}`);
+      }
+    }
+    assert.equal(properties.get("a.scheduled.rebalance.max.delay.ms"), "0");
   });
 
   it("links only two regions both ways for a two-region stack", () => {
