@@ -1,0 +1,279 @@
+// Client traffic for the region fault tests: writers pushing driver stats through each region's
+// serving process (/push), and readers polling /get-online-features that check per-key
+// monotonic reads within each serving process. Every write gets an event time no other write
+// has, so the version order (event time first) ranks any two writes of a key without a tie and
+// the expected winner of a key is computable from the writes alone.
+import { seededRandom } from "./seeded-random.js";
+import type { ServeProcess } from "./serve-process.js";
+import { post } from "./serve.js";
+
+/** One pushed row of the test repo's `driver_stats_push` (views stats@1 and stats@2). */
+export interface DriverWrite {
+  driver: number;
+  eventTsMs: number;
+  rate: number;
+  trips: number;
+  /** Unique per write: identifies it in the changelogs and in what readers get back. */
+  label: string;
+  /** The region whose serving process it was pushed to. */
+  region: string;
+}
+
+/** Event times that no two writes share, close to the wall clock (the push refuses the future). */
+export class DistinctEventTimes {
+  private last = 0;
+
+  next(): number {
+    this.last = Math.max(Date.now(), this.last + 1);
+    return this.last;
+  }
+}
+
+export type PushWait = "enqueued" | "acked" | "applied" | "replicated";
+
+export interface PushOutcome {
+  status: number;
+  /** `applied.concurrent` of the answer: writes the serving process applied as concurrent. */
+  concurrent: number;
+  text: string;
+}
+
+/** POSTs the rows to the region's /push; the answer's status says whether they are acknowledged. */
+export async function pushDrivers(
+  serve: ServeProcess,
+  rows: readonly DriverWrite[],
+  wait: PushWait,
+): Promise<PushOutcome> {
+  const { status, json, text } = await post(
+    serve.url,
+    {
+      push_source_name: "driver_stats_push",
+      df: {
+        driver_id: rows.map((r) => r.driver),
+        rate: rows.map((r) => r.rate),
+        trips: rows.map((r) => r.trips),
+        label: rows.map((r) => r.label),
+        tags: rows.map(() => null),
+        event_timestamp: rows.map((r) => r.eventTsMs),
+      },
+      to: "online",
+      wait,
+    },
+    { key: serve.key, path: "/push" },
+  );
+  const applied = json.applied as { concurrent?: number } | undefined;
+  return { status, concurrent: applied?.concurrent ?? 0, text };
+}
+
+/** Every write issued, and those a serving process acknowledged (HTTP 200). */
+export class WriteLog {
+  readonly issued = new Map<string, DriverWrite>();
+  readonly acknowledged = new Set<string>();
+  readonly failures: string[] = [];
+  pushes = 0;
+  concurrentAtPush = 0;
+
+  /** The acknowledged write with the highest event time, per driver. */
+  latestAcknowledged(): Map<number, DriverWrite> {
+    const latest = new Map<number, DriverWrite>();
+    for (const label of this.acknowledged) {
+      const write = this.issued.get(label)!;
+      const current = latest.get(write.driver);
+      if (!current || write.eventTsMs > current.eventTsMs) latest.set(write.driver, write);
+    }
+    return latest;
+  }
+}
+
+/** New writes of these drivers from one region, each with its own event time and label. */
+export function newWrites(
+  region: string,
+  tag: string,
+  drivers: readonly number[],
+  times: DistinctEventTimes,
+): DriverWrite[] {
+  return drivers.map((driver, i): DriverWrite => {
+    const eventTsMs = times.next();
+    return {
+      driver,
+      eventTsMs,
+      rate: (eventTsMs % 10_000) / 8,
+      trips: i,
+      label: `${region}-${tag}-${i}`,
+      region,
+    };
+  });
+}
+
+/** Pushes the rows and records them in the log: issued first, acknowledged on a 200. */
+export async function pushLogged(
+  serve: ServeProcess,
+  rows: readonly DriverWrite[],
+  wait: PushWait,
+  log: WriteLog,
+): Promise<boolean> {
+  for (const row of rows) log.issued.set(row.label, row);
+  log.pushes++;
+  const outcome = await pushDrivers(serve, rows, wait).catch((error: unknown): PushOutcome => ({
+    status: 0,
+    concurrent: 0,
+    text: String(error),
+  }));
+  if (outcome.status !== 200) {
+    if (log.failures.length < 20) {
+      log.failures.push(`${rows[0]?.region}: ${outcome.status} ${outcome.text.slice(0, 300)}`);
+    }
+    return false;
+  }
+  for (const row of rows) log.acknowledged.add(row.label);
+  log.concurrentAtPush += outcome.concurrent;
+  return true;
+}
+
+export interface WriterSpec {
+  region: string;
+  serve: ServeProcess;
+  /** The drivers this writer may write: each push takes `rowsPerPush` of them. */
+  drivers: readonly number[];
+}
+
+/**
+ * Runs one sequential writer per spec until `stop()`: each pushes `rowsPerPush` distinct
+ * drivers at a time (seeded random picks), waiting for `wait` before the next push.
+ */
+export function startWriters(
+  specs: readonly WriterSpec[],
+  options: { log: WriteLog; times: DistinctEventTimes; rowsPerPush: number; wait: PushWait },
+): { stop: () => Promise<void> } {
+  let running = true;
+  const loops = specs.map(async (spec, writerIndex) => {
+    const random = seededRandom(writerIndex + 1);
+    for (let push = 0; running; push++) {
+      const picked = new Set<number>();
+      while (picked.size < Math.min(options.rowsPerPush, spec.drivers.length)) {
+        picked.add(spec.drivers[Math.floor(random() * spec.drivers.length)]!);
+      }
+      const tag = `w${writerIndex}p${push}`;
+      const rows = newWrites(spec.region, tag, [...picked], options.times);
+      await pushLogged(spec.serve, rows, options.wait, options.log);
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+interface ReaderState {
+  region: string;
+  serve: ServeProcess;
+  /** Per driver, the highest event time a read that completed has returned (-1: not found). */
+  completed: Map<number, number>;
+  requests: number;
+  keyReads: number;
+  errors: number;
+}
+
+/** What the readers saw: reads per region and every regression (empty when reads were monotonic). */
+export interface ReadReport {
+  requests: number;
+  keyReads: number;
+  byRegion: Record<string, { requests: number; keyReads: number; errors: number }>;
+  regressions: string[];
+  /** Reads whose label was not the write of the returned event time (a value torn from its version). */
+  torn: string[];
+}
+
+/**
+ * Polls /get-online-features for `drivers` in every region with `perRegion` concurrent readers
+ * until `stop()`. A read is checked against the reads of the same serving process that had
+ * completed before it started (overlapping requests have no order): per driver, the event time,
+ * the version's first component, must never go back, and the label returned must be the write
+ * that has that event time (`writes`).
+ */
+export function startReaders(
+  regions: readonly { name: string; serve: ServeProcess }[],
+  drivers: readonly number[],
+  options: { perRegion: number; pauseMs: number; writes: WriteLog },
+): { stop: () => Promise<ReadReport> } {
+  let running = true;
+  const regressions: string[] = [];
+  const torn: string[] = [];
+  const byLabel = options.writes.issued;
+  const states: ReaderState[] = regions.map((r) => ({
+    region: r.name,
+    serve: r.serve,
+    completed: new Map(),
+    requests: 0,
+    keyReads: 0,
+    errors: 0,
+  }));
+  const readOnce = async (state: ReaderState) => {
+    const floor = new Map(state.completed);
+    const { status, json } = await post(
+      state.serve.url,
+      { features: ["stats@1:label"], entities: { driver_id: drivers } },
+      { key: state.serve.key },
+    );
+    if (status !== 200) {
+      state.errors++;
+      return;
+    }
+    const results = json.results as {
+      values: unknown[];
+      statuses: string[];
+      event_timestamps: string[];
+    }[];
+    const label = results[1]!;
+    state.requests++;
+    drivers.forEach((driver, j) => {
+      state.keyReads++;
+      const found = label.statuses[j] !== "NOT_FOUND";
+      const eventTs = found ? Date.parse(label.event_timestamps[j]!) : -1;
+      const before = floor.get(driver);
+      if (before !== undefined && eventTs < before && regressions.length < 20) {
+        regressions.push(
+          `${state.region}: driver ${driver} read event time ${eventTs} after a completed read returned ${before}`,
+        );
+      }
+      if (found) {
+        const write = byLabel.get(String(label.values[j]));
+        if (write?.eventTsMs !== eventTs && torn.length < 20) {
+          torn.push(
+            `${state.region}: driver ${driver} label ${String(label.values[j])} with event time ${eventTs}`,
+          );
+        }
+      }
+      if (eventTs > (state.completed.get(driver) ?? -Infinity))
+        state.completed.set(driver, eventTs);
+    });
+  };
+  const loops = states.flatMap((state) =>
+    Array.from({ length: options.perRegion }, async () => {
+      while (running) {
+        await readOnce(state).catch(() => state.errors++);
+        await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+      }
+    }),
+  );
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return {
+        requests: states.reduce((sum, s) => sum + s.requests, 0),
+        keyReads: states.reduce((sum, s) => sum + s.keyReads, 0),
+        byRegion: Object.fromEntries(
+          states.map((s) => [
+            s.region,
+            { requests: s.requests, keyReads: s.keyReads, errors: s.errors },
+          ]),
+        ),
+        regressions,
+        torn,
+      };
+    },
+  };
+}
