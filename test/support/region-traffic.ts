@@ -143,7 +143,16 @@ export interface WriterSpec {
  */
 export function startWriters(
   specs: readonly WriterSpec[],
-  options: { log: WriteLog; times: DistinctEventTimes; rowsPerPush: number; wait: PushWait },
+  options: {
+    log: WriteLog;
+    times: DistinctEventTimes;
+    rowsPerPush: number;
+    wait: PushWait;
+    /** A pause after each push: bounds the write rate where waiting is cheap (`acked`). */
+    pauseMs?: number;
+    /** Sets this run's labels apart from another run's into the same log. */
+    tag?: string;
+  },
 ): { stop: () => Promise<void> } {
   let running = true;
   const loops = specs.map(async (spec, writerIndex) => {
@@ -153,9 +162,10 @@ export function startWriters(
       while (picked.size < Math.min(options.rowsPerPush, spec.drivers.length)) {
         picked.add(spec.drivers[Math.floor(random() * spec.drivers.length)]!);
       }
-      const tag = `w${writerIndex}p${push}`;
+      const tag = `${options.tag ?? ""}w${writerIndex}p${push}`;
       const rows = newWrites(spec.region, tag, [...picked], options.times);
       await pushLogged(spec.serve, rows, options.wait, options.log);
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   });
   return {
