@@ -268,22 +268,23 @@ export function startReaders(
       }
     }),
   );
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return {
-        requests: states.reduce((sum, s) => sum + s.requests, 0),
-        keyReads: states.reduce((sum, s) => sum + s.keyReads, 0),
-        byRegion: Object.fromEntries(
-          states.map((s) => [
-            s.region,
-            { requests: s.requests, keyReads: s.keyReads, errors: s.errors },
-          ]),
-        ),
-        regressions,
-        torn,
-      };
-    },
+  const finish = async (): Promise<ReadReport> => {
+    running = false;
+    await Promise.all(loops);
+    return {
+      requests: states.reduce((sum, s) => sum + s.requests, 0),
+      keyReads: states.reduce((sum, s) => sum + s.keyReads, 0),
+      byRegion: Object.fromEntries(
+        states.map((s) => [
+          s.region,
+          { requests: s.requests, keyReads: s.keyReads, errors: s.errors },
+        ]),
+      ),
+      regressions,
+      torn,
+    };
   };
+  let report: Promise<ReadReport> | undefined;
+  // Idempotent: a test stops the readers in `finally` and judges the report afterwards.
+  return { stop: () => (report ??= finish()) };
 }
