@@ -1,0 +1,169 @@
+// Fault (c) of the multi-region stack: one region's broker is stopped for some seconds and
+// started again on its data while clients keep writing through /push in every region. Every
+// acknowledged write must end up in every region, the region's consumer must recover by itself
+// and MirrorMaker 2's flows to and from the region must resume by themselves. Needs
+// `npm run stack -- up --regions a,b,c` (two regions are enough; npm run test:integration
+// starts three).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { flowLags, startBroker, stopBroker } from "../../dev/stack/regions.js";
+import {
+  differencesFrom,
+  expectedState,
+  pushWrite,
+  RegionWriters,
+  waitForRows,
+  WriteLog,
+} from "../support/region-writes.js";
+import { startRegions, type RegionsFixture } from "../support/regions.js";
+import { waitFor } from "../support/store.js";
+
+const RESTARTED = "b";
+/** Long enough for b's writers to time out several times and for MM2 to fail its sends to b. */
+const OUTAGE_MS = 10_000;
+/** Writes keep going this long before the stop and after the start. */
+const AROUND_MS = 3_000;
+const CONVERGE_TIMEOUT_MS = 60_000;
+/** The serving process' deadline for Kafka's acknowledgement: a write to b fails after it. */
+const ACK_TIMEOUT_MS = 2_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A serving process' standard writes still queued or in flight to Kafka (its /metrics). */
+async function queuedRecords(adminUrl: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const value = /^strata_changelog_queue_records\s+(\S+)$/m.exec(text)?.[1];
+  if (value === undefined)
+    throw new Error(`no strata_changelog_queue_records in ${adminUrl}/metrics`);
+  return Number(value);
+}
+
+describe("regions: one region's broker restarted while every region takes writes", () => {
+  let fixture: RegionsFixture;
+  let brokerStopped = false;
+
+  before(async () => {
+    fixture = await startRegions("brk", {
+      serveEnv: { STRATA_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS) },
+    });
+  });
+  after(async () => {
+    // A failed run must not leave the stack without b's broker.
+    if (brokerStopped) await startBroker(RESTARTED);
+    await fixture?.cleanup();
+  });
+
+  it(
+    "keeps every acknowledged write in every region; b's consumer and MM2 recover by themselves",
+    { timeout: 150_000 },
+    async () => {
+      assert.ok(
+        fixture.regions.some((r) => r.name === RESTARTED),
+        `the stack has region ${RESTARTED}`,
+      );
+      const log = new WriteLog();
+      // One write per region first, converged: MirrorMaker 2 has picked up the new topics.
+      await Promise.all(fixture.regions.map((r, i) => pushWrite(log, r, [1_000 + i], 10_000)));
+      assert.deepEqual(log.failed(), [], "the warm-up writes were acknowledged");
+      await waitForRows(fixture, fixture.regions.length, 30_000, "the warm-up writes");
+
+      const consumer = fixture.region(RESTARTED).ingest.child;
+      const writers = new RegionWriters(log, fixture.regions, {
+        drivers: 300,
+        rowsPerPush: 10,
+        pauseMs: 20,
+        requestTimeoutMs: 3 * ACK_TIMEOUT_MS,
+        seed: 25_003,
+      });
+      let stoppedAt = 0;
+      let startedAt = 0;
+      try {
+        await sleep(AROUND_MS);
+        await stopBroker(RESTARTED);
+        brokerStopped = true;
+        stoppedAt = Date.now();
+        await sleep(OUTAGE_MS);
+        await startBroker(RESTARTED);
+        brokerStopped = false;
+        startedAt = Date.now();
+        await sleep(AROUND_MS);
+      } finally {
+        await writers.stop();
+      }
+      const writersStoppedAt = Date.now();
+      const failed = log.failed();
+      const failedIn = (region: string) => failed.filter((w) => w.region === region).length;
+      console.log(
+        `broker ${RESTARTED} down ${((startedAt - stoppedAt) / 1000).toFixed(1)} s (stop returned to start returned); ` +
+          `writes ${log.writes.length} calls of 10 rows, acknowledged ${log.acked().length}, failed ${failed.length} ` +
+          `(${fixture.regions.map((r) => `${r.name} ${failedIn(r.name)}`).join(", ")}): ` +
+          [...new Set(failed.map((w) => w.failure))].join(" | "),
+      );
+      assert.ok(failedIn(RESTARTED) > 0, `writes to ${RESTARTED} failed while its broker was down`);
+      const afterStart = log
+        .acked()
+        .filter((w) => w.region === RESTARTED && w.eventTsMs > startedAt);
+      assert.ok(afterStart.length > 0, `${RESTARTED} acknowledged writes after its broker started`);
+      const duringOutage = log
+        .acked()
+        .filter(
+          (w) => w.region !== RESTARTED && w.eventTsMs > stoppedAt && w.eventTsMs < startedAt,
+        );
+      assert.ok(
+        duringOutage.length > 0,
+        `the other regions acknowledged writes while ${RESTARTED} was down`,
+      );
+
+      await fixture.waitConverged(CONVERGE_TIMEOUT_MS, `after ${RESTARTED}'s broker restart`);
+      const convergedAt = Date.now();
+      // Nothing unacknowledged may land after the judgement: wait until b's writer has sent or
+      // dropped everything it queued during the outage, then for the regions to agree again.
+      await waitFor(
+        async () => {
+          await sleep(200);
+          return (await queuedRecords(fixture.region(RESTARTED).serve.adminUrl)) === 0;
+        },
+        30_000,
+        `${RESTARTED}'s serving process drained its queue`,
+      );
+      await fixture.waitConverged(CONVERGE_TIMEOUT_MS, "after the queue drained");
+      console.log(
+        `all regions converged ${((convergedAt - startedAt) / 1000).toFixed(1)} s after broker ${RESTARTED} started ` +
+          `(writes went on ${AROUND_MS / 1000} s after it; ${((convergedAt - writersStoppedAt) / 1000).toFixed(1)} s after the last write)`,
+      );
+
+      const expected = await expectedState(fixture.registry, fixture.regions[0]!.redis, log);
+      console.log(
+        `rows won by acknowledged writes ${expected.ackedWinners}, by unacknowledged writes that landed ${expected.unackedWinners}`,
+      );
+      assert.deepEqual(expected.violations, [], "the stored winners follow the rule");
+      assert.deepEqual(
+        await differencesFrom(fixture, expected.checksums),
+        [],
+        "every region holds the expected state",
+      );
+
+      assert.equal(
+        fixture.region(RESTARTED).ingest.child,
+        consumer,
+        "the test never restarted the consumer",
+      );
+      assert.equal(consumer.exitCode, null, `${RESTARTED}'s consumer is still running`);
+      assert.equal(consumer.signalCode, null, `${RESTARTED}'s consumer is still running`);
+      const flowsMs = await waitFor(
+        async () => {
+          await sleep(500);
+          const flows = (await flowLags()).filter(
+            (f) => f.source === RESTARTED || f.target === RESTARTED,
+          );
+          return flows.every((f) => f.records === 0 && f.error === undefined);
+        },
+        30_000,
+        `MirrorMaker 2's flows to and from ${RESTARTED} caught up`,
+      );
+      console.log(
+        `flows to and from ${RESTARTED} at lag 0 records ${(flowsMs / 1000).toFixed(1)} s after that`,
+      );
+    },
+  );
+});
