@@ -75,17 +75,19 @@ describe("regions: one region's broker restarted while every region takes writes
         requestTimeoutMs: 3 * ACK_TIMEOUT_MS,
         seed: 25_003,
       });
-      let stoppedAt = 0;
-      let startedAt = 0;
+      // When the stop was asked, when it returned, when the start was asked, when it returned.
+      const at = { stopping: 0, stopped: 0, starting: 0, started: 0 };
       try {
         await sleep(AROUND_MS);
+        at.stopping = Date.now();
         await stopBroker(RESTARTED);
         brokerStopped = true;
-        stoppedAt = Date.now();
+        at.stopped = Date.now();
         await sleep(OUTAGE_MS);
+        at.starting = Date.now();
         await startBroker(RESTARTED);
         brokerStopped = false;
-        startedAt = Date.now();
+        at.started = Date.now();
         await sleep(AROUND_MS);
       } finally {
         await writers.stop();
@@ -94,7 +96,8 @@ describe("regions: one region's broker restarted while every region takes writes
       const failed = log.failed();
       const failedIn = (region: string) => failed.filter((w) => w.region === region).length;
       console.log(
-        `broker ${RESTARTED} down ${((startedAt - stoppedAt) / 1000).toFixed(1)} s (stop returned to start returned); ` +
+        `broker ${RESTARTED} unreachable ${((at.started - at.stopping) / 1000).toFixed(1)} s (stop ${((at.stopped - at.stopping) / 1000).toFixed(1)} s, ` +
+          `down ${((at.starting - at.stopped) / 1000).toFixed(1)} s, start ${((at.started - at.starting) / 1000).toFixed(1)} s); ` +
           `writes ${log.writes.length} calls of 10 rows, acknowledged ${log.acked().length}, failed ${failed.length} ` +
           `(${fixture.regions.map((r) => `${r.name} ${failedIn(r.name)}`).join(", ")}): ` +
           [...new Set(failed.map((w) => w.failure))].join(" | "),
@@ -102,12 +105,12 @@ describe("regions: one region's broker restarted while every region takes writes
       assert.ok(failedIn(RESTARTED) > 0, `writes to ${RESTARTED} failed while its broker was down`);
       const afterStart = log
         .acked()
-        .filter((w) => w.region === RESTARTED && w.eventTsMs > startedAt);
+        .filter((w) => w.region === RESTARTED && w.eventTsMs > at.started);
       assert.ok(afterStart.length > 0, `${RESTARTED} acknowledged writes after its broker started`);
       const duringOutage = log
         .acked()
         .filter(
-          (w) => w.region !== RESTARTED && w.eventTsMs > stoppedAt && w.eventTsMs < startedAt,
+          (w) => w.region !== RESTARTED && w.eventTsMs > at.stopped && w.eventTsMs < at.started,
         );
       assert.ok(
         duringOutage.length > 0,
@@ -128,7 +131,7 @@ describe("regions: one region's broker restarted while every region takes writes
       );
       await fixture.waitConverged(CONVERGE_TIMEOUT_MS, "after the queue drained");
       console.log(
-        `all regions converged ${((convergedAt - startedAt) / 1000).toFixed(1)} s after broker ${RESTARTED} started ` +
+        `all regions converged ${((convergedAt - at.started) / 1000).toFixed(1)} s after broker ${RESTARTED} started ` +
           `(writes went on ${AROUND_MS / 1000} s after it; ${((convergedAt - writersStoppedAt) / 1000).toFixed(1)} s after the last write)`,
       );
 
@@ -150,6 +153,17 @@ describe("regions: one region's broker restarted while every region takes writes
       );
       assert.equal(consumer.exitCode, null, `${RESTARTED}'s consumer is still running`);
       assert.equal(consumer.signalCode, null, `${RESTARTED}'s consumer is still running`);
+      // kafkajs gives up on a broker that stays away and restarts the consumer inside the
+      // process, with a growing backoff: what delays the region's recovery after the start.
+      const restarts = fixture
+        .region(RESTARTED)
+        .ingest.output()
+        .split("\n")
+        .filter((l) => l.includes("Restarting the consumer"))
+        .map((l) => /"retryTime":(\d+)/.exec(l)?.[1] ?? "?");
+      console.log(
+        `${RESTARTED}'s consumer process stayed up; kafkajs restarted its consumer ${restarts.length} time(s), after ${restarts.join(", ")} ms`,
+      );
       const flowsMs = await waitFor(
         async () => {
           await sleep(500);
