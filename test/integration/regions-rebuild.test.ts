@@ -25,7 +25,7 @@ import {
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 
 /** The last region of the stack is rebuilt (c with three regions, b with two). */
-const DRIVERS = 400;
+const DRIVERS = 2_000;
 const BASELINE_MS = 5_000;
 /** Writes go on this long after the consumer started again. */
 const AFTER_RESTART_MS = 2_000;
@@ -58,7 +58,7 @@ describe("regions: one region's Redis wiped and rebuilt from its changelogs, the
       const log = new WriteLog();
       const writerOptions = {
         drivers: DRIVERS,
-        rowsPerPush: 10,
+        rowsPerPush: 20,
         pauseMs: 20,
         requestTimeoutMs: 10_000,
       };
@@ -114,7 +114,7 @@ describe("regions: one region's Redis wiped and rebuilt from its changelogs, the
           .filter((w) => w.eventTsMs > wipedAt && w.eventTsMs < restartedAt);
         assert.ok(duringRebuild.length > 0, "writes were made while the region was being rebuilt");
         console.log(
-          `${duringRebuild.length} calls of 10 rows acknowledged while ${rebuilt.name} was rebuilt`,
+          `${duringRebuild.length} calls of 20 rows acknowledged while ${rebuilt.name} was rebuilt`,
         );
       } finally {
         await writers.stop();
