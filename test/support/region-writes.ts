@@ -222,7 +222,7 @@ export async function expectedState(
       const what = `${view.key} driver ${driver}`;
       if (version === undefined) {
         if (highestAcked)
-          result.violations.push(`${what}: no row, acknowledged ${describe(highestAcked)}`);
+          result.violations.push(`${what}: no row, though the ${describe(highestAcked)}`);
         return;
       }
       const winner = writes.find(
@@ -236,7 +236,7 @@ export async function expectedState(
       }
       if (highestAcked && winner.eventTsMs < highestAcked.eventTsMs) {
         result.violations.push(
-          `${what}: holds ${describe(winner)}, older than acknowledged ${describe(highestAcked)}`,
+          `${what}: holds ${describe(winner)}, older than the ${describe(highestAcked)}`,
         );
         return;
       }
