@@ -171,7 +171,7 @@ describe("regions: one region's broker restarted while every region takes writes
         .filter((l) => l.includes("Restarting the consumer"))
         .map((l) => /"retryTime":(\d+)/.exec(l)?.[1] ?? "?");
       console.log(
-        `${RESTARTED}'s consumer process stayed up; kafkajs restarted its consumer ${restarts.length} time(s), after ${restarts.join(", ")} ms`,
+        `${RESTARTED}'s consumer process stayed up; kafkajs restarted its consumer ${restarts.length} time(s)${restarts.length > 0 ? `, after ${restarts.join(", ")} ms` : ""}`,
       );
       const flowsMs = await waitFor(
         async () => {
