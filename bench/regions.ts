@@ -80,10 +80,12 @@ export async function run(log: (line: string) => void) {
       }
       log(`round ${r + 1}/${ROUNDS}: ${floorMs.length} samples of each path`);
     }
-    const [floorP50, floorP99] = percentiles(floorMs, [0.5, 0.99]);
-    const [visibleP50, visibleP99] = percentiles(visibleMs, [0.5, 0.99]);
-    const [appliedP50, appliedP99] = percentiles(appliedMs, [0.5, 0.99]);
-    const [pushP50, pushP99] = percentiles(pushAckedMs, [0.5, 0.99]);
+    const latency = {
+      floor_mirror: p50p99(floorMs),
+      cross_region_visible: p50p99(visibleMs),
+      push_acked: p50p99(pushAckedMs),
+      cross_region_applied: p50p99(appliedMs),
+    };
     await direct.close();
 
     const heal = await healAfterPartition(fixture, regionA, regionB, log);
@@ -92,17 +94,15 @@ export async function run(log: (line: string) => void) {
     const results = {
       regions: [a!.name, b!.name],
       samples: floorMs.length,
-      "floor_mirror.p50_ms": round(floorP50!),
-      "floor_mirror.p99_ms": round(floorP99!),
-      "cross_region_visible.p50_ms": round(visibleP50!),
-      "cross_region_visible.p99_ms": round(visibleP99!),
-      "push_acked.p50_ms": round(pushP50!),
-      "push_acked.p99_ms": round(pushP99!),
-      "cross_region_applied.p50_ms": round(appliedP50!),
-      "cross_region_applied.p99_ms": round(appliedP99!),
+      ...Object.fromEntries(
+        Object.entries(latency).flatMap(([name, { p50, p99 }]) => [
+          [`${name}.p50_ms`, p50],
+          [`${name}.p99_ms`, p99],
+        ]),
+      ),
       cross_region_visible_over_floor: {
-        p50: round(visibleP50! / floorP50!),
-        p99: round(visibleP99! / floorP99!),
+        p50: round(latency.cross_region_visible.p50 / latency.floor_mirror.p50),
+        p99: round(latency.cross_region_visible.p99 / latency.floor_mirror.p99),
       },
       "heal.keys": heal.keys,
       "heal.partition_s": heal.partitionS,
@@ -120,26 +120,22 @@ export async function run(log: (line: string) => void) {
     const table: BenchTableRow[] = [
       {
         measurement: "floor_mirror (ms)",
-        p50: round(floorP50!),
-        p99: round(floorP99!),
+        ...latency.floor_mirror,
         note: "raw kafkajs a -> MM2 -> raw kafkajs b",
       },
       {
         measurement: "cross_region_visible (ms)",
-        p50: round(visibleP50!),
-        p99: round(visibleP99!),
+        ...latency.cross_region_visible,
         note: `x${results.cross_region_visible_over_floor.p50} / x${results.cross_region_visible_over_floor.p99} floor (target 1.5 / 2)`,
       },
       {
         measurement: "push_acked (ms)",
-        p50: round(pushP50!),
-        p99: round(pushP99!),
+        ...latency.push_acked,
         note: "the push alone: a's serving tier until a's Kafka acknowledged (part of both above)",
       },
       {
         measurement: "cross_region_applied (ms)",
-        p50: round(appliedP50!),
-        p99: round(appliedP99!),
+        ...latency.cross_region_applied,
         note: "the same push until b's Redis holds it (read directly)",
       },
       {
@@ -430,6 +426,11 @@ async function reconcileIdentical(
     keysPerS: Math.round(percentiles(rates, [0.5])[0]!),
     floorKeysPerS: Math.round(percentiles(floorRates, [0.5])[0]!),
   };
+}
+
+function p50p99(samples: readonly number[]): { p50: number; p99: number } {
+  const [p50, p99] = percentiles(samples, [0.5, 0.99]);
+  return { p50: round(p50!), p99: round(p99!) };
 }
 
 function pause(ms: number): Promise<void> {
