@@ -38,7 +38,10 @@ export function renderMirrorMakerProperties(layout: StackLayout): string {
     }
   }
   const settings: Record<string, string | number | boolean> = {
-    topics: [...REPLICATED_TOPICS, PROBE_TOPIC.replaceAll(".", "\\.")].join(", "),
+    // java.util.Properties reads `\.` as `.`: backslashes are doubled so the regex keeps them.
+    topics: [...REPLICATED_TOPICS, PROBE_TOPIC.replaceAll(".", "\\.")]
+      .join(", ")
+      .replaceAll("\\", "\\\\"),
     "groups.exclude": ".*",
     "refresh.topics.interval.seconds": REFRESH_TOPICS_SECONDS,
     // Each region's consumer group is its own: no offset translation, no checkpoints.
