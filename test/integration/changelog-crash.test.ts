@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import { repoRoot } from "../../dev/stack/paths.js";
-import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
 import type { ChangelogWriter } from "../../shared/changelog/index.js";
 import { diffChecksums, regionChecksum, type WriteRow } from "../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
@@ -14,6 +12,7 @@ import {
   latestPerDriver,
   type ChangelogFixture,
 } from "../support/changelog.js";
+import { startIngestProcess, type IngestProcess } from "../support/ingest-process.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { testRepo, uniqueProject } from "../support/store.js";
 
@@ -44,38 +43,17 @@ function history(): WriteRow[] {
   return rows.sort(() => random() - 0.5);
 }
 
-function startConsumerProcess(project: string): { child: ChildProcess; output: () => string } {
-  let output = "";
-  // Started as deployed: with the consumer's node flags.
-  const child = spawn(
-    process.execPath,
-    [...INGEST_NODE_FLAGS, "--import", "tsx", "functions/ingest/main.ts"],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        STRATA_REPO: "test/support/test-repo-module.ts",
-        STRATA_TEST_PROJECT: project,
-        REDIS_URL: resolveEndpoints().redis.address,
-        // The test reads the standalone Redis: an inherited cluster address must not win.
-        REDIS_CLUSTER_NODES: "",
-        KAFKA_BROKERS: resolveEndpoints().kafka.address.join(","),
-        STRATA_REGION: REGION,
-        STRATA_CHANGELOG_PARTITIONS: "3",
-        STRATA_CHANGELOG_REPLICATION: "1",
-        STRATA_CHANGELOG_MIN_ISR: "1",
-        STRATA_INGEST_CHUNK: "250",
-        // The broker's minimum: the killed member's partitions move to the restarted one sooner.
-        STRATA_INGEST_SESSION_TIMEOUT_MS: "6000",
-        STRATA_METRICS_HOST: "127.0.0.1",
-        STRATA_METRICS_PORT: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+/** Started as deployed (the consumer's node flags), with a small chunk so a kill lands mid-work. */
+function startConsumerProcess(project: string): IngestProcess {
+  return startIngestProcess({
+    project,
+    region: REGION,
+    env: {
+      STRATA_INGEST_CHUNK: "250",
+      // The broker's minimum: the killed member's partitions move to the restarted one sooner.
+      STRATA_INGEST_SESSION_TIMEOUT_MS: "6000",
     },
-  );
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
+  });
 }
 
 const exited = (child: ChildProcess) =>
