@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { flowLags, startBroker, stopBroker } from "../../dev/stack/regions.js";
+import { expectedState, waitForRows } from "../support/region-acknowledged.js";
 import {
-  differencesFrom,
-  expectedState,
-  pushWrite,
-  RegionWriters,
-  waitForRows,
+  DistinctEventTimes,
+  pushOncePerRegion,
+  startWriters,
   WriteLog,
-} from "../support/region-writes.js";
+  writersPerRegion,
+} from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 import { waitFor } from "../support/store.js";
 
@@ -26,6 +26,8 @@ const AROUND_MS = 3_000;
 const CONVERGE_TIMEOUT_MS = 60_000;
 /** The serving process' deadline for Kafka's acknowledgement: a write to b fails after it. */
 const ACK_TIMEOUT_MS = 2_000;
+const DRIVERS = Array.from({ length: 300 }, (_, i) => 1 + i);
+const ROWS_PER_PUSH = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,15 +64,23 @@ describe("regions: one region's broker restarted while every region takes writes
         `the stack has region ${RESTARTED}`,
       );
       const log = new WriteLog();
+      const times = new DistinctEventTimes();
       // One write per region first, converged: MirrorMaker 2 has picked up the new topics.
-      await Promise.all(fixture.regions.map((r, i) => pushWrite(log, r, [1_000 + i], 10_000)));
-      assert.deepEqual(log.failed(), [], "the warm-up writes were acknowledged");
+      await pushOncePerRegion(fixture.regions, (i) => [1_000 + i], {
+        tag: "warmup",
+        wait: "acked",
+        log,
+        times,
+      });
+      assert.deepEqual(log.failures, [], "the warm-up writes were acknowledged");
       await waitForRows(fixture, fixture.regions.length, 30_000, "the warm-up writes");
 
       const consumer = fixture.region(RESTARTED).ingest.child;
-      const writers = new RegionWriters(log, fixture.regions, {
-        drivers: 300,
-        rowsPerPush: 10,
+      const writers = startWriters(writersPerRegion(fixture.regions, DRIVERS), {
+        log,
+        times,
+        rowsPerPush: ROWS_PER_PUSH,
+        wait: "acked",
         pauseMs: 20,
         requestTimeoutMs: 3 * ACK_TIMEOUT_MS,
         seed: 25_003,
@@ -93,7 +103,9 @@ describe("regions: one region's broker restarted while every region takes writes
         at.reopenedMs = await waitFor(
           async () => {
             await sleep(100);
-            return log.acked().some((w) => w.region === RESTARTED && w.eventTsMs > at.started);
+            return log
+              .acknowledgedWrites()
+              .some((w) => w.region === RESTARTED && w.eventTsMs > at.started);
           },
           CONVERGE_TIMEOUT_MS,
           `${RESTARTED} acknowledged a write after its broker started`,
@@ -103,21 +115,20 @@ describe("regions: one region's broker restarted while every region takes writes
         await writers.stop();
       }
       const writersStoppedAt = Date.now();
-      const failed = log.failed();
-      const failedIn = (region: string) => failed.filter((w) => w.region === region).length;
+      const failedIn = (region: string) => log.failedPushes(region);
       console.log(
         `broker ${RESTARTED} unreachable ${((at.started - at.stopping) / 1000).toFixed(1)} s (stop ${((at.stopped - at.stopping) / 1000).toFixed(1)} s, ` +
           `down ${((at.starting - at.stopped) / 1000).toFixed(1)} s, start ${((at.started - at.starting) / 1000).toFixed(1)} s); ` +
-          `writes ${log.writes.length} calls of 10 rows, acknowledged ${log.acked().length}, failed ${failed.length} ` +
-          `(${fixture.regions.map((r) => `${r.name} ${failedIn(r.name)}`).join(", ")}): ` +
-          [...new Set(failed.map((w) => w.failure))].join(" | "),
+          `writes ${log.pushes} calls of ${ROWS_PER_PUSH} rows, ${log.acknowledged.size} of ${log.issued.size} rows acknowledged, ` +
+          `failed calls ${fixture.regions.map((r) => `${r.name} ${failedIn(r.name)}`).join(", ")}: ` +
+          [...log.failureReasons].map(([reason, n]) => `${reason} x${n}`).join(" | "),
       );
       assert.ok(failedIn(RESTARTED) > 0, `writes to ${RESTARTED} failed while its broker was down`);
       console.log(
         `${RESTARTED} acknowledged writes again ${(at.reopenedMs / 1000).toFixed(1)} s after its broker started`,
       );
       const duringOutage = log
-        .acked()
+        .acknowledgedWrites()
         .filter(
           (w) => w.region !== RESTARTED && w.eventTsMs > at.stopped && w.eventTsMs < at.started,
         );
@@ -150,7 +161,7 @@ describe("regions: one region's broker restarted while every region takes writes
       );
       assert.deepEqual(expected.violations, [], "the stored winners follow the rule");
       assert.deepEqual(
-        await differencesFrom(fixture, expected.checksums),
+        await fixture.differencesFrom(expected.checksums),
         [],
         "every region holds the expected state",
       );

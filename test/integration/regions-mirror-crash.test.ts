@@ -8,23 +8,14 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { killMirrorMaker, startMirrorMaker } from "../../dev/stack/regions.js";
 import { changelogTopic, replicatedChangelogTopic } from "../../shared/changelog/index.js";
-import { diffChecksums } from "../../shared/online-store/index.js";
-import { checksumsOf } from "../support/changelog.js";
-import {
-  expectedRows,
-  ingestRows,
-  labelOf,
-  lostWrites,
-  readTopic,
-  recordOf,
-} from "../support/region-state.js";
+import { ingestRows, judgeByChangelogs, readTopic } from "../support/region-state.js";
 import {
   DistinctEventTimes,
   WriteLog,
-  newWrites,
-  pushLogged,
+  pushOncePerRegion,
   startReaders,
   startWriters,
+  writersPerRegion,
 } from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 
@@ -63,11 +54,12 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
     const log = new WriteLog();
     const times = new DistinctEventTimes();
 
-    const seeded = await Promise.all(
-      regions.map((r, i) =>
-        pushLogged(r.serve, newWrites(r.name, "seed", driversOf[i]!, times), "applied", log),
-      ),
-    );
+    const seeded = await pushOncePerRegion(regions, (i) => driversOf[i]!, {
+      tag: "seed",
+      wait: "applied",
+      log,
+      times,
+    });
     assert.deepEqual(
       seeded,
       regions.map(() => true),
@@ -75,13 +67,7 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
     );
     await fixture.waitConverged(SEED_CONVERGE_MS, "the seed writes before the crash");
 
-    const specs = regions.flatMap((r, i) =>
-      Array.from({ length: WRITERS_PER_REGION }, () => ({
-        region: r.name,
-        serve: r.serve,
-        drivers: driversOf[i]!,
-      })),
-    );
+    const specs = writersPerRegion(regions, (i) => driversOf[i]!, WRITERS_PER_REGION);
     const traffic = {
       log,
       times,
@@ -175,26 +161,10 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
     );
 
     assert.deepEqual(log.failures, [], "every push was acknowledged");
-    const records = [...locals.values()].flat();
-    const labels = new Set(records.map((value) => labelOf(fixture!.registry, recordOf(value))));
-    const unlogged = [...log.acknowledged].filter((label) => !labels.has(label));
-    assert.deepEqual(unlogged.slice(0, 20), [], "acknowledged writes missing from the changelogs");
-    assert.deepEqual(
-      await lostWrites(regions, fixture.registry, log),
-      [],
-      "acknowledged writes lost",
-    );
-    const expected = await checksumsOf(
-      fixture.registry,
-      expectedRows(fixture.registry, records, log),
-    );
-    for (const [name, checksums] of await fixture.checksums()) {
-      assert.deepEqual(
-        diffChecksums(expected, checksums),
-        [],
-        `region ${name} is not the expected state`,
-      );
-    }
+    const judged = await judgeByChangelogs(fixture, [...locals.values()].flat(), log);
+    assert.deepEqual(judged.missing, [], "acknowledged writes missing from the changelogs");
+    assert.deepEqual(judged.lost, [], "acknowledged writes lost");
+    assert.deepEqual(judged.differences, [], "a region is not the expected state");
     // Each duplicate met its own version (or a newer one) and changed nothing: the consumers'
     // stale rows are the duplicates plus the seed rows their serving process applied first.
     const seedRows = DRIVERS_PER_REGION * VIEWS_PER_PUSH;

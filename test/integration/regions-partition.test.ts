@@ -10,23 +10,19 @@ import { after, describe, it } from "node:test";
 import { cutRegion, restoreRegion } from "../../dev/stack/regions.js";
 import { changelogTopic } from "../../shared/changelog/index.js";
 import { diffChecksums } from "../../shared/online-store/index.js";
-import { checksumsOf } from "../support/changelog.js";
 import {
-  expectedRows,
   ingestRows,
-  labelOf,
-  lostWrites,
+  judgeByChangelogs,
   readTopic,
-  recordOf,
   storedEventTimes,
 } from "../support/region-state.js";
 import {
   DistinctEventTimes,
   WriteLog,
-  newWrites,
-  pushLogged,
+  pushOncePerRegion,
   startReaders,
   startWriters,
+  writersPerRegion,
 } from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 
@@ -62,20 +58,10 @@ describe("a partition of region a while every region writes the same drivers, th
     const times = new DistinctEventTimes();
 
     // Every region writes a third of the drivers: once converged, every flow carried this project.
-    const seeded = await Promise.all(
-      regions.map((r, i) =>
-        pushLogged(
-          r.serve,
-          newWrites(
-            r.name,
-            "seed",
-            DRIVERS.filter((_, d) => d % regions.length === i),
-            times,
-          ),
-          "applied",
-          log,
-        ),
-      ),
+    const seeded = await pushOncePerRegion(
+      regions,
+      (i) => DRIVERS.filter((_, d) => d % regions.length === i),
+      { tag: "seed", wait: "applied", log, times },
     );
     assert.deepEqual(
       seeded,
@@ -92,16 +78,12 @@ describe("a partition of region a while every region writes the same drivers, th
       cut = true;
       const cutAt = performance.now();
       const firstCutEventTs = times.next();
-      const writers = startWriters(
-        regions.flatMap((r) =>
-          Array.from({ length: WRITERS_PER_REGION }, () => ({
-            region: r.name,
-            serve: r.serve,
-            drivers: DRIVERS,
-          })),
-        ),
-        { log, times, rowsPerPush: ROWS_PER_PUSH, wait: "applied" },
-      );
+      const writers = startWriters(writersPerRegion(regions, DRIVERS, WRITERS_PER_REGION), {
+        log,
+        times,
+        rowsPerPush: ROWS_PER_PUSH,
+        wait: "applied",
+      });
       await sleep(WRITE_MS);
       await writers.stop();
 
@@ -179,27 +161,10 @@ describe("a partition of region a while every region writes the same drivers, th
     );
 
     assert.deepEqual(log.failures, [], "every push was acknowledged");
-    const inChangelogs = new Set(
-      records.map((value) => labelOf(fixture!.registry, recordOf(value))),
-    );
-    const missing = [...log.acknowledged].filter((label) => !inChangelogs.has(label));
-    assert.deepEqual(missing.slice(0, 20), [], "acknowledged writes missing from the changelogs");
-    assert.deepEqual(
-      await lostWrites(regions, fixture.registry, log),
-      [],
-      "acknowledged writes lost",
-    );
-    const expected = await checksumsOf(
-      fixture.registry,
-      expectedRows(fixture.registry, records, log),
-    );
-    for (const [name, checksums] of await fixture.checksums()) {
-      assert.deepEqual(
-        diffChecksums(expected, checksums),
-        [],
-        `region ${name} is not the expected state`,
-      );
-    }
+    const judged = await judgeByChangelogs(fixture, records, log);
+    assert.deepEqual(judged.missing, [], "acknowledged writes missing from the changelogs");
+    assert.deepEqual(judged.lost, [], "acknowledged writes lost");
+    assert.deepEqual(judged.differences, [], "a region is not the expected state");
     regions.forEach((r, k) =>
       assert.ok(
         concurrent[k]! > concurrentAtHeal[k]!,

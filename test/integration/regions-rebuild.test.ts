@@ -15,17 +15,18 @@ import {
   regionEnv,
   runTool,
 } from "../support/region-rebuild.js";
+import { expectedState, waitForRows } from "../support/region-acknowledged.js";
 import {
-  differencesFrom,
-  expectedState,
-  RegionWriters,
-  waitForRows,
+  DistinctEventTimes,
+  startWriters,
   WriteLog,
-} from "../support/region-writes.js";
+  writersPerRegion,
+} from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 
 /** The last region of the stack is rebuilt (c with three regions, b with two). */
-const DRIVERS = 2_000;
+const DRIVERS = Array.from({ length: 2_000 }, (_, i) => 1 + i);
+const ROWS_PER_PUSH = 20;
 const BASELINE_MS = 5_000;
 /** Writes go on this long after the consumer started again. */
 const AFTER_RESTART_MS = 2_000;
@@ -56,14 +57,17 @@ describe("regions: one region's Redis wiped and rebuilt from its changelogs, the
       const serving = fixture.regions.slice(0, -1);
       const peers = serving.map((r) => r.name);
       const log = new WriteLog();
+      const specs = writersPerRegion(fixture.regions, DRIVERS);
       const writerOptions = {
-        drivers: DRIVERS,
-        rowsPerPush: 20,
+        log,
+        times: new DistinctEventTimes(),
+        rowsPerPush: ROWS_PER_PUSH,
+        wait: "acked",
         pauseMs: 20,
         requestTimeoutMs: 10_000,
-      };
+      } as const;
 
-      const baseline = new RegionWriters(log, fixture.regions, { ...writerOptions, seed: 25_004 });
+      const baseline = startWriters(specs, { ...writerOptions, tag: "base", seed: 25_004 });
       await sleep(BASELINE_MS);
       await baseline.stop();
       await waitForRows(fixture, 1, 30_000, "the baseline writes");
@@ -71,13 +75,13 @@ describe("regions: one region's Redis wiped and rebuilt from its changelogs, the
       const baselineRows = await rowsOf(fixture, rebuilt.name);
 
       // Readers of drivers every region wrote in the baseline, in each region that keeps serving.
-      const written = [...new Set(log.acked().flatMap((w) => w.drivers))].slice(0, 20);
+      const written = [...new Set(log.acknowledgedWrites().map((w) => w.driver))].slice(0, 20);
       for (const r of serving) {
         readers.push(
           new RegionReader(r, ["stats@1:rate", "stats@1:label", "stats@2:trips"], written),
         );
       }
-      const writers = new RegionWriters(log, fixture.regions, { ...writerOptions, seed: 25_040 });
+      const writers = startWriters(specs, { ...writerOptions, seed: 25_040 });
 
       let restartedAt = 0;
       try {
@@ -110,12 +114,10 @@ describe("regions: one region's Redis wiped and rebuilt from its changelogs, the
         restartedAt = Date.now();
         await sleep(AFTER_RESTART_MS);
         const duringRebuild = log
-          .acked()
+          .acknowledgedWrites()
           .filter((w) => w.eventTsMs > wipedAt && w.eventTsMs < restartedAt);
         assert.ok(duringRebuild.length > 0, "writes were made while the region was being rebuilt");
-        console.log(
-          `${duringRebuild.length} calls of 20 rows acknowledged while ${rebuilt.name} was rebuilt`,
-        );
+        console.log(`${duringRebuild.length} rows acknowledged while ${rebuilt.name} was rebuilt`);
       } finally {
         await writers.stop();
       }
@@ -129,15 +131,11 @@ describe("regions: one region's Redis wiped and rebuilt from its changelogs, the
         `converged ${((convergedAt - restartedAt) / 1000).toFixed(1)} s after ${rebuilt.name}'s consumer started again ` +
           `(${((convergedAt - stoppedAt) / 1000).toFixed(1)} s after the last write)`,
       );
-      assert.deepEqual(
-        log.failed().map((w) => w.failure),
-        [],
-        "every write was acknowledged",
-      );
+      assert.deepEqual(log.failures, [], "every write was acknowledged");
       const expected = await expectedState(fixture.registry, fixture.regions[0]!.redis, log);
       assert.deepEqual(expected.violations, [], "the stored winners are the acknowledged ones");
       assert.deepEqual(
-        await differencesFrom(fixture, expected.checksums),
+        await fixture.differencesFrom(expected.checksums),
         [],
         "every region, the rebuilt one too, holds the expected state",
       );

@@ -7,11 +7,17 @@ import type { StackRegion } from "../../dev/stack/regions.js";
 import type { ChangelogRecordV1 } from "../../shared/changelog/index.js";
 import { encodeEntityKey, entityRedisKey } from "../../shared/key-codec.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
-import { generationPointerKey, rowFields } from "../../shared/online-store/redis-layout.js";
-import type { FeatureRegistry } from "../../shared/registry/index.js";
-import { compareVersions, decodeVersion } from "../../shared/versions/index.js";
+import {
+  generationPointerKey,
+  INITIAL_GENERATION,
+  rowFields,
+} from "../../shared/online-store/redis-layout.js";
+import type { FeatureRegistry, ResolvedView } from "../../shared/registry/index.js";
+import { compareVersions, decodeVersion, type Version } from "../../shared/versions/index.js";
+import { checksumsOf } from "./changelog.js";
 import type { IngestProcess } from "./ingest-process.js";
 import type { DriverWrite, WriteLog } from "./region-traffic.js";
+import type { RegionsFixture } from "./regions.js";
 import { uniqueName } from "./servers.js";
 
 /** Every record value of `topic` in the region, from its first offset to the end offsets now. */
@@ -93,7 +99,7 @@ export function expectedRows(
     const row: WriteRow = {
       view,
       entity: { driver_id: write.driver },
-      values: valuesOf(write, record.major),
+      values: featureValues(write, registry.viewByRef(view)),
       version: record.version,
     };
     const key = `${view}/${write.driver}`;
@@ -103,27 +109,29 @@ export function expectedRows(
   return [...latest.values()];
 }
 
-function valuesOf(write: DriverWrite, major: number): Record<string, unknown> {
-  const values: Record<string, unknown> = {
+/** The values a write gives a row of `view` (stats@1 has no tags). */
+export function featureValues(
+  write: DriverWrite,
+  view: Pick<ResolvedView, "features">,
+): Record<string, unknown> {
+  const all: Record<string, unknown> = {
     rate: write.rate,
     trips: write.trips,
     label: write.label,
+    tags: write.tags,
   };
-  if (major === 2) values.tags = null;
-  return values;
+  return Object.fromEntries(view.features.map((f) => [f.name, all[f.name]]));
 }
 
-/** The event time of the stats@1 row each driver has in this Redis (absent: no row). */
-export async function storedEventTimes(
+/** The stored version of each driver's row of `view` (undefined: no row), in the active generation. */
+export async function storedVersions(
   redis: Redis,
   registry: FeatureRegistry,
+  view: ResolvedView,
   drivers: readonly number[],
-): Promise<Map<number, number>> {
-  const view = registry.viewByRef("stats@1");
-  const generation = Number(
-    (await redis.get(generationPointerKey(registry.project, view.key))) ?? 0,
-  );
-  const field = rowFields(view, generation).version;
+): Promise<(Version | undefined)[]> {
+  const pointer = await redis.get(generationPointerKey(registry.project, view.key));
+  const field = rowFields(view, pointer === null ? INITIAL_GENERATION : Number(pointer)).version;
   const pipeline = redis.pipeline();
   for (const driver of drivers) {
     pipeline.hget(
@@ -136,10 +144,22 @@ export async function storedEventTimes(
     );
   }
   const replies = (await pipeline.exec()) ?? [];
-  const stored = new Map<number, number>();
-  replies.forEach(([error, version], i) => {
+  return replies.map(([error, version]) => {
     if (error) throw error;
-    if (typeof version === "string") stored.set(drivers[i]!, decodeVersion(version).eventTsMs);
+    return typeof version === "string" ? decodeVersion(version) : undefined;
+  });
+}
+
+/** The event time of the stats@1 row each driver has in this Redis (absent: no row). */
+export async function storedEventTimes(
+  redis: Redis,
+  registry: FeatureRegistry,
+  drivers: readonly number[],
+): Promise<Map<number, number>> {
+  const versions = await storedVersions(redis, registry, registry.viewByRef("stats@1"), drivers);
+  const stored = new Map<number, number>();
+  versions.forEach((version, i) => {
+    if (version) stored.set(drivers[i]!, version.eventTsMs);
   });
   return stored;
 }
@@ -173,6 +193,38 @@ export async function lostWrites(
     }
   }
   return lost;
+}
+
+/** What the changelog judge found wrong (every list empty when the regions hold what they must). */
+export interface ChangelogJudgement {
+  /** Acknowledged writes whose label is in no changelog record. */
+  missing: string[];
+  /** lostWrites: a region holding an older write than the latest acknowledged one. */
+  lost: string[];
+  /** Every region's differences from the state computed from `records`. */
+  differences: string[];
+}
+
+/**
+ * Judges the converged regions by the changelogs: every acknowledged write is in `records`
+ * (every region's own changelog), none is lost in any region, and every region holds exactly
+ * the highest version of each row among the records.
+ */
+export async function judgeByChangelogs(
+  fixture: RegionsFixture,
+  records: readonly string[],
+  log: WriteLog,
+): Promise<ChangelogJudgement> {
+  const labels = new Set(records.map((value) => labelOf(fixture.registry, recordOf(value))));
+  const expected = await checksumsOf(
+    fixture.registry,
+    expectedRows(fixture.registry, records, log),
+  );
+  return {
+    missing: [...log.acknowledged].filter((label) => !labels.has(label)).slice(0, 20),
+    lost: await lostWrites(fixture.regions, fixture.registry, log),
+    differences: await fixture.differencesFrom(expected),
+  };
 }
 
 /** Sum of `strata_ingest_rows_total{outcome}` over views, from the consumer's /metrics. */

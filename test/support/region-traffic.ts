@@ -13,6 +13,8 @@ export interface DriverWrite {
   eventTsMs: number;
   rate: number;
   trips: number;
+  /** stats@2's string[] feature: null for some drivers, so both shapes travel. */
+  tags: string[] | null;
   /** Unique per write: identifies it in the changelogs and in what readers get back. */
   label: string;
   /** The region whose serving process it was pushed to. */
@@ -43,6 +45,8 @@ export async function pushDrivers(
   serve: ServeProcess,
   rows: readonly DriverWrite[],
   wait: PushWait,
+  /** The client's own deadline (the server's is STRATA_ACK_TIMEOUT_MS). */
+  timeoutMs?: number,
 ): Promise<PushOutcome> {
   const { status, json, text } = await post(
     serve.url,
@@ -53,13 +57,17 @@ export async function pushDrivers(
         rate: rows.map((r) => r.rate),
         trips: rows.map((r) => r.trips),
         label: rows.map((r) => r.label),
-        tags: rows.map(() => null),
+        tags: rows.map((r) => r.tags),
         event_timestamp: rows.map((r) => r.eventTsMs),
       },
       to: "online",
       wait,
     },
-    { key: serve.key, path: "/push" },
+    {
+      key: serve.key,
+      path: "/push",
+      signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
+    },
   );
   const applied = json.applied as { concurrent?: number } | undefined;
   return { status, concurrent: applied?.concurrent ?? 0, text };
@@ -69,9 +77,30 @@ export async function pushDrivers(
 export class WriteLog {
   readonly issued = new Map<string, DriverWrite>();
   readonly acknowledged = new Set<string>();
+  /** The first failed pushes, each with its region and the answer's start. */
   readonly failures: string[] = [];
+  /** Failed pushes per region and reason (status and error code, or the client's error). */
+  readonly failureReasons = new Map<string, number>();
   pushes = 0;
   concurrentAtPush = 0;
+
+  acknowledgedWrites(): DriverWrite[] {
+    return [...this.acknowledged].map((label) => this.issued.get(label)!);
+  }
+
+  /** Issued writes with no acknowledgement (failed, or still in flight while writers run). */
+  unacknowledged(): DriverWrite[] {
+    return [...this.issued.values()].filter((w) => !this.acknowledged.has(w.label));
+  }
+
+  /** Failed pushes of one region. */
+  failedPushes(region: string): number {
+    let sum = 0;
+    for (const [reason, count] of this.failureReasons) {
+      if (reason.startsWith(`${region}: `)) sum += count;
+    }
+    return sum;
+  }
 
   /** The acknowledged write with the highest event time, per driver. */
   latestAcknowledged(): Map<number, DriverWrite> {
@@ -99,6 +128,7 @@ export function newWrites(
       eventTsMs,
       rate: (eventTsMs % 10_000) / 8,
       trips: i,
+      tags: driver % 5 === 0 ? null : [region, String(driver)],
       label: `${region}-${tag}-${i}`,
       region,
     };
@@ -111,17 +141,24 @@ export async function pushLogged(
   rows: readonly DriverWrite[],
   wait: PushWait,
   log: WriteLog,
+  timeoutMs?: number,
 ): Promise<boolean> {
   for (const row of rows) log.issued.set(row.label, row);
   log.pushes++;
-  const outcome = await pushDrivers(serve, rows, wait).catch((error: unknown): PushOutcome => ({
-    status: 0,
-    concurrent: 0,
-    text: String(error),
-  }));
+  const outcome = await pushDrivers(serve, rows, wait, timeoutMs).catch(
+    (error: unknown): PushOutcome => ({
+      status: 0,
+      concurrent: 0,
+      text: (error as Error).name === "TimeoutError" ? "client timeout" : String(error),
+    }),
+  );
   if (outcome.status !== 200) {
+    const region = rows[0]?.region;
+    const code = /"code":"(\w+)"/.exec(outcome.text)?.[1] ?? outcome.text.slice(0, 80);
+    const reason = `${region}: ${outcome.status} ${code}`;
+    log.failureReasons.set(reason, (log.failureReasons.get(reason) ?? 0) + 1);
     if (log.failures.length < 20) {
-      log.failures.push(`${rows[0]?.region}: ${outcome.status} ${outcome.text.slice(0, 300)}`);
+      log.failures.push(`${region}: ${outcome.status} ${outcome.text.slice(0, 300)}`);
     }
     return false;
   }
@@ -135,6 +172,42 @@ export interface WriterSpec {
   serve: ServeProcess;
   /** The drivers this writer may write: each push takes `rowsPerPush` of them. */
   drivers: readonly number[];
+}
+
+/** One writer per region over the same drivers (`perRegion` of them in each region). */
+export function writersPerRegion(
+  regions: readonly { name: string; serve: ServeProcess }[],
+  drivers: readonly number[] | ((regionIndex: number) => readonly number[]),
+  perRegion = 1,
+): WriterSpec[] {
+  return regions.flatMap((r, i) =>
+    Array.from({ length: perRegion }, () => ({
+      region: r.name,
+      serve: r.serve,
+      drivers: typeof drivers === "function" ? drivers(i) : drivers,
+    })),
+  );
+}
+
+/**
+ * One push per region, each of that region's drivers once (`driversOf(regionIndex)`); true for
+ * each region whose push was acknowledged.
+ */
+export function pushOncePerRegion(
+  regions: readonly { name: string; serve: ServeProcess }[],
+  driversOf: (regionIndex: number) => readonly number[],
+  options: { tag: string; wait: PushWait; log: WriteLog; times: DistinctEventTimes },
+): Promise<boolean[]> {
+  return Promise.all(
+    regions.map((r, i) =>
+      pushLogged(
+        r.serve,
+        newWrites(r.name, options.tag, driversOf(i), options.times),
+        options.wait,
+        options.log,
+      ),
+    ),
+  );
 }
 
 /**
@@ -152,11 +225,15 @@ export function startWriters(
     pauseMs?: number;
     /** Sets this run's labels apart from another run's into the same log. */
     tag?: string;
+    /** Seeds the driver picks (writer k uses seed + k); another seed, other drivers. */
+    seed?: number;
+    /** The client's own deadline per push. */
+    requestTimeoutMs?: number;
   },
 ): { stop: () => Promise<void> } {
   let running = true;
   const loops = specs.map(async (spec, writerIndex) => {
-    const random = seededRandom(writerIndex + 1);
+    const random = seededRandom((options.seed ?? 1) + writerIndex);
     for (let push = 0; running; push++) {
       const picked = new Set<number>();
       while (picked.size < Math.min(options.rowsPerPush, spec.drivers.length)) {
@@ -164,7 +241,7 @@ export function startWriters(
       }
       const tag = `${options.tag ?? ""}w${writerIndex}p${push}`;
       const rows = newWrites(spec.region, tag, [...picked], options.times);
-      await pushLogged(spec.serve, rows, options.wait, options.log);
+      await pushLogged(spec.serve, rows, options.wait, options.log, options.requestTimeoutMs);
       if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   });

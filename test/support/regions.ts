@@ -39,6 +39,8 @@ export interface RegionsFixture {
   checksums(): Promise<Map<string, ViewChecksum[]>>;
   /** The differences of every region's checksums from the first region's (empty: converged). */
   divergence(): Promise<string[]>;
+  /** Every region's differences from `expected` (empty: every region holds exactly it). */
+  differencesFrom(expected: readonly ViewChecksum[]): Promise<string[]>;
   /** Polls until every region holds the same rows, versions and values; returns the milliseconds. */
   waitConverged(timeoutMs: number, what: string): Promise<number>;
   /** Starts the region's consumer again (after a test stopped it), with the same settings. */
@@ -121,6 +123,10 @@ export async function startRegions(
     region: byName,
     checksums,
     divergence,
+    differencesFrom: async (expected) =>
+      [...(await checksums())].flatMap(([name, actual]) =>
+        diffChecksums(expected, actual).map((d) => `${name}: ${d}`),
+      ),
     waitConverged: async (timeoutMs, what) => {
       const started = performance.now();
       for (;;) {

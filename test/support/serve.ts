@@ -90,7 +90,14 @@ export async function post(
     contentType = "application/json",
     raw,
     path = "/get-online-features",
-  }: { key?: string; contentType?: string | null; raw?: string; path?: string } = {},
+    signal,
+  }: {
+    key?: string;
+    contentType?: string | null;
+    raw?: string;
+    path?: string;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
   const headers: Record<string, string> = {};
   if (contentType !== null) headers["content-type"] = contentType;
@@ -99,6 +106,7 @@ export async function post(
     method: "POST",
     headers,
     body: raw ?? JSON.stringify(body),
+    signal,
   });
   const text = await response.text();
   let json: Record<string, unknown> = {};
