@@ -16,7 +16,7 @@ import {
   writersPerRegion,
 } from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
-import { waitFor } from "../support/store.js";
+import { sleep, waitFor } from "../support/store.js";
 
 const RESTARTED = "b";
 /** Long enough for b's writers to time out several times and for MM2 to fail its sends to b. */
@@ -29,8 +29,6 @@ const ACK_TIMEOUT_MS = 2_000;
 const DRIVERS = Array.from({ length: 300 }, (_, i) => 1 + i);
 const ROWS_PER_PUSH = 10;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A serving process' standard writes still queued or in flight to Kafka (its /metrics). */
 async function queuedRecords(adminUrl: string): Promise<number> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
@@ -42,18 +40,14 @@ async function queuedRecords(adminUrl: string): Promise<number> {
 
 describe("regions: one region's broker restarted while every region takes writes", () => {
   let fixture: RegionsFixture;
-  let brokerStopped = false;
 
   before(async () => {
     fixture = await startRegions("brk", {
       serveEnv: { STRATA_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS) },
     });
   });
-  after(async () => {
-    // A failed run must not leave the stack without b's broker.
-    if (brokerStopped) await startBroker(RESTARTED);
-    await fixture?.cleanup();
-  });
+  // A failed run must not leave the stack without b's broker: cleanup() starts it again.
+  after(() => fixture?.cleanup());
 
   it(
     "keeps every acknowledged write in every region; b's consumer and MM2 recover by themselves",
@@ -91,13 +85,14 @@ describe("regions: one region's broker restarted while every region takes writes
       try {
         await sleep(AROUND_MS);
         at.stopping = Date.now();
-        await stopBroker(RESTARTED);
-        brokerStopped = true;
+        await fixture.injectFault(
+          () => stopBroker(RESTARTED),
+          () => startBroker(RESTARTED),
+        );
         at.stopped = Date.now();
         await sleep(OUTAGE_MS);
         at.starting = Date.now();
-        await startBroker(RESTARTED);
-        brokerStopped = false;
+        await fixture.healFaults();
         at.started = Date.now();
         // The writers go on until the region acknowledges writes again, then a little longer.
         at.reopenedMs = await waitFor(

@@ -18,6 +18,7 @@ import {
   writersPerRegion,
 } from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
+import { sleep } from "../support/store.js";
 
 /** Each region writes its own drivers, several times each, so a replayed older record meets a newer one. */
 const DRIVERS_PER_REGION = 150;
@@ -34,16 +35,9 @@ const AFTER_RESTART_MS = 2_000;
 const SEED_CONVERGE_MS = 30_000;
 const CONVERGE_MS = 60_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () => {
   let fixture: RegionsFixture | undefined;
-  let killed = false;
-
-  after(async () => {
-    if (killed) await startMirrorMaker();
-    await fixture?.cleanup();
-  });
+  after(() => fixture?.cleanup());
 
   it("loses no record and no acknowledged write, and its duplicates change nothing", async () => {
     fixture = await startRegions("mirror_crash", { minRegions: 3 });
@@ -85,7 +79,9 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
       const writers = startWriters(specs, traffic);
       try {
         await sleep(BEFORE_KILL_MS);
-        killed = await killMirrorMaker();
+        const killed = await fixture.injectFault(killMirrorMaker, (wasRunning) =>
+          wasRunning ? startMirrorMaker() : Promise.resolve(),
+        );
         assert.ok(killed, "MirrorMaker 2 was running");
         await sleep(DOWN_MS);
       } finally {
@@ -94,8 +90,7 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
       // The writers rest while the JVM starts (it competes with them for this machine's cores);
       // the records written while MM2 was down wait in their sources.
       measured.restartedAt = performance.now();
-      await startMirrorMaker();
-      killed = false;
+      await fixture.healFaults();
       measured.startMs = performance.now() - measured.restartedAt;
       const more = startWriters(specs, { ...traffic, tag: "after" });
       await sleep(AFTER_RESTART_MS);

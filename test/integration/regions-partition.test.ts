@@ -25,6 +25,7 @@ import {
   writersPerRegion,
 } from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
+import { sleep } from "../support/store.js";
 
 const PARTITIONED = "a";
 const DRIVERS = Array.from({ length: 200 }, (_, i) => 1_000 + i);
@@ -38,16 +39,9 @@ const PEERS_AGREE_MS = 20_000;
 const HEAL_CONVERGE_MS = 60_000;
 const SEED_CONVERGE_MS = 30_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("a partition of region a while every region writes the same drivers, then the heal", () => {
   let fixture: RegionsFixture | undefined;
-  let cut = false;
-
-  after(async () => {
-    if (cut) await restoreRegion(PARTITIONED);
-    await fixture?.cleanup();
-  });
+  after(() => fixture?.cleanup());
 
   it("converges after the heal with no acknowledged write lost, no read going back, and conflicts counted", async () => {
     fixture = await startRegions("partition", { minRegions: 3 });
@@ -74,8 +68,10 @@ describe("a partition of region a while every region writes the same drivers, th
     const measured = { healMs: 0, cutLastedMs: 0, peersAgreedMs: 0 };
     const concurrentAtHeal: number[] = [];
     try {
-      await cutRegion(PARTITIONED);
-      cut = true;
+      await fixture.injectFault(
+        () => cutRegion(PARTITIONED),
+        () => restoreRegion(PARTITIONED),
+      );
       const cutAt = performance.now();
       const firstCutEventTs = times.next();
       const writers = startWriters(writersPerRegion(regions, DRIVERS, WRITERS_PER_REGION), {
@@ -126,8 +122,7 @@ describe("a partition of region a while every region writes the same drivers, th
       concurrentAtHeal.push(
         ...(await Promise.all(regions.map((r) => ingestRows(r.ingest, "concurrent")))),
       );
-      await restoreRegion(PARTITIONED);
-      cut = false;
+      await fixture.healFaults();
       measured.healMs = await fixture.waitConverged(HEAL_CONVERGE_MS, "after healing region a");
     } finally {
       await readers.stop();

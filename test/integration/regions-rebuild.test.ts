@@ -23,6 +23,7 @@ import {
   writersPerRegion,
 } from "../support/region-traffic.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
+import { sleep } from "../support/store.js";
 
 /** The last region of the stack is rebuilt (c with three regions, b with two). */
 const DRIVERS = Array.from({ length: 2_000 }, (_, i) => 1 + i);
@@ -33,7 +34,6 @@ const AFTER_RESTART_MS = 2_000;
 const CONVERGE_TIMEOUT_MS = 60_000;
 const TOOL_TIMEOUT_MS = 60_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rowsOf = async (fixture: RegionsFixture, name: string) =>
   ((await fixture.checksums()).get(name) ?? []).reduce((sum, c) => sum + c.rows, 0);
 

@@ -45,6 +45,14 @@ export interface RegionsFixture {
   waitConverged(timeoutMs: number, what: string): Promise<number>;
   /** Starts the region's consumer again (after a test stopped it), with the same settings. */
   restartIngest(name: string): Promise<void>;
+  /**
+   * Injects a fault into the shared stack (a cut, a killed process) and keeps its undo, given
+   * what `inject` returned, until `healFaults()`; cleanup() heals what a failed test left.
+   */
+  injectFault<T>(inject: () => Promise<T>, undo: (injected: T) => Promise<unknown>): Promise<T>;
+  /** Undoes every fault still in place, newest first (the test's own heal). */
+  healFaults(): Promise<void>;
+  /** Heals the faults left in place, stops every process, deletes the project's topics. */
   cleanup(): Promise<void>;
 }
 
@@ -109,6 +117,10 @@ export async function startRegions(
         regions.map(async (r) => [r.name, await regionChecksum(r.redis, registry)] as const),
       ),
     );
+  const undos: (() => Promise<unknown>)[] = [];
+  const healFaults = async () => {
+    for (let undo = undos.pop(); undo; undo = undos.pop()) await undo();
+  };
   const divergence = async () => {
     const all = await checksums();
     const reference = all.get(names[0]!)!;
@@ -146,7 +158,14 @@ export async function startRegions(
       await running.ingest.stop();
       running.ingest = ingestOf(running.region);
     },
+    injectFault: async (inject, undo) => {
+      const injected = await inject();
+      undos.push(() => undo(injected));
+      return injected;
+    },
+    healFaults,
     cleanup: async () => {
+      await healFaults();
       await Promise.all(regions.flatMap((r) => [r.ingest.stop(), r.serve.stop()]));
       for (const r of regions) r.redis.disconnect();
       await Promise.all(stack.map((region) => deleteProjectTopics(region, project, names)));

@@ -69,6 +69,8 @@ export async function openStore(
   };
 }
 
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Polls until `check` holds; returns the milliseconds it took. Fails after `timeoutMs`. */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
