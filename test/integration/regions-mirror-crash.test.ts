@@ -10,9 +10,7 @@ import { killMirrorMaker, startMirrorMaker } from "../../dev/stack/regions.js";
 import { changelogTopic, replicatedChangelogTopic } from "../../shared/changelog/index.js";
 import { ingestRows, judgeByChangelogs, readTopic } from "../support/region-state.js";
 import {
-  DistinctEventTimes,
-  WriteLog,
-  pushOncePerRegion,
+  seededTraffic,
   startReaders,
   startWriters,
   writersPerRegion,
@@ -45,21 +43,7 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
     const driversOf = regions.map((_, i) =>
       Array.from({ length: DRIVERS_PER_REGION }, (_, d) => (i + 1) * 10_000 + d),
     );
-    const log = new WriteLog();
-    const times = new DistinctEventTimes();
-
-    const seeded = await pushOncePerRegion(regions, (i) => driversOf[i]!, {
-      tag: "seed",
-      wait: "applied",
-      log,
-      times,
-    });
-    assert.deepEqual(
-      seeded,
-      regions.map(() => true),
-      log.failures.join("\n"),
-    );
-    await fixture.waitConverged(SEED_CONVERGE_MS, "the seed writes before the crash");
+    const { log, times } = await seededTraffic(fixture, (i) => driversOf[i]!, SEED_CONVERGE_MS);
 
     const specs = writersPerRegion(regions, (i) => driversOf[i]!, WRITERS_PER_REGION);
     const traffic = {

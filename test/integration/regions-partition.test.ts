@@ -17,9 +17,7 @@ import {
   storedEventTimes,
 } from "../support/region-state.js";
 import {
-  DistinctEventTimes,
-  WriteLog,
-  pushOncePerRegion,
+  seededTraffic,
   startReaders,
   startWriters,
   writersPerRegion,
@@ -48,21 +46,12 @@ describe("a partition of region a while every region writes the same drivers, th
     const regions = fixture.regions;
     const a = fixture.region(PARTITIONED);
     const peers = regions.filter((r) => r !== a);
-    const log = new WriteLog();
-    const times = new DistinctEventTimes();
-
     // Every region writes a third of the drivers: once converged, every flow carried this project.
-    const seeded = await pushOncePerRegion(
-      regions,
+    const { log, times } = await seededTraffic(
+      fixture,
       (i) => DRIVERS.filter((_, d) => d % regions.length === i),
-      { tag: "seed", wait: "applied", log, times },
+      SEED_CONVERGE_MS,
     );
-    assert.deepEqual(
-      seeded,
-      regions.map(() => true),
-      log.failures.join("\n"),
-    );
-    await fixture.waitConverged(SEED_CONVERGE_MS, "the seed writes before the cut");
 
     const readers = startReaders(regions, DRIVERS, { perRegion: 2, pauseMs: 50, writes: log });
     const measured = { healMs: 0, cutLastedMs: 0, peersAgreedMs: 0 };

@@ -4,6 +4,7 @@
 // has, so the version order (event time first) ranks any two writes of a key without a tie and
 // the expected winner of a key is computable from the writes alone.
 import { seededRandom } from "./seeded-random.js";
+import type { RegionsFixture } from "./regions.js";
 import type { ServeProcess } from "./serve-process.js";
 import { post } from "./serve.js";
 
@@ -208,6 +209,30 @@ export function pushOncePerRegion(
       ),
     ),
   );
+}
+
+/**
+ * A write log whose first writes are one push per region of that region's seed drivers (wait
+ * "applied"), converged in every region: every flow has carried the project before a fault.
+ */
+export async function seededTraffic(
+  fixture: RegionsFixture,
+  driversOf: (regionIndex: number) => readonly number[],
+  timeoutMs: number,
+): Promise<{ log: WriteLog; times: DistinctEventTimes }> {
+  const log = new WriteLog();
+  const times = new DistinctEventTimes();
+  const seeded = await pushOncePerRegion(fixture.regions, driversOf, {
+    tag: "seed",
+    wait: "applied",
+    log,
+    times,
+  });
+  if (seeded.includes(false)) {
+    throw new Error(`a seed push was not applied: ${log.failures.join("\n")}`);
+  }
+  await fixture.waitConverged(timeoutMs, "the seed writes");
+  return { log, times };
 }
 
 /**
