@@ -9,12 +9,8 @@ import { after, describe, it } from "node:test";
 import { killMirrorMaker, startMirrorMaker } from "../../dev/stack/regions.js";
 import { changelogTopic, replicatedChangelogTopic } from "../../shared/changelog/index.js";
 import { ingestRows, judgeByChangelogs, readTopic } from "../support/region-state.js";
-import {
-  seededTraffic,
-  startReaders,
-  startWriters,
-  writersPerRegion,
-} from "../support/region-traffic.js";
+import { seededTraffic, startWriters, writersPerRegion } from "../support/region-traffic.js";
+import { startReaders } from "../support/region-readers.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 import { sleep } from "../support/store.js";
 

@@ -16,12 +16,8 @@ import {
   readTopic,
   storedEventTimes,
 } from "../support/region-state.js";
-import {
-  seededTraffic,
-  startReaders,
-  startWriters,
-  writersPerRegion,
-} from "../support/region-traffic.js";
+import { seededTraffic, startWriters, writersPerRegion } from "../support/region-traffic.js";
+import { startReaders } from "../support/region-readers.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 import { sleep } from "../support/store.js";
 
