@@ -5,6 +5,7 @@ import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { repoRoot } from "../../dev/stack/paths.js";
 import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
 import { TEST_TOPICS } from "./changelog.js";
+import { stopChild } from "./serve-process.js";
 
 export interface IngestProcess {
   child: ChildProcess;
@@ -63,13 +64,7 @@ export function startIngestProcess(options: {
       const port = /"message":"metrics listening".*"port":(\d+)/.exec(output)?.[1];
       return port === undefined ? undefined : Number(port);
     },
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    // The chunk in progress is applied and committed first: a longer grace than serving's.
+    stop: () => stopChild(child, 15_000),
   };
 }
