@@ -147,6 +147,11 @@ export function mirrorMakerProperties(
     "refresh.topics.interval.seconds=60",
     // Exactly-once source tasks need transactions on the target, which Event Hubs lacks.
     "exactly.once.source.support=disabled",
+    // The one worker's Connect group lives on the target. A worker that rejoins as a new member
+    // (after a partition longer than its session, or a task restart) gets the flow back at once
+    // instead of after Connect's default five-minute wait for the departed one. MM2 reads
+    // worker settings only with the target cluster's prefix; at top level it ignores them.
+    `${target.alias}.scheduled.rebalance.max.delay.ms=0`,
   ].join("\n");
 }
 

@@ -195,6 +195,11 @@ describe("MirrorMaker 2 properties", () => {
     assert.equal(props["dc1->eu-west-1.enabled"], "true");
     assert.equal(props["eu-west-1->dc1.enabled"], "false", "each stack owns its inbound flows");
     assert.equal(
+      props["eu-west-1.scheduled.rebalance.max.delay.ms"],
+      "0",
+      "a rejoining worker takes the flow back at once (a worker setting: target-prefixed)",
+    );
+    assert.equal(
       props["dc1->eu-west-1.topics"],
       "strata\\\\.demo\\\\.changelog",
       "not the dead-letter topic",
@@ -543,8 +548,14 @@ describe("the three example stacks given peers", () => {
         alias: string;
         tls: object;
         authentication: { type: string; passwordSecret?: object; username?: string };
+        config?: Record<string, unknown>;
       }[];
       assert.equal(here!.alias, "dc1");
+      assert.equal(
+        here!.config?.["scheduled.rebalance.max.delay.ms"],
+        0,
+        "a restarted worker takes the flow back at once",
+      );
       assert.equal(m.inputs.spec.connectCluster, "dc1", "MM2 runs next to its target");
       assert.deepEqual(here!.authentication.type, "tls");
       assert.ok(peer!.tls, "TLS to the peer");
