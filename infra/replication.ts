@@ -60,6 +60,22 @@ export interface Mm2Endpoint {
   caEnv?: string;
 }
 
+/**
+ * A peer as the source of this region's MirrorMaker 2: its secret in PEER_CREDENTIAL (or
+ * PEER_CREDENTIAL_CERT / _KEY for mTLS) and its private CA, if any, in PEER_CA, as every
+ * cloud's container sets them.
+ */
+export function peerEndpoint(peer: PeerRegion): Mm2Endpoint {
+  return {
+    alias: peer.region,
+    bootstrap: peer.bootstrap,
+    auth: peer.auth,
+    username: peer.username,
+    secretEnv: "PEER_CREDENTIAL",
+    caEnv: peer.caCertificate ? "PEER_CA" : undefined,
+  };
+}
+
 function clientProperties(e: Mm2Endpoint): string[] {
   const p = (key: string, value: string) => `${e.alias}.${key}=${value}`;
   const lines = [p("bootstrap.servers", e.bootstrap)];

@@ -6,10 +6,10 @@ import { usesMskReplicator, type PeerRegion } from "../peers.js";
 import {
   MIRROR_MAKER_COMMAND,
   mirrorMakerProperties,
+  peerEndpoint,
   replicatedTopics,
   replicationFlows,
   topicPattern,
-  type Mm2Endpoint,
   type ReplicationFlow,
 } from "../replication.js";
 import {
@@ -172,14 +172,7 @@ export class AwsReplication extends pulumi.ComponentResource {
       },
       parent,
     );
-    const source: Mm2Endpoint = {
-      alias: peer.region,
-      bootstrap: peer.bootstrap,
-      auth: peer.auth,
-      username: peer.username,
-      secretEnv: "PEER_CREDENTIAL",
-      caEnv: peer.caCertificate ? "PEER_CA" : undefined,
-    };
+    const source = peerEndpoint(peer);
     const secrets =
       peer.auth === "mtls"
         ? [

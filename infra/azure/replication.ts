@@ -8,8 +8,8 @@ import { pemHalf, type PeerRegion } from "../peers.js";
 import {
   MIRROR_MAKER_COMMAND,
   mirrorMakerProperties,
+  peerEndpoint,
   replicationFlows,
-  type Mm2Endpoint,
   type ReplicationFlow,
 } from "../replication.js";
 
@@ -121,14 +121,7 @@ export class AzureReplication extends pulumi.ComponentResource {
             ),
           }))
         : [{ variable: "PEER_CREDENTIAL", secret: vaultSecret(`peer-${peer.region}`, secret) }];
-    const source: Mm2Endpoint = {
-      alias: peer.region,
-      bootstrap: peer.bootstrap,
-      auth: peer.auth,
-      username: peer.username,
-      secretEnv: "PEER_CREDENTIAL",
-      caEnv: peer.caCertificate ? "PEER_CA" : undefined,
-    };
+    const source = peerEndpoint(peer);
     const properties = pulumi.output(args.kafkaBootstrap).apply((bootstrap) =>
       mirrorMakerProperties(config.project, source, {
         alias: config.region,
