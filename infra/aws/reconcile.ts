@@ -9,7 +9,7 @@ import {
   reconcileTaskPolicy,
   type PolicyDocument,
 } from "./policies.js";
-import { fargateTaskRoles } from "./task-roles.js";
+import { fargateTaskDefinition, fargateTaskRoles } from "./fargate-task.js";
 
 export interface AwsReconcileArgs {
   config: StackConfig;
@@ -52,38 +52,20 @@ export class AwsReconcile extends pulumi.ComponentResource {
       },
       parent,
     );
-    const definition = new aws.ecs.TaskDefinition(
+    const definition = fargateTaskDefinition(
       name,
+      { execution, task },
       {
-        family: name,
-        requiresCompatibilities: ["FARGATE"],
-        networkMode: "awsvpc",
-        cpu: "1024",
-        memory: "2048",
-        executionRoleArn: execution.arn,
-        taskRoleArn: task.arn,
-        runtimePlatform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
-        containerDefinitions: pulumi.jsonStringify([
-          {
-            name: "reconcile",
-            image: config.serving.image,
-            command: RECONCILE_COMMAND,
-            essential: true,
-            user: "1000",
-            readonlyRootFilesystem: true,
-            environment: [...args.environment, reconcileRegions(config, args.environment)],
-            secrets: args.secrets,
-            logConfiguration: {
-              logDriver: "awslogs",
-              options: {
-                "awslogs-group": logs.name,
-                "awslogs-region": config.region,
-                "awslogs-stream-prefix": "reconcile",
-              },
-            },
-          },
-        ]),
+        name: "reconcile",
+        image: config.serving.image,
+        command: RECONCILE_COMMAND,
+        essential: true,
+        user: "1000",
+        readonlyRootFilesystem: true,
+        environment: [...args.environment, reconcileRegions(config, args.environment)],
+        secrets: args.secrets,
       },
+      { group: logs.name, region: config.region, streamPrefix: "reconcile" },
       parent,
     );
     const scheduler = new aws.iam.Role(

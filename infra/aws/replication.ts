@@ -18,7 +18,7 @@ import {
   mirrorMakerTaskPolicy,
   replicatorPolicy,
 } from "./policies.js";
-import { fargateTaskRoles } from "./task-roles.js";
+import { fargateTaskDefinition, fargateTaskRoles } from "./fargate-task.js";
 
 export interface AwsReplicationArgs {
   config: StackConfig;
@@ -191,40 +191,22 @@ export class AwsReplication extends pulumi.ComponentResource {
         auth: "msk-iam",
       }),
     );
-    const definition = new aws.ecs.TaskDefinition(
+    const definition = fargateTaskDefinition(
       name,
+      { execution, task },
       {
-        family: name,
-        requiresCompatibilities: ["FARGATE"],
-        networkMode: "awsvpc",
-        cpu: "1024",
-        memory: "2048",
-        executionRoleArn: execution.arn,
-        taskRoleArn: task.arn,
-        runtimePlatform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
-        containerDefinitions: pulumi.jsonStringify([
-          {
-            name: "mirrormaker2",
-            image: config.mirrorMakerImage,
-            command: MIRROR_MAKER_COMMAND,
-            essential: true,
-            user: "1000",
-            environment: [
-              { name: "MM2_PROPERTIES", value: properties },
-              ...(peer.caCertificate ? [{ name: "PEER_CA", value: peer.caCertificate }] : []),
-            ],
-            secrets,
-            logConfiguration: {
-              logDriver: "awslogs",
-              options: {
-                "awslogs-group": logs.name,
-                "awslogs-region": config.region,
-                "awslogs-stream-prefix": "mm2",
-              },
-            },
-          },
-        ]),
+        name: "mirrormaker2",
+        image: config.mirrorMakerImage,
+        command: MIRROR_MAKER_COMMAND,
+        essential: true,
+        user: "1000",
+        environment: [
+          { name: "MM2_PROPERTIES", value: properties },
+          ...(peer.caCertificate ? [{ name: "PEER_CA", value: peer.caCertificate }] : []),
+        ],
+        secrets,
       },
+      { group: logs.name, region: config.region, streamPrefix: "mm2" },
       parent,
     );
     new aws.ecs.Service(
