@@ -231,7 +231,10 @@ export async function seededTraffic(
   if (seeded.includes(false)) {
     throw new Error(`a seed push was not applied: ${log.failures.join("\n")}`);
   }
-  await fixture.waitConverged(timeoutMs, "the seed writes");
+  const convergedMs = await fixture.waitConverged(timeoutMs, "the seed writes");
+  console.log(
+    `  seed writes converged in every region ${(convergedMs / 1000).toFixed(1)} s after applying`,
+  );
   return { log, times };
 }
 

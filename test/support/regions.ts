@@ -5,7 +5,7 @@
 // dev/stack/regions.ts; this file only runs the project and judges convergence.
 import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
-import { stackRegions, type StackRegion } from "../../dev/stack/regions.js";
+import { flowLags, stackRegions, type StackRegion } from "../../dev/stack/regions.js";
 import {
   changelogTopic,
   deadLetterTopic,
@@ -18,6 +18,7 @@ import {
 } from "../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import { startIngestProcess, type IngestProcess } from "./ingest-process.js";
+import { replicationDiagnosis } from "./region-diagnosis.js";
 import { startServeProcess, type ServeProcess } from "./serve-process.js";
 import { testRepo, uniqueProject } from "./store.js";
 
@@ -146,7 +147,8 @@ export async function startRegions(
         if (last.length === 0) break;
         if (performance.now() - started > timeoutMs) {
           throw new Error(
-            `${what}: regions still differ after ${timeoutMs} ms: ${last.join("; ")}`,
+            `${what}: regions still differ after ${timeoutMs} ms: ${last.join("; ")}\n` +
+              (await convergenceReport(stack, project)),
           );
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -171,6 +173,23 @@ export async function startRegions(
       await Promise.all(stack.map((region) => deleteProjectTopics(region, project, names)));
     },
   };
+}
+
+/** Where replication and each consumer stand, and every flow's lag: why regions differ. */
+async function convergenceReport(stack: readonly StackRegion[], project: string): Promise<string> {
+  const [regions, flows] = await Promise.all([
+    replicationDiagnosis(stack, project),
+    flowLags().catch((error: Error) => error),
+  ]);
+  const flowLines =
+    flows instanceof Error
+      ? [`flow lags could not be read: ${flows.message}`]
+      : flows.map(
+          (f) =>
+            `flow ${f.source}->${f.target}: ${f.records} records behind` +
+            (f.error ? ` (${f.error})` : ""),
+        );
+  return [...regions, ...flowLines].join("\n");
 }
 
 /** The project's changelog, dead-letter topic and every peer's copy in one region. */
