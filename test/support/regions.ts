@@ -8,8 +8,10 @@ import { Kafka, logLevel } from "kafkajs";
 import { flowLags, stackRegions, type StackRegion } from "../../dev/stack/regions.js";
 import {
   changelogTopic,
+  consumerGroupId,
   deadLetterTopic,
   replicatedChangelogTopic,
+  waitUntilCommitted,
 } from "../../shared/changelog/index.js";
 import {
   diffChecksums,
@@ -44,6 +46,12 @@ export interface RegionsFixture {
   differencesFrom(expected: readonly ViewChecksum[]): Promise<string[]>;
   /** Polls until every region holds the same rows, versions and values; returns the milliseconds. */
   waitConverged(timeoutMs: number, what: string): Promise<number>;
+  /**
+   * Waits until MirrorMaker 2 has carried every record (no flow behind) and every region's
+   * consumer has committed all of its changelog and its peers' copies: only then are the
+   * consumers' counters final (converged state comes earlier, since duplicates change nothing).
+   */
+  waitConsumed(timeoutMs: number): Promise<void>;
   /** Starts the region's consumer again (after a test stopped it), with the same settings. */
   restartIngest(name: string): Promise<void>;
   /**
@@ -155,6 +163,24 @@ export async function startRegions(
       }
       return performance.now() - started;
     },
+    waitConsumed: async (timeoutMs) => {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const flows = await flowLags();
+        if (flows.every((f) => f.records === 0 && f.error === undefined)) break;
+        if (performance.now() > deadline) {
+          throw new Error(
+            `flows still behind after ${timeoutMs} ms: ${flows.map((f) => `${f.source}->${f.target} ${f.records}`).join(", ")}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await Promise.all(
+        stack.map((region) =>
+          waitRegionCommitted(region, project, names, Math.max(1, deadline - performance.now())),
+        ),
+      );
+    },
     restartIngest: async (name) => {
       const running = byName(name);
       await running.ingest.stop();
@@ -173,6 +199,33 @@ export async function startRegions(
       await Promise.all(stack.map((region) => deleteProjectTopics(region, project, names)));
     },
   };
+}
+
+/** Waits until the region's consumer group has committed its changelog and every peer's copy. */
+async function waitRegionCommitted(
+  region: StackRegion,
+  project: string,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
+  const admin = new Kafka({
+    clientId: "strata-test-consumed",
+    brokers: region.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = [
+      changelogTopic(project),
+      ...names.filter((n) => n !== region.name).map((n) => replicatedChangelogTopic(project, n)),
+    ];
+    const groupId = consumerGroupId(project, region.name);
+    await Promise.all(
+      topics.map((topic) => waitUntilCommitted(admin, groupId, topic, timeoutMs, 50)),
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Where replication and each consumer stand, and every flow's lag: why regions differ. */
