@@ -420,7 +420,7 @@ async function pushSyncVisible(count: number) {
       host: "127.0.0.1",
       port: 0,
       admin: { host: "127.0.0.1", port: 0 },
-      repoPath: "(in process)",
+      registry: { kind: "file", path: "(in process)" },
       redis: { url: resolveEndpoints().redis.address },
       apiKeys: null,
       limits: DEFAULT_LIMITS,

@@ -158,7 +158,7 @@ async function serveDemo(registry: FeatureRegistry, keepServing: boolean): Promi
       host: "127.0.0.1",
       port,
       admin: { host: "127.0.0.1", port: 0 },
-      repoPath: "examples/feature-repo.ts",
+      registry: { kind: "file", path: "examples/feature-repo.ts" },
       redis: { url: resolveEndpoints().redis.address },
       apiKeys: [record],
       limits: DEFAULT_LIMITS,

@@ -1,10 +1,23 @@
 import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
-import { CONSUMER_DEFAULTS } from "../../shared/changelog/changelog-consumer.js";
-import { EnvReader, type KafkaAccess, type RedisAddress } from "../../shared/config/env.js";
+import {
+  CONSUMER_DEFAULTS,
+  DEFAULT_REGISTRY_WAIT_MS,
+} from "../../shared/changelog/changelog-consumer.js";
+import {
+  EnvReader,
+  type KafkaAccess,
+  type RedisAddress,
+  type RegistrySourceConfig,
+} from "../../shared/config/env.js";
 
 export interface IngestConfig {
-  /** Path of the feature repo module (STRATA_REPO). */
-  repoPath: string;
+  /** The feature repo module (STRATA_REPO), or the published registry of STRATA_PROJECT, followed live. */
+  registry: RegistrySourceConfig;
+  /**
+   * How long a chunk with records of a view the registry does not have (yet) waits for a newer
+   * registry before dead-lettering them (STRATA_REGISTRY_WAIT_MS, default 10,000).
+   */
+  registryWaitMs: number;
   redis: RedisAddress;
   kafka: KafkaAccess;
   /** The region this consumer applies to; its consumer group is strata.<project>.<region>.apply. */
@@ -39,10 +52,12 @@ export interface IngestConfig {
 /** The regional consumer's configuration, from the environment (docs/changelog.md). */
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const read = new EnvReader(env);
+  const kafka = read.kafka(true)!;
   return {
-    repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
+    registry: read.registrySource(kafka),
+    registryWaitMs: read.int("STRATA_REGISTRY_WAIT_MS", DEFAULT_REGISTRY_WAIT_MS, 0, 600_000),
     redis: read.redis(),
-    kafka: read.kafka(true)!,
+    kafka,
     region: read.region(),
     peerRegions: read.peerRegions(),
     topics: read.changelogTopics(),

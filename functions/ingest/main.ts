@@ -14,19 +14,36 @@ import {
 import { isStrataError } from "../../shared/errors.js";
 import { errorField, log } from "../../shared/log.js";
 import { OnlineStore } from "../../shared/online-store/index.js";
-import { loadRegistry } from "../../shared/registry/index.js";
+import {
+  LiveRegistry,
+  openRegistrySource,
+  RegistryObserver,
+  registryStatus,
+} from "../../shared/registry/index.js";
 import { loadIngestConfig } from "./config.js";
 import { IngestMetrics } from "./metrics.js";
 import { connectIngestRedis } from "./redis-client.js";
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
-  const registry = await loadRegistry(config.repoPath);
+  const observer = new RegistryObserver(log);
+  // The registry is followed live: chunks take the one served when they start (applier.ts).
+  const live = await LiveRegistry.follow(
+    openRegistrySource(config.registry, `strata-ingest-${config.region}`),
+    {
+      project: config.registry.project,
+      listeners: [observer],
+      onListenerError: (error) =>
+        log("error", "a registry listener failed", { error: errorField(error) }),
+    },
+  );
+  observer.observe(live);
+  const registry = live.registry;
   const client = connectIngestRedis(config.redis, config.redisTimeoutMs, (error) =>
     log("warn", "redis connection error", { error: error.message }),
   );
   // The consumer only writes: no hot cache, no invalidation subscribers.
-  const store = await OnlineStore.open({ client, registry, hotCache: false });
+  const store = await OnlineStore.open({ client, registry: live, hotCache: false });
   const kafka = createKafka(
     kafkaConnection(config.kafka, `strata-ingest-${config.region}`),
     (level, message, fields) => log(level, message, fields as Record<string, unknown>),
@@ -41,7 +58,9 @@ async function main(): Promise<void> {
   const metrics = new IngestMetrics(
     registry.views().map((v) => v.key),
     sources.map((s) => s.region),
+    [observer.metrics],
   );
+  live.subscribe({ swapped: (next) => metrics.knowViews(next.registry.views().map((v) => v.key)) });
   let lastRetryLog = 0;
   const consumer = await ChangelogConsumer.start({
     kafka,
@@ -52,6 +71,7 @@ async function main(): Promise<void> {
     partitionsConsumedConcurrently: config.concurrency,
     sessionTimeoutMs: config.sessionTimeoutMs,
     eventTime: { maxSkewMs: config.maxEventTimeSkewMs },
+    registryWaitMs: config.registryWaitMs,
     observer: {
       applied: (outcome, source) => {
         metrics.applied(outcome);
@@ -89,6 +109,7 @@ async function main(): Promise<void> {
     topics: sources.map((s) => s.topic),
     group: groupId,
     region: config.region,
+    registry: registryStatus(live.snapshot()),
   });
   // Each source topic's committed offsets: a peer whose copy is idle or stalled reads right too.
   const lagTimer = setInterval(() => {
@@ -107,8 +128,12 @@ async function main(): Promise<void> {
     }
   }, config.lagPollMs);
 
-  const server = await startMetricsServer(config.metricsHost, config.metricsPort, metrics, () =>
-    client.ping().then((reply) => reply === "PONG"),
+  const server = await startMetricsServer(
+    config.metricsHost,
+    config.metricsPort,
+    metrics,
+    () => client.ping().then((reply) => reply === "PONG"),
+    live,
   );
 
   let stopping = false;
@@ -123,6 +148,7 @@ async function main(): Promise<void> {
         server.close();
         await admin.disconnect();
         await store.close();
+        await live.stop();
         await client.quit().catch(() => client.disconnect());
         log("info", "stopped");
         process.exit(0);
@@ -141,6 +167,7 @@ function startMetricsServer(
   port: number,
   metrics: IngestMetrics,
   redisReady: () => Promise<boolean>,
+  live: LiveRegistry,
 ): Promise<Server> {
   const server = createServer((request, response) => {
     const answer = (status: number, type: string, body: string) => {
@@ -157,15 +184,14 @@ function startMetricsServer(
     } else if (request.url === "/ready") {
       void redisReady()
         .catch(() => false)
-        .then((ok) =>
-          ok
-            ? answer(200, "application/json", '{"status":"ready"}')
-            : answer(
-                503,
-                "application/json",
-                '{"status":"not ready","reason":"redis unreachable"}',
-              ),
-        );
+        .then((ok) => {
+          const registry = registryStatus(live.snapshot());
+          if (ok) answer(200, "application/json", JSON.stringify({ status: "ready", registry }));
+          else {
+            const body = { status: "not ready", reason: "redis unreachable", registry };
+            answer(503, "application/json", JSON.stringify(body));
+          }
+        });
     } else {
       answer(404, "application/json", '{"status":"not found"}');
     }

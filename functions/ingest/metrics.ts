@@ -34,12 +34,22 @@ export class IngestMetrics implements ConsumerObserver {
   /** Feature labels of `ignored` so far, per view: records name them, so they are capped. */
   private readonly ignoredLabels = new Map<string, Set<string>>();
 
-  /** Views of the registry: a poison record's key may name anything, and labels must stay bounded. */
-  private readonly knownViews: ReadonlySet<string>;
+  /**
+   * Views of the registries served: a poison record's key may name anything, and labels must
+   * stay bounded (by the registries' own views).
+   */
+  private readonly knownViews: Set<string>;
   /** This region and its configured peers: the only source_region values. */
   private readonly knownSources: ReadonlySet<string>;
 
-  constructor(viewKeys: readonly string[], sourceRegions: readonly string[] = []) {
+  /** What /metrics renders: this registry and the others given (the registry observer's). */
+  private readonly rendered: Registry;
+
+  constructor(
+    viewKeys: readonly string[],
+    sourceRegions: readonly string[] = [],
+    others: readonly Registry[] = [],
+  ) {
     this.knownViews = new Set(viewKeys);
     this.knownSources = new Set(sourceRegions);
     const registers = [this.registry];
@@ -81,6 +91,13 @@ export class IngestMetrics implements ConsumerObserver {
       labelNames: ["what"],
       registers,
     });
+    // Last: merging copies the metrics registered so far.
+    this.rendered = others.length > 0 ? Registry.merge([this.registry, ...others]) : this.registry;
+  }
+
+  /** Views of a registry swapped in: their dead letters are counted under their own name. */
+  knowViews(viewKeys: readonly string[]): void {
+    for (const key of viewKeys) this.knownViews.add(key);
   }
 
   applied(outcome: ApplyOutcome): void {
@@ -146,6 +163,6 @@ export class IngestMetrics implements ConsumerObserver {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    return { contentType: this.rendered.contentType, body: await this.rendered.metrics() };
   }
 }

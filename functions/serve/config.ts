@@ -6,6 +6,7 @@ import {
   EnvReader,
   type KafkaAccess,
   type RedisAddress,
+  type RegistrySourceConfig,
 } from "../../shared/config/env.js";
 import { readRegionTargets, type RegionTarget } from "../reconcile/config.js";
 import type { ApiKeyRecord } from "./auth.js";
@@ -32,8 +33,11 @@ export interface ServeConfig {
    * STRATA_ADMIN_PORT, default 9465).
    */
   admin: { host: string; port: number };
-  /** Path of the feature repo module (a compiled .js, or .ts under tsx). */
-  repoPath: string;
+  /**
+   * Where the registry comes from: the feature repo module STRATA_REPO (a compiled .js, or .ts
+   * under tsx), or, without it, the published registry of STRATA_PROJECT, followed live.
+   */
+  registry: RegistrySourceConfig;
   redis: RedisAddress;
   /** API keys by their SHA-256; null when auth is explicitly off (STRATA_AUTH=off). */
   apiKeys: ApiKeyRecord[] | null;
@@ -123,7 +127,7 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
     host,
     port,
     admin: { host: read.get("STRATA_ADMIN_HOST") ?? host, port: adminPort },
-    repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
+    registry: read.registrySource(kafka),
     redis: read.redis(),
     apiKeys: apiKeys(env),
     limits: {

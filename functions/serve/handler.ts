@@ -1,7 +1,7 @@
 import type { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
 import { isStrataError, show, StrataError } from "../../shared/errors.js";
 import type { OnlineStore } from "../../shared/online-store/index.js";
-import type { FeatureRegistry } from "../../shared/registry/index.js";
+import { registryStatus, type LiveRegistry } from "../../shared/registry/index.js";
 import type { Hlc } from "../../shared/versions/hlc.js";
 import {
   authorizeProject,
@@ -34,7 +34,11 @@ export interface CoreResponse {
 
 export interface ServeDeps {
   store: OnlineStore;
-  registry: FeatureRegistry;
+  /**
+   * The registry served now, swapped live. A request takes one snapshot() when it starts and
+   * uses only that: one in flight during a swap finishes on the registry it started with.
+   */
+  registry: LiveRegistry;
   /** null: auth explicitly off. */
   verifier: ApiKeyVerifier | null;
   limits: ServeLimits;
@@ -129,13 +133,14 @@ export function createServeHandler(
 }
 
 async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const registry = deps.registry.snapshot().registry;
   const principal = authenticate(request, deps);
   // Scope before anything is resolved: a key learns nothing of names outside its scope, and
   // gets the same 403 whether or not the name it asked for exists.
-  authorizeProject(principal, deps.registry.project);
+  authorizeProject(principal, registry.project);
   let parsed: OnlineFeaturesRequest;
   try {
-    parsed = parseOnlineFeaturesRequest(readJsonBody(request, deps), deps.registry, deps.limits, {
+    parsed = parseOnlineFeaturesRequest(readJsonBody(request, deps), registry, deps.limits, {
       authorize: (featureService) => authorizeService(principal, featureService),
     });
   } catch (error) {
@@ -143,15 +148,16 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
   }
   // No timer per request: Redis is the only thing a read waits on, and the serving client's
   // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
-  const result = await deps.store.read(parsed.entityRows, parsed.refs);
+  const result = await deps.store.read(parsed.entityRows, parsed.refs, registry);
   if (result.degraded) deps.metrics.degradedRead(result.degraded.length);
   return json(200, renderOnlineFeaturesResponse(parsed, result));
 }
 
 /** Feast's push: rows validated, then written through the changelog (docs/changelog.md). */
 async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const registry = deps.registry.snapshot().registry;
   const principal = authenticate(request, deps);
-  authorizePush(principal, deps.registry.project);
+  authorizePush(principal, registry.project);
   if (!deps.push) {
     throw new StrataError(
       "STRATA_E_PUSH_DISABLED",
@@ -160,13 +166,14 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
     );
   }
   const parsed = parsePushRequest(readJsonBody(request, deps, JSON_MEDIA_TYPES), {
-    registry: deps.registry,
+    registry,
     limits: deps.limits,
     region: deps.push.region,
     hlc: deps.push.hlc,
     eventTime: deps.push.writer.eventTimeBound(),
   });
   const result = await deps.push.writer.write(parsed.rows, {
+    registry,
     wait: parsed.wait,
     replication: parsed.replication,
   });
@@ -240,12 +247,15 @@ function readJsonBody(request: CoreRequest, deps: ServeDeps, jsonOnly?: RegExp):
   }
 }
 
+/** Readiness, with the registry served: `{"status", "registry": {"version", "hash", "origin"}}`. */
 async function ready(_request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
-  if (deps.isShuttingDown()) return json(503, '{"status":"shutting down"}');
+  const registry = registryStatus(deps.registry.snapshot());
+  if (deps.isShuttingDown())
+    return json(503, JSON.stringify({ status: "shutting down", registry }));
   const ok = await deps.isReady().catch(() => false);
   return ok
-    ? json(200, '{"status":"ready"}')
-    : json(503, '{"status":"not ready","reason":"redis unreachable"}');
+    ? json(200, JSON.stringify({ status: "ready", registry }))
+    : json(503, JSON.stringify({ status: "not ready", reason: "redis unreachable", registry }));
 }
 
 async function metrics(_request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {

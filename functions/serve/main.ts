@@ -2,6 +2,7 @@
 // Configuration comes from the environment; see docs/serving.md.
 import { isStrataError } from "../../shared/errors.js";
 import { errorField, log } from "../../shared/log.js";
+import { registryStatus } from "../../shared/registry/index.js";
 import { loadServeConfig } from "./config.js";
 import { startHttpServer } from "./http-server.js";
 import { createServeRuntime } from "./runtime.js";
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     adminUrl: admin.url,
     project: runtime.registry.project,
     views: runtime.registry.views().map((v) => v.key),
+    registry: registryStatus(runtime.live.snapshot()),
   });
 
   let stopping = false;

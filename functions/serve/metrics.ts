@@ -21,7 +21,14 @@ export class ServeMetrics {
   /** Label children are looked up once per (route, method, status), not per request. */
   private readonly children = new Map<string, (seconds: number) => void>();
 
-  constructor(storeStats: () => OnlineStoreStats, writerStats?: () => ChangelogWriterStats) {
+  /** What /metrics renders: this registry and the others given (the registry observer's). */
+  private readonly rendered: Registry;
+
+  constructor(
+    storeStats: () => OnlineStoreStats,
+    writerStats?: () => ChangelogWriterStats,
+    others: readonly Registry[] = [],
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "strata_serve_" });
     this.duration = new Histogram({
@@ -109,6 +116,8 @@ export class ServeMetrics {
         (s) => s.recordsRefused,
       );
     }
+    // Last: merging copies the metrics registered so far.
+    this.rendered = others.length > 0 ? Registry.merge([this.registry, ...others]) : this.registry;
   }
 
   /** One answered request: its duration, by endpoint, method and status (the histogram's _count counts them). */
@@ -139,7 +148,7 @@ export class ServeMetrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    return { contentType: this.rendered.contentType, body: await this.rendered.metrics() };
   }
 }
 

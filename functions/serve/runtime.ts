@@ -2,7 +2,13 @@ import { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
 import { createKafka, kafkaConnection } from "../../shared/changelog/kafka-client.js";
 import { ensureChangelogTopics } from "../../shared/changelog/topics.js";
 import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
-import { loadRegistry, type FeatureRegistry } from "../../shared/registry/index.js";
+import { log } from "../../shared/log.js";
+import {
+  LiveRegistry,
+  openRegistrySource,
+  RegistryObserver,
+  type FeatureRegistry,
+} from "../../shared/registry/index.js";
 import type { PeerRegion } from "../../shared/regions/index.js";
 import { HybridLogicalClock } from "../../shared/versions/hlc.js";
 import { ApiKeyVerifier } from "./auth.js";
@@ -26,19 +32,65 @@ export interface ServeRuntime {
   /** /health, /ready and /metrics: the admin port only. */
   handleAdmin: (request: CoreRequest) => Promise<CoreResponse>;
   store: OnlineStore;
-  registry: FeatureRegistry;
+  /** The registry served, swapped live when it follows a published one. */
+  live: LiveRegistry;
+  /** The registry served now. */
+  readonly registry: FeatureRegistry;
   /** Marks the runtime as stopping: feature requests get 503 from now on. */
   beginShutdown: () => void;
   close: () => Promise<void>;
 }
 
-/** Everything one serving process needs, shared by the HTTP server and the function adapters. */
+/**
+ * Everything one serving process needs, shared by the HTTP server and the function adapters.
+ * The registry is `registry` when given (a fixed one, or a live one the caller owns), else the
+ * one config.registry names, followed live and stopped by close().
+ */
 export async function createServeRuntime(
   config: ServeConfig,
   logError: (message: string, error: unknown) => void,
-  registry?: FeatureRegistry,
+  registry?: FeatureRegistry | LiveRegistry,
 ): Promise<ServeRuntime> {
-  const resolvedRegistry = registry ?? (await loadRegistry(config.repoPath));
+  const observer = new RegistryObserver((level, message, fields) => log(level, message, fields));
+  const live = await openLiveRegistry(config, registry, observer, logError);
+  observer.observe(live);
+  try {
+    return await startRuntime(config, logError, live, observer, live !== registry);
+  } catch (error) {
+    if (live !== registry) await live.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openLiveRegistry(
+  config: ServeConfig,
+  registry: FeatureRegistry | LiveRegistry | undefined,
+  observer: RegistryObserver,
+  logError: (message: string, error: unknown) => void,
+): Promise<LiveRegistry> {
+  if (registry instanceof LiveRegistry) {
+    registry.subscribe(observer);
+    return registry;
+  }
+  if (registry) return LiveRegistry.fixed(registry, { listeners: [observer] });
+  const source = openRegistrySource(
+    config.registry,
+    `strata-serve-${config.changelog?.region ?? "registry"}`,
+  );
+  return LiveRegistry.follow(source, {
+    project: config.registry.project,
+    listeners: [observer],
+    onListenerError: (error) => logError("a registry listener failed", error),
+  });
+}
+
+async function startRuntime(
+  config: ServeConfig,
+  logError: (message: string, error: unknown) => void,
+  live: LiveRegistry,
+  observer: RegistryObserver,
+  ownsRegistry: boolean,
+): Promise<ServeRuntime> {
   const client = connectFailFast(config.redis, {
     // The request timeout: a read waits on nothing but Redis.
     commandTimeoutMs: config.limits.requestTimeoutMs,
@@ -48,7 +100,7 @@ export async function createServeRuntime(
   try {
     store = await OnlineStore.open({
       client,
-      registry: resolvedRegistry,
+      registry: live,
       hotCache:
         config.cacheEntries > 0
           ? {
@@ -77,10 +129,12 @@ export async function createServeRuntime(
   }
   const hlc = new HybridLogicalClock();
   let shuttingDown = false;
-  const metrics = new ServeMetrics(() => store.stats(), writer && (() => writer.stats()));
+  const metrics = new ServeMetrics(() => store.stats(), writer && (() => writer.stats()), [
+    observer.metrics,
+  ]);
   const deps: ServeDeps = {
     store,
-    registry: resolvedRegistry,
+    registry: live,
     verifier: config.apiKeys ? new ApiKeyVerifier(config.apiKeys) : null,
     limits: config.limits,
     metrics,
@@ -93,7 +147,10 @@ export async function createServeRuntime(
     handle: createServeHandler(deps, "feature"),
     handleAdmin: createServeHandler(deps, "admin"),
     store,
-    registry: resolvedRegistry,
+    live,
+    get registry() {
+      return live.registry;
+    },
     beginShutdown: () => {
       shuttingDown = true;
     },
@@ -104,6 +161,10 @@ export async function createServeRuntime(
         logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
       }
       await store.close();
+      if (ownsRegistry)
+        await live
+          .stop()
+          .catch((error: unknown) => logError("stopping the registry source failed", error));
       for (const peer of peers) peer.client.disconnect();
       // QUIT lets Redis finish our commands; a client that is not connected has none to
       // finish, and its QUIT would wait for a reconnect that may never come.
@@ -148,14 +209,14 @@ async function openChangelogWriter(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const { warnings } = await ensureChangelogTopics(admin, store.registry.project, config.topics);
+    const { warnings } = await ensureChangelogTopics(admin, store.project, config.topics);
     for (const warning of warnings) logError(warning, null);
   } finally {
     await admin.disconnect();
   }
   return ChangelogWriter.open({
     kafka,
-    registry: store.registry,
+    registry: store.live,
     store,
     queue: {
       maxRecords: config.queueMaxRecords,

@@ -3,8 +3,10 @@ import { isStrataError, StrataError } from "../errors.js";
 import type { OnlineStore } from "../online-store/online-store.js";
 import { highestPerRegion } from "../online-store/seen-clock.js";
 import type { PreparedWrite } from "../online-store/write-path.js";
+import type { FeatureRegistry } from "../registry/feature-registry.js";
 import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
 import { decodeChangelogRecord } from "./record.js";
+import type { RegistryCatchUp } from "./registry-catch-up.js";
 
 /** A record that cannot be applied, with why. */
 export interface RejectedRecord {
@@ -42,6 +44,25 @@ export interface ApplierOptions {
   backoffMs?: { initial: number; max: number };
   /** Records whose event time is beyond their produce time plus this skew are rejected. */
   eventTime?: Partial<EventTimeLimit>;
+  /**
+   * Asked for a newer registry before a chunk's records of a view (or view major) the store's
+   * registry does not have are dead-lettered, or features its view does not have are ignored;
+   * given one, the chunk is judged again with it. Absent: judged by the registry served.
+   */
+  catchUp?: RegistryCatchUp;
+}
+
+/** A chunk's records judged against one registry. */
+interface Decoded {
+  writes: PreparedWrite[];
+  /** The message of each write, by position. */
+  sources: KafkaMessage[];
+  rejected: RejectedRecord[];
+  ignoredFeatures: Map<string, Map<string, number>>;
+  maxEventTsMs: number | undefined;
+  minEventTsMs: number | undefined;
+  /** Newest produce time of the records a newer registry might judge otherwise; undefined if none. */
+  unknownProducedMs: number | undefined;
 }
 
 /** Thrown when retrying stops because the caller no longer wants the chunk applied. */
@@ -69,42 +90,17 @@ export class ChangelogApplier {
   }
 
   async apply(messages: readonly KafkaMessage[], partition: number): Promise<ApplyOutcome> {
-    const registry = this.options.store.registry;
-    const writes: PreparedWrite[] = [];
-    /** The message of each write, by position. */
-    const sources: KafkaMessage[] = [];
-    const rejected: RejectedRecord[] = [];
-    const ignoredFeatures = new Map<string, Map<string, number>>();
-    let maxEventTsMs: number | undefined;
-    let minEventTsMs: number | undefined;
-    const nowMs = this.eventTime.now();
-    const skewMs = this.eventTime.maxSkewMs;
-    for (const message of messages) {
-      const key = message.key?.toString("utf8");
-      try {
-        const write = decodeChangelogRecord(
-          registry,
-          key,
-          message.value?.toString("utf8"),
-          writes.length,
-        );
-        // Measured from the record's produce time (CreateTime) when that is earlier than now,
-        // so that a replay, however late, rejects exactly what live consumption rejected: a
-        // record an hour ahead of its producer must not become acceptable an hour later.
-        const producedMs = Number(message.timestamp);
-        const fromMs = producedMs > 0 && producedMs < nowMs ? producedMs : nowMs;
-        checkEventTime(write.version.eventTsMs, fromMs + skewMs, skewMs);
-        writes.push(write);
-        sources.push(message);
-        if (write.ignoredFeatures) countIgnored(ignoredFeatures, write);
-        const eventTsMs = write.version.eventTsMs;
-        if (maxEventTsMs === undefined || eventTsMs > maxEventTsMs) maxEventTsMs = eventTsMs;
-        if (minEventTsMs === undefined || eventTsMs < minEventTsMs) minEventTsMs = eventTsMs;
-      } catch (error) {
-        if (!isStrataError(error)) throw error;
-        rejected.push({ message, partition, view: key?.split("/")[0], error });
-      }
+    // One registry for the whole chunk: the one served when it starts, or a newer one asked for.
+    const served = this.options.store.live.snapshot();
+    let decoded = this.decode(served.registry, messages, partition);
+    const catchUp = this.options.catchUp;
+    if (catchUp && decoded.unknownProducedMs !== undefined) {
+      const newer = await this.whileWaiting(
+        catchUp.newer(served.version, decoded.unknownProducedMs),
+      );
+      if (newer) decoded = this.decode(newer.registry, messages, partition);
     }
+    const { writes, sources, rejected, ignoredFeatures, maxEventTsMs, minEventTsMs } = decoded;
     if (rejected.length > 0) await this.retry("reject", () => this.options.reject(rejected));
     const byView: ApplyOutcome["byView"] = new Map();
     if (writes.length === 0)
@@ -140,6 +136,76 @@ export class ChangelogApplier {
       rejected.push(...corrupt);
     }
     return { byView, rejected, ignoredFeatures, maxEventTsMs, minEventTsMs };
+  }
+
+  private decode(
+    registry: FeatureRegistry,
+    messages: readonly KafkaMessage[],
+    partition: number,
+  ): Decoded {
+    const writes: PreparedWrite[] = [];
+    const sources: KafkaMessage[] = [];
+    const rejected: RejectedRecord[] = [];
+    const ignoredFeatures = new Map<string, Map<string, number>>();
+    let maxEventTsMs: number | undefined;
+    let minEventTsMs: number | undefined;
+    let unknownProducedMs: number | undefined;
+    const nowMs = this.eventTime.now();
+    const skewMs = this.eventTime.maxSkewMs;
+    for (const message of messages) {
+      const key = message.key?.toString("utf8");
+      // Measured from the record's produce time (CreateTime) when that is earlier than now,
+      // so that a replay, however late, rejects exactly what live consumption rejected: a
+      // record an hour ahead of its producer must not become acceptable an hour later.
+      const producedMs = Number(message.timestamp);
+      const fromMs = producedMs > 0 && producedMs < nowMs ? producedMs : nowMs;
+      try {
+        const write = decodeChangelogRecord(
+          registry,
+          key,
+          message.value?.toString("utf8"),
+          writes.length,
+        );
+        checkEventTime(write.version.eventTsMs, fromMs + skewMs, skewMs);
+        writes.push(write);
+        sources.push(message);
+        if (write.ignoredFeatures) {
+          countIgnored(ignoredFeatures, write);
+          unknownProducedMs = Math.max(unknownProducedMs ?? 0, fromMs);
+        }
+        const eventTsMs = write.version.eventTsMs;
+        if (maxEventTsMs === undefined || eventTsMs > maxEventTsMs) maxEventTsMs = eventTsMs;
+        if (minEventTsMs === undefined || eventTsMs < minEventTsMs) minEventTsMs = eventTsMs;
+      } catch (error) {
+        if (!isStrataError(error)) throw error;
+        rejected.push({ message, partition, view: key?.split("/")[0], error });
+        if (error.code === "STRATA_E_UNKNOWN_VIEW") {
+          unknownProducedMs = Math.max(unknownProducedMs ?? 0, fromMs);
+        }
+      }
+    }
+    return {
+      writes,
+      sources,
+      rejected,
+      ignoredFeatures,
+      maxEventTsMs,
+      minEventTsMs,
+      unknownProducedMs,
+    };
+  }
+
+  /** Awaits `work`, heartbeating meanwhile; stops waiting when the caller stops. */
+  private async whileWaiting<T>(work: Promise<T>): Promise<T> {
+    let done = false;
+    const settled = work.finally(() => (done = true));
+    for (;;) {
+      const tick = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
+      await Promise.race([settled, tick]);
+      if (done) return settled;
+      await this.options.whileWaiting?.().catch(() => undefined);
+      if (!this.options.shouldContinue()) throw new ApplyAborted();
+    }
   }
 
   private async retry<T>(what: "apply" | "reject", run: () => Promise<T>): Promise<T> {

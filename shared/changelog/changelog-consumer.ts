@@ -6,6 +6,7 @@ import { applyBatchInChunks } from "./batch-in-chunks.js";
 import type { ChangelogSource, ConsumerObserver } from "./consumer-observer.js";
 import { sendToDeadLetter } from "./dead-letter.js";
 import { createKeyPartitioner } from "./partitioner.js";
+import { RegistryCatchUp } from "./registry-catch-up.js";
 import { ensureReplicatedChangelogTopics } from "./replicated-topics.js";
 import { changelogTopic, deadLetterTopic, replicatedChangelogTopic } from "./topics.js";
 
@@ -34,7 +35,16 @@ export interface ChangelogConsumerOptions {
   sessionTimeoutMs?: number;
   /** Records with an event time beyond now plus this skew are dead-lettered (STRATA_E_EVENT_TIME_IN_FUTURE). */
   eventTime?: Partial<EventTimeLimit>;
+  /**
+   * How long a chunk with records of a view (or features) the store's registry does not have
+   * waits for a newer registry before it dead-letters them (ignores the features), when the
+   * registry follows a published one (default 10,000 ms; see RegistryCatchUp).
+   */
+  registryWaitMs?: number;
 }
+
+/** The default of ChangelogConsumerOptions.registryWaitMs. */
+export const DEFAULT_REGISTRY_WAIT_MS = 10_000;
 
 /** What a consumer applies at a time unless told otherwise (the deployed consumer's defaults). */
 export const CONSUMER_DEFAULTS = {
@@ -81,7 +91,10 @@ export class ChangelogConsumer {
   ) {}
 
   static async start(options: ChangelogConsumerOptions): Promise<ChangelogConsumer> {
-    const project = options.store.registry.project;
+    const project = options.store.project;
+    const catchUp = new RegistryCatchUp(options.store.live, {
+      timeoutMs: options.registryWaitMs ?? DEFAULT_REGISTRY_WAIT_MS,
+    });
     const sources = changelogSources(project, options.region, options.peerRegions);
     const byTopic = new Map(sources.map((source) => [source.topic, source]));
     const dlq = deadLetterTopic(project);
@@ -114,6 +127,7 @@ export class ChangelogConsumer {
         whileWaiting: () => payload.heartbeat(),
         onRetry: (what, error, attempt) => observer.retry?.(what, error, attempt),
         eventTime: options.eventTime,
+        catchUp,
       });
       await applyBatchInChunks(payload, applier, chunkSize, observer, source);
     };

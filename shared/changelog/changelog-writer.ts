@@ -8,6 +8,7 @@ import {
   type WriteRow,
 } from "../online-store/write-path.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
+import { LiveRegistry } from "../registry/live-registry.js";
 import {
   checkPeers,
   planReplication,
@@ -39,13 +40,19 @@ export type WaitFor = "enqueued" | "acked" | "applied" | "replicated";
 /** The write call's options. */
 export interface WriteOptions {
   wait?: WaitFor;
+  /**
+   * The registry the rows were built against (a request's snapshot): they are validated
+   * against it, not against a newer one swapped in since. Default: the one served now.
+   */
+  registry?: FeatureRegistry;
   /** With `wait: "replicated"` only: which peers, how many of them, and the deadline. */
   replication?: ReplicationOptions;
 }
 
 export interface ChangelogWriterOptions {
   kafka: Kafka;
-  registry: FeatureRegistry;
+  /** The registry, or the live one the process follows (its project, and so the topic, never changes). */
+  registry: FeatureRegistry | LiveRegistry;
   /**
    * This region's store, for `wait: "applied"` (without one, that wait is refused), and for
    * the region's seen clock: a row without its own `clock` carries it, so the CAS counts as
@@ -125,13 +132,18 @@ export class ChangelogWriter {
   private seen: SeenVector | undefined;
   private seenReadAt = -Infinity;
   private seenRefresh: Promise<void> | undefined;
+  private readonly live: LiveRegistry;
 
   private constructor(
     private readonly options: ChangelogWriterOptions,
     private readonly producer: Producer,
     private readonly ackTimeoutMs: number,
   ) {
-    this.topic = changelogTopic(options.registry.project);
+    this.live =
+      options.registry instanceof LiveRegistry
+        ? options.registry
+        : LiveRegistry.fixed(options.registry);
+    this.topic = changelogTopic(this.live.project);
     this.eventTime = eventTimeLimit(options.eventTime);
     this.sender = new SerialSender(
       async (records) => {
@@ -177,8 +189,9 @@ export class ChangelogWriter {
     return new ChangelogWriter(options, producer, ackTimeoutMs);
   }
 
+  /** The registry served now. */
   get registry(): FeatureRegistry {
-    return this.options.registry;
+    return this.live.registry;
   }
 
   /** The latest event time a write may carry now, and the skew it allows (for `/push`). */
@@ -211,8 +224,10 @@ export class ChangelogWriter {
       );
     }
     const plan = this.replicationPlan(wait, options.replication);
-    this.refuseIfQueueFull(rows);
-    const validated = validateWrites(this.options.registry, rows, this.eventTimeBound());
+    // One registry for the whole call, even if a newer one is swapped in while it waits.
+    const registry = options.registry ?? this.live.registry;
+    this.refuseIfQueueFull(rows, registry);
+    const validated = validateWrites(registry, rows, this.eventTimeBound());
     this.carrySeenClock(rows, validated);
     const critical: ValidatedWrite[] = [];
     const standard: ValidatedWrite[] = [];
@@ -238,7 +253,6 @@ export class ChangelogWriter {
       deadline.clear();
       return result;
     }
-    const registry = this.options.registry;
     const prepared = validated.map((write) => readyForCas(registry, write));
     let applied: ChangelogWriteResult;
     try {
@@ -374,20 +388,11 @@ export class ChangelogWriter {
    * and are never refused for it; a row whose view is unknown counts as standard (it fails
    * validation anyway).
    */
-  private refuseIfQueueFull(rows: readonly WriteRow[]): void {
+  private refuseIfQueueFull(rows: readonly WriteRow[], registry: FeatureRegistry): void {
     if (this.queue.hasRoomFor(rows.length)) return;
     let standard = 0;
-    for (const row of rows) if (!this.isCriticalRow(row)) standard++;
+    for (const row of rows) if (!isCriticalRow(row, registry)) standard++;
     this.queue.assertRoomFor(standard);
-  }
-
-  private isCriticalRow(row: WriteRow): boolean {
-    if (typeof row !== "object" || row === null || typeof row.view !== "string") return false;
-    try {
-      return this.options.registry.viewByRef(row.view).criticality === "critical";
-    } catch {
-      return false;
-    }
   }
 
   /** Sends whatever the queue holds and waits for Kafka's acknowledgement. */
@@ -437,6 +442,15 @@ function notReplicated(
       regions: report.regions,
     },
   );
+}
+
+function isCriticalRow(row: WriteRow, registry: FeatureRegistry): boolean {
+  if (typeof row !== "object" || row === null || typeof row.view !== "string") return false;
+  try {
+    return registry.viewByRef(row.view).criticality === "critical";
+  } catch {
+    return false;
+  }
 }
 
 /** One call's deadline: an abort signal for what it started, and a race for what it awaits. */

@@ -19,3 +19,4 @@ export * from "./topics.js";
 export { committedLag, waitUntilCommitted } from "./committed-lag.js";
 export { ensureReplicatedChangelogTopics } from "./replicated-topics.js";
 export { repairKey, type RepairKeyOptions, type RepairKeyReport } from "./repair-key.js";
+export { RegistryCatchUp, type RegistryCatchUpOptions } from "./registry-catch-up.js";

@@ -32,6 +32,18 @@ export type KafkaSasl =
 const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512", "aws-msk-iam"] as const;
 
 /**
+ * Where a process' registry comes from: a feature repo file (STRATA_REPO, read once at start;
+ * with STRATA_PROJECT too, the file must be of that project), or the project's published
+ * registry (STRATA_PROJECT without STRATA_REPO), followed live through Kafka.
+ */
+export type RegistrySourceConfig =
+  | { kind: "file"; path: string; project?: string }
+  | { kind: "published"; project: string; kafka: KafkaAccess };
+
+/** What a project name is (the registry's identifier rule). */
+const PROJECT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
  * Reading configuration from the environment. Every bad value fails start-up with
  * STRATA_E_BAD_CONFIG naming the variable and what it accepts.
  */
@@ -223,6 +235,38 @@ export class EnvReader {
       seen.add(peer);
     }
     return peers;
+  }
+
+  /**
+   * STRATA_REPO when set (a feature repo file), else STRATA_PROJECT's published registry, which
+   * is read from Kafka (`kafka`: the process' KAFKA_BROKERS access, required then).
+   */
+  registrySource(kafka: KafkaAccess | undefined): RegistrySourceConfig {
+    const path = this.get("STRATA_REPO");
+    const project = this.get("STRATA_PROJECT");
+    if (project !== undefined && !PROJECT_NAME.test(project)) {
+      throw badConfig(
+        "STRATA_PROJECT",
+        project,
+        "a project name (letters, digits and _, not starting with a digit)",
+      );
+    }
+    if (path !== undefined) return { kind: "file", path, ...(project ? { project } : {}) };
+    if (project === undefined) {
+      throw badConfig(
+        "STRATA_REPO",
+        path,
+        "the path of the feature repo module, or set STRATA_PROJECT to follow the project's published registry",
+      );
+    }
+    if (!kafka) {
+      throw badConfig(
+        "KAFKA_BROKERS",
+        undefined,
+        `host:port[,host:port...]: following the published registry of STRATA_PROJECT=${project} reads it from Kafka`,
+      );
+    }
+    return { kind: "published", project, kafka };
   }
 
   /** STRATA_REGION: the origin region written into versions, and the consumer group's name. */

@@ -17,7 +17,11 @@ export interface CachedRow {
 
 export interface EntityEntry {
   kind: "entity";
-  /** By field prefix `<view>@<major>#<gen>:`. */
+  /**
+   * By RowFields.cacheKey: the field prefix `<view>@<major>#<gen>:` and the view's feature
+   * layout, since a row is decoded in the feature order and types of the registry it was read
+   * with (a swapped registry may add, drop or retype a view's features).
+   */
   rows: Map<string, CachedRow>;
 }
 

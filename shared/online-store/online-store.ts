@@ -2,6 +2,7 @@ import { StrataError } from "../errors.js";
 import { ClientTracking } from "../hot-cache/client-tracking.js";
 import { HotCache, type HotCacheOptions, type HotCacheStats } from "../hot-cache/hot-cache.js";
 import type { FeatureRegistry, ResolvedFeatureRef } from "../registry/feature-registry.js";
+import { LiveRegistry } from "../registry/live-registry.js";
 import { estimateEntryBytes, type CacheEntry } from "./cache-entries.js";
 import { appendCasCallArguments, groupCasCalls } from "./cas-calls.js";
 import { Generations, unavailable } from "./generations.js";
@@ -23,7 +24,11 @@ import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.j
 export interface OnlineStoreOptions {
   /** An ioredis client for the region's Redis: standalone (`Redis`) or `Cluster`. The caller owns it. */
   client: RedisClient;
-  registry: FeatureRegistry;
+  /**
+   * The registry, or the live one a process follows. Every call uses one registry from start
+   * to end: the one passed to it (a request's snapshot), else the one served when it starts.
+   */
+  registry: FeatureRegistry | LiveRegistry;
   /**
    * The in-process hot cache. `entities: false` keeps only generation pointers cached
    * (every feature read goes to Redis); `false` turns caching off entirely.
@@ -70,6 +75,8 @@ export interface WriteReport {
 export interface WriteOptions {
   /** Write into this generation instead of the active one (backfills write the next one). */
   generation?: number;
+  /** The registry to validate the rows against (a request's snapshot); default the one served now. */
+  registry?: FeatureRegistry;
 }
 
 export interface OnlineStoreStats {
@@ -92,7 +99,9 @@ const CAS_CORRUPT = 4;
  * (hot cache, then Redis), on standalone Redis or Redis Cluster.
  */
 export class OnlineStore {
-  readonly registry: FeatureRegistry;
+  /** The registry this store follows; its project never changes. */
+  readonly live: LiveRegistry;
+  readonly project: string;
   /** The region's seen clock: raised by the changelog consumer, carried by writers. */
   readonly seen: SeenClock;
   private readonly client: RedisClient;
@@ -110,15 +119,19 @@ export class OnlineStore {
 
   private constructor(options: OnlineStoreOptions) {
     this.client = options.client;
-    this.registry = options.registry;
-    this.seen = new SeenClock(this.client, this.registry.project);
+    this.live =
+      options.registry instanceof LiveRegistry
+        ? options.registry
+        : LiveRegistry.fixed(options.registry);
+    this.project = this.live.project;
+    this.seen = new SeenClock(this.client, this.project);
     const cacheOptions = options.hotCache ?? {};
     if (cacheOptions !== false) {
       this.cache = new HotCache<CacheEntry>({ sizeOf: estimateEntryBytes, ...cacheOptions });
       this.tracking = new ClientTracking(this.client, this.cache);
     }
     const now = options.now ?? Date.now;
-    this.generations = new Generations(this.client, this.registry.project, this.cache, now);
+    this.generations = new Generations(this.client, this.project, this.cache, now);
     const maxStalenessMs =
       options.degradedMaxStalenessMs ?? (cacheOptions === false ? 0 : cacheOptions.ttlMs) ?? 60_000;
     if (!Number.isSafeInteger(maxStalenessMs) || maxStalenessMs < 0) {
@@ -130,13 +143,18 @@ export class OnlineStore {
     }
     this.readContext = {
       client: this.client,
-      registry: this.registry,
+      project: this.project,
       generations: this.generations,
       entityCache:
         cacheOptions !== false && cacheOptions.entities !== false ? this.cache : undefined,
       now,
       degradedMaxStalenessMs: maxStalenessMs,
     };
+  }
+
+  /** The registry served now (take it once per request: it may be swapped for a newer one). */
+  get registry(): FeatureRegistry {
+    return this.live.registry;
   }
 
   /** Connects the store: loads the Lua scripts on every server and arms cache invalidation. */
@@ -163,7 +181,7 @@ export class OnlineStore {
    */
   async write(rows: readonly WriteRow[], options: WriteOptions = {}): Promise<WriteReport> {
     // async, so that a rejected batch is a rejected promise, never a synchronous throw.
-    return this.writePrepared(prepareWrites(this.registry, rows), options);
+    return this.writePrepared(prepareWrites(options.registry ?? this.registry, rows), options);
   }
 
   /**
@@ -224,21 +242,30 @@ export class OnlineStore {
     return report;
   }
 
-  /** Reads features (`view:feature`, `view@2:feature`, or resolved references) for entity rows. */
+  /**
+   * Reads features (`view:feature`, `view@2:feature`, or resolved references) for entity rows.
+   * Names are resolved against `registry`, default the one served now; resolved references
+   * carry their registry's views.
+   */
   read(
     entities: readonly Record<string, unknown>[],
     features: readonly string[] | readonly ResolvedFeatureRef[],
+    registry: FeatureRegistry = this.registry,
   ): Promise<ReadResult> {
     const refs =
       typeof features[0] === "string"
-        ? this.registry.resolveRefs(features as string[])
+        ? registry.resolveRefs(features as string[])
         : (features as readonly ResolvedFeatureRef[]);
     return readFeatures(this.readContext, entities, refs);
   }
 
   /** Reads the features of a feature service, pinned to the majors the service names. */
-  readService(entities: readonly Record<string, unknown>[], service: string): Promise<ReadResult> {
-    return readFeatures(this.readContext, entities, this.registry.service(service));
+  readService(
+    entities: readonly Record<string, unknown>[],
+    service: string,
+    registry: FeatureRegistry = this.registry,
+  ): Promise<ReadResult> {
+    return readFeatures(this.readContext, entities, registry.service(service));
   }
 
   /** The generation a view major serves now. */

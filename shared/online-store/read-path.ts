@@ -1,11 +1,7 @@
 import type { StrataError } from "../errors.js";
 import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { HotCache, FetchTicket } from "../hot-cache/hot-cache.js";
-import type {
-  FeatureRegistry,
-  ResolvedFeatureRef,
-  ResolvedView,
-} from "../registry/feature-registry.js";
+import type { ResolvedFeatureRef, ResolvedView } from "../registry/feature-registry.js";
 import { eventTsOfEncoded } from "../versions/version.js";
 import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
 import { unavailable, type Generations } from "./generations.js";
@@ -68,7 +64,8 @@ interface Miss {
 
 export interface ReadContext {
   client: RedisClient;
-  registry: FeatureRegistry;
+  /** The store's project: every entity key is in it. Views come from the resolved references. */
+  project: string;
   generations: Generations;
   /** Undefined: every read goes to Redis. */
   entityCache: HotCache<CacheEntry> | undefined;
@@ -119,14 +116,14 @@ export async function readFeatures(
       if (view.entitySet !== entitySet) {
         entitySet = view.entitySet;
         key = entityRedisKey(
-          ctx.registry.project,
+          ctx.project,
           entitySet,
           encodeEntityKey(view.joinKeys, entityRows[r]!),
         );
         entry = cache?.get(key);
       }
       const fields = rowFields(view, generations[g]!);
-      const cached = entry?.kind === "entity" ? entry.rows.get(fields.prefix) : undefined;
+      const cached = entry?.kind === "entity" ? entry.rows.get(fields.cacheKey) : undefined;
       cache?.record(cached !== undefined);
       if (cached) {
         place(rows[r]!, groups[g]!, cached, now);
@@ -207,7 +204,7 @@ async function fetchMisses(
       offset += 1 + view.features.length;
     }
     if (cache) {
-      const byPrefix = new Map(miss.parts.map((p, i) => [p.fields.prefix, decoded[i]!]));
+      const byPrefix = new Map(miss.parts.map((p, i) => [p.fields.cacheKey, decoded[i]!]));
       cache.fill(tickets[k]!, { kind: "entity", rows: byPrefix }, mergeEntries);
     }
     for (const w of miss.waiting) place(rows[w.row]!, groups[w.group]!, decoded[w.part]!, now);
@@ -342,7 +339,7 @@ function fillFromFallback(
     const cachedRows: CachedRow[] = [];
     let ageMs = 0;
     for (const part of miss.parts) {
-      const row = entry.rows.get(part.fields.prefix);
+      const row = entry.rows.get(part.fields.cacheKey);
       if (row === undefined) return false;
       const age = Math.max(0, now - row.fetchedAtMs);
       if (age > ctx.degradedMaxStalenessMs) return false;

@@ -29,6 +29,12 @@ export const INITIAL_GENERATION = 0;
 /** The hash fields of one view major in one generation. */
 export interface RowFields {
   prefix: string;
+  /**
+   * The prefix and the view's feature layout (names and types, in order): what the hot cache
+   * keys a decoded row by. Registries whose view has the same layout share cached rows; a
+   * registry swapped in with another layout never reads a row decoded for the old one.
+   */
+  cacheKey: string;
   version: string;
   clock: string;
   /** In the view's feature order. */
@@ -42,7 +48,7 @@ const rowFieldsCache = new WeakMap<object, Map<number, RowFields>>();
  * fetched row needs them, and a dozen string concatenations per row add up.
  */
 export function rowFields(
-  view: { key: string; features: readonly { name: string }[] },
+  view: { key: string; features: readonly { name: string; type?: string }[] },
   generation: number,
 ): RowFields {
   let byGeneration = rowFieldsCache.get(view);
@@ -52,6 +58,7 @@ export function rowFields(
     const prefix = fieldPrefix(view.key, generation);
     fields = {
       prefix,
+      cacheKey: `${prefix}${layoutId(view.features)}`,
       version: prefix + VERSION_FIELD,
       clock: prefix + CLOCK_FIELD,
       features: view.features.map((feature) => prefix + feature.name),
@@ -59,6 +66,16 @@ export function rowFields(
     byGeneration.set(generation, fields);
   }
   return fields;
+}
+
+/** Feature layouts seen by this process, numbered: a few per registry, never freed. */
+const layoutIds = new Map<string, number>();
+
+function layoutId(features: readonly { name: string; type?: string }[]): number {
+  const layout = features.map((f) => `${f.name}:${f.type ?? ""}`).join(",");
+  let id = layoutIds.get(layout);
+  if (id === undefined) layoutIds.set(layout, (id = layoutIds.size));
+  return id;
 }
 
 const subsetCache = new WeakMap<RowFields, Map<string, RowFields>>();

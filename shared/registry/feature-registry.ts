@@ -90,6 +90,8 @@ const FEATURE_REF = /^([A-Za-z_][A-Za-z0-9_]*)(?:@(0|[1-9]\d{0,8}))?:([A-Za-z_][
  */
 export class FeatureRegistry {
   readonly project: string;
+  /** What it was built from (definitionHash names it). */
+  readonly definition: FeatureRepoDefinition;
   private readonly entitiesByName = new Map<string, ResolvedEntity>();
   /** view name → majors, ascending. */
   private readonly viewsByName = new Map<string, ResolvedView[]>();
@@ -104,6 +106,7 @@ export class FeatureRegistry {
 
   constructor(repo: FeatureRepoDefinition) {
     this.project = checkName(repo.project, "project", IDENTIFIER);
+    this.definition = repo;
     for (const entity of repo.entities) this.addEntity(entity);
     for (const view of repo.views) this.addView(view);
     for (const majors of this.viewsByName.values()) majors.sort((a, b) => a.major - b.major);

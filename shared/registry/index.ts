@@ -6,3 +6,7 @@ export * from "./value-codec.js";
 export * from "./load-repo.js";
 export * from "./definition-hash.js";
 export * from "./registry-source.js";
+export * from "./file-registry-source.js";
+export * from "./live-registry.js";
+export * from "./open-registry-source.js";
+export * from "./registry-observer.js";

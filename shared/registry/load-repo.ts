@@ -4,8 +4,13 @@ import { StrataError } from "../errors.js";
 import type { FeatureRepoDefinition } from "./definitions.js";
 import { FeatureRegistry } from "./feature-registry.js";
 
-/** Loads a feature repo module (its default export, or an export named `repo`). */
+/** Loads a feature repo module (its default export, or an export named `repo`), validated. */
 export async function loadRegistry(repoPath: string): Promise<FeatureRegistry> {
+  return new FeatureRegistry(await loadDefinition(repoPath));
+}
+
+/** The definition a feature repo module exports (its default export, or an export named `repo`), unvalidated. */
+export async function loadDefinition(repoPath: string): Promise<FeatureRepoDefinition> {
   let module: { default?: FeatureRepoDefinition; repo?: FeatureRepoDefinition };
   try {
     module = (await import(pathToFileURL(path.resolve(repoPath)).href)) as typeof module;
@@ -28,5 +33,5 @@ export async function loadRegistry(repoPath: string): Promise<FeatureRegistry> {
       },
     );
   }
-  return new FeatureRegistry(definition);
+  return definition;
 }

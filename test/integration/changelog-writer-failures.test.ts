@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS } from "../../functions/serve/config.js";
 import { ChangelogWriter } from "../../shared/changelog/index.js";
 import { isStrataError, type ErrorCode, type StrataError } from "../../shared/errors.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
-import { FeatureRegistry } from "../../shared/registry/index.js";
+import { FeatureRegistry, LiveRegistry } from "../../shared/registry/index.js";
 import { changelogFixture, type ChangelogFixture } from "../support/changelog.js";
 import { openStore, testRepo, uniqueProject, type OpenedStore } from "../support/store.js";
 
@@ -147,7 +147,7 @@ describe("the changelog writer while Kafka is unreachable", () => {
   it("answers POST /push with wait acked 503 by the deadline, saying the write may still be written", async () => {
     const handle = createServeHandler({
       store: opened.store,
-      registry,
+      registry: LiveRegistry.fixed(registry),
       verifier: null,
       limits: DEFAULT_LIMITS,
       metrics: new ServeMetrics(() => opened.store.stats()),

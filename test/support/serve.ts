@@ -40,7 +40,7 @@ export async function startTestServer(
     host: "127.0.0.1",
     port: 0,
     admin: { host: "127.0.0.1", port: 0 },
-    repoPath: "(in process)",
+    registry: { kind: "file", path: "(in process)" },
     redis: { url: options.redisUrl ?? resolveEndpoints().redis.address },
     apiKeys: [record, ...(options.extraKeys ?? [])],
     limits: { ...DEFAULT_LIMITS, ...options.limits },

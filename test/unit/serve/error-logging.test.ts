@@ -7,7 +7,7 @@ import { createServeHandler, type ServeDeps } from "../../../functions/serve/han
 import { ServeMetrics } from "../../../functions/serve/metrics.js";
 import { StrataError } from "../../../shared/errors.js";
 import type { OnlineStore } from "../../../shared/online-store/index.js";
-import { FeatureRegistry } from "../../../shared/registry/index.js";
+import { FeatureRegistry, LiveRegistry } from "../../../shared/registry/index.js";
 import { testRepo } from "../../support/store.js";
 
 function handlerThrowing(thrown: unknown) {
@@ -21,7 +21,7 @@ function handlerThrowing(thrown: unknown) {
   } as unknown as OnlineStore;
   const deps: ServeDeps = {
     store,
-    registry: new FeatureRegistry(testRepo("unit")),
+    registry: LiveRegistry.fixed(new FeatureRegistry(testRepo("unit"))),
     verifier: null,
     limits: DEFAULT_LIMITS,
     metrics: new ServeMetrics(() => store.stats()),
