@@ -3,7 +3,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { repoRoot } from "../../dev/stack/paths.js";
+import exampleRepo from "../../examples/feature-repo.js";
 import { generateApiKey } from "../../functions/serve/auth.js";
+import { definitionHash } from "../../shared/registry/index.js";
 import { openRequestInFlight } from "../support/serve-process.js";
 import { post } from "../support/serve.js";
 import { waitFor } from "../support/store.js";
@@ -68,8 +70,27 @@ describe("the serving process: feature API and admin endpoints on separate ports
 
   it("serves health, readiness and metrics on the admin port, and no feature API", async () => {
     assert.deepEqual(await (await fetch(`${adminUrl}/health`)).json(), { status: "ok" });
-    assert.deepEqual(await (await fetch(`${adminUrl}/ready`)).json(), { status: "ready" });
+    // The registry served: the STRATA_REPO file, version 0, named by its content hash.
+    assert.deepEqual(await (await fetch(`${adminUrl}/ready`)).json(), {
+      status: "ready",
+      registry: {
+        version: 0,
+        hash: definitionHash(exampleRepo),
+        origin: "file:examples/feature-repo.ts",
+      },
+    });
     const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
+    assert.match(
+      metrics,
+      new RegExp(`^strata_registry_version\\{project="${exampleRepo.project}"\\} 0$`, "m"),
+    );
+    assert.match(
+      metrics,
+      new RegExp(
+        `^strata_registry_info\\{project="${exampleRepo.project}",version="0",hash="${definitionHash(exampleRepo)}"\\} 1$`,
+        "m",
+      ),
+    );
     assert.match(
       metrics,
       /strata_http_request_duration_seconds_count\{route="\/get-online-features",method="POST",status="200"\} [1-9]/,

@@ -1,7 +1,7 @@
 // A serving tier over the real Redis of the local stack (or a test-owned one), in this
 // process, with a freshly generated API key.
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import type { FeatureRegistry } from "../../shared/registry/index.js";
+import type { FeatureRegistry, LiveRegistry } from "../../shared/registry/index.js";
 import { generateApiKey, type ApiKeyRecord } from "../../functions/serve/auth.js";
 import {
   DEFAULT_LIMITS,
@@ -25,7 +25,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  registry: FeatureRegistry,
+  registry: FeatureRegistry | LiveRegistry,
   options: {
     redisUrl?: string;
     limits?: Partial<ServeLimits>;
