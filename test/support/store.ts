@@ -1,6 +1,6 @@
 // Online stores over the real servers, one test repo per test file (its own project,
 // so its keys never meet another file's).
-import type { FeatureRegistry } from "../../shared/registry/index.js";
+import type { FeatureRegistry, LiveRegistry } from "../../shared/registry/index.js";
 import { type FeatureRepoDefinition } from "../../shared/registry/index.js";
 import { OnlineStore, type OnlineStoreOptions } from "../../shared/online-store/index.js";
 import { connectRedis, type RedisClient, type Topology } from "./servers.js";
@@ -54,7 +54,7 @@ export interface OpenedStore {
 
 export async function openStore(
   topology: Topology,
-  registry: FeatureRegistry,
+  registry: FeatureRegistry | LiveRegistry,
   options: Partial<Omit<OnlineStoreOptions, "client" | "registry">> = {},
 ): Promise<OpenedStore> {
   const client = connectRedis(topology);
