@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import type { ChangelogWriter } from "../../shared/changelog/index.js";
 import { diffChecksums, regionChecksum, type WriteRow } from "../../shared/online-store/index.js";
-import { FeatureRegistry } from "../../shared/registry/index.js";
+import { definitionHash, FeatureRegistry } from "../../shared/registry/index.js";
 import {
   changelogFixture,
   checksumsOf,
@@ -113,6 +113,21 @@ describe("the consumer process killed in the middle of its work", () => {
     const actual = await regionChecksum(live, registry);
     assert.equal(actual.find((c) => c.view === "stats@1")!.rows, DRIVERS);
     assert.deepEqual(diffChecksums(actual, expected), []);
+
+    // Its readiness and metrics name the registry it applies with: the STRATA_REPO file.
+    const ready = (await (
+      await fetch(`http://127.0.0.1:${second.metricsPort()}/ready`)
+    ).json()) as Record<string, unknown>;
+    assert.deepEqual(ready, {
+      status: "ready",
+      registry: {
+        version: 0,
+        hash: definitionHash(testRepo(project)),
+        origin: "file:test/support/test-repo-module.ts",
+      },
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${second.metricsPort()}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^strata_registry_version\\{project="${project}"\\} 0$`, "m"));
 
     // A graceful stop commits what it applied and exits 0.
     second.child.kill("SIGTERM");
