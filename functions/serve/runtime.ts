@@ -54,10 +54,14 @@ export async function createServeRuntime(
   const observer = new RegistryObserver((level, message, fields) => log(level, message, fields));
   const live = await openLiveRegistry(config, registry, observer, logError);
   observer.observe(live);
+  // What close() does to the registry: stop following it, or, when the caller owns it, stop
+  // observing it.
+  const unsubscribe = live === registry ? live.subscribe(observer) : undefined;
+  const release = () => (unsubscribe ? Promise.resolve(void unsubscribe()) : live.stop());
   try {
-    return await startRuntime(config, logError, live, observer, live !== registry);
+    return await startRuntime(config, logError, live, observer, release);
   } catch (error) {
-    if (live !== registry) await live.stop().catch(() => undefined);
+    await release().catch(() => undefined);
     throw error;
   }
 }
@@ -68,10 +72,7 @@ async function openLiveRegistry(
   observer: RegistryObserver,
   logError: (message: string, error: unknown) => void,
 ): Promise<LiveRegistry> {
-  if (registry instanceof LiveRegistry) {
-    registry.subscribe(observer);
-    return registry;
-  }
+  if (registry instanceof LiveRegistry) return registry;
   if (registry) return LiveRegistry.fixed(registry, { listeners: [observer] });
   const source = openRegistrySource(
     config.registry,
@@ -89,7 +90,7 @@ async function startRuntime(
   logError: (message: string, error: unknown) => void,
   live: LiveRegistry,
   observer: RegistryObserver,
-  ownsRegistry: boolean,
+  releaseRegistry: () => Promise<void>,
 ): Promise<ServeRuntime> {
   const client = connectFailFast(config.redis, {
     // The request timeout: a read waits on nothing but Redis.
@@ -161,10 +162,9 @@ async function startRuntime(
         logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
       }
       await store.close();
-      if (ownsRegistry)
-        await live
-          .stop()
-          .catch((error: unknown) => logError("stopping the registry source failed", error));
+      await releaseRegistry().catch((error: unknown) =>
+        logError("stopping the registry source failed", error),
+      );
       for (const peer of peers) peer.client.disconnect();
       // QUIT lets Redis finish our commands; a client that is not connected has none to
       // finish, and its QUIT would wait for a reconnect that may never come.
