@@ -12,7 +12,10 @@ import {
   LiveRegistry,
   type FeatureRepoDefinition,
 } from "../../shared/registry/index.js";
-import { changelogFixture, type ChangelogFixture } from "../support/changelog.js";
+import { resolveEndpoints } from "../../dev/stack/endpoints.js";
+import { generateApiKey } from "../../functions/serve/auth.js";
+import { changelogFixture, TEST_TOPICS, type ChangelogFixture } from "../support/changelog.js";
+import { post, startTestServer } from "../support/serve.js";
 import { ControlledRegistrySource } from "../support/controlled-registry-source.js";
 import { openStore, uniqueProject, type OpenedStore } from "../support/store.js";
 
@@ -200,3 +203,83 @@ for (const refresh of [true, false]) {
     });
   });
 }
+
+describe("a server and a consumer that get a new registry at different moments", () => {
+  const project = uniqueProject("live_push");
+  const defs = definitions(project);
+  const region = "live-push";
+  const pusher = generateApiKey("pusher", { push: true });
+
+  it("pushes to a view the server just got, and the consumer that gets it later applies the rows", async () => {
+    const changelog = await changelogFixture(new FeatureRegistry(defs.v1));
+    const serving = new ControlledRegistrySource(defs.v1);
+    const consuming = new ControlledRegistrySource(defs.v1);
+    const servingLive = await LiveRegistry.follow(serving);
+    const consumingLive = await LiveRegistry.follow(consuming);
+    const server = await startTestServer(servingLive, {
+      extraKeys: [pusher.record],
+      changelog: {
+        kafka: { brokers: resolveEndpoints().kafka.address },
+        region,
+        topics: TEST_TOPICS,
+        queueMaxRecords: 10_000,
+        batchSize: 500,
+        lingerMs: 5,
+        ackTimeoutMs: 10_000,
+      },
+    });
+    const store = await openStore("standalone", consumingLive, { hotCache: false });
+    const outcomes: ApplyOutcome[] = [];
+    const consumer = await ChangelogConsumer.start({
+      kafka: changelog.kafka,
+      store: store.store,
+      region,
+      observer: { applied: (outcome) => outcomes.push(outcome) },
+    });
+    try {
+      // The same publication reaches the server now and the consumer's source only later.
+      serving.publish(defs.v2);
+      consuming.stage(defs.v2);
+      const drivers = Array.from({ length: 20 }, (_, d) => d);
+      const pushed = await post(
+        server.url,
+        {
+          push_source_name: "zone_stats",
+          df: {
+            driver_id: drivers,
+            density: drivers.map((d) => d * 3),
+            event_timestamp: drivers.map(() => new Date().toISOString()),
+          },
+          wait: "acked",
+        },
+        { key: pusher.key, path: "/push" },
+      );
+      assert.equal(pushed.status, 200, pushed.text);
+      await changelog.waitCaughtUp(region, 30_000);
+      assert.deepEqual(
+        outcomes.flatMap((o) => o.rejected.map((r) => r.error.code)),
+        [],
+      );
+      assert.equal(consumingLive.snapshot().version, 2);
+      const read = await post(
+        server.url,
+        { features: ["zone_stats:density"], entities: { driver_id: drivers } },
+        { key: server.key },
+      );
+      assert.equal(read.status, 200, read.text);
+      const column = (read.json.results as { values: unknown[]; statuses: string[] }[])[1]!;
+      assert.deepEqual(
+        column.values,
+        drivers.map((d) => d * 3),
+      );
+      assert.ok(column.statuses.every((status) => status === "PRESENT"));
+    } finally {
+      await consumer.stop();
+      await server.close();
+      await store.close();
+      await changelog.cleanup();
+      await servingLive.stop();
+      await consumingLive.stop();
+    }
+  });
+});

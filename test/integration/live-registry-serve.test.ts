@@ -243,6 +243,9 @@ describe("serving follows its registry live", () => {
     }
     swapsDone = true;
     await Promise.all(clients);
+    console.log(
+      `${requests} requests from ${CLIENTS} clients across ${swaps.length} swaps; service responses by registry version: ${JSON.stringify(Object.fromEntries([...seen].sort().map(([i, n]) => [i + 1, n])))}`,
+    );
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${requests} requests failed`);
     assert.ok(requests >= MIN_REQUESTS, `${requests} requests`);
     // Responses came from every registry but possibly the short-lived ones at the edges.
