@@ -60,6 +60,8 @@ export class LiveRegistry {
   private readonly listeners = new Set<LiveRegistryListener>();
   private readonly waiters = new Set<() => void>();
   private stopped = false;
+  /** While follow() applies what the source delivered before start() resolved. */
+  private starting = false;
 
   private constructor(
     initial: ServedRegistry,
@@ -105,8 +107,10 @@ export class LiveRegistry {
       );
     }
     const holder = new LiveRegistry(initial, source, options);
-    started.live = holder;
+    holder.starting = true;
     for (const event of early) event(holder);
+    holder.starting = false;
+    started.live = holder;
     return holder;
   }
 
@@ -158,6 +162,8 @@ export class LiveRegistry {
     }
     if (next.version <= served.version) {
       if (next.version === served.version && next.hash === served.hash) return false;
+      // Delivered while the source caught up to the registry it started with: superseded.
+      if (this.starting) return false;
       this.refuse({
         origin: next.origin,
         error: new StrataError(

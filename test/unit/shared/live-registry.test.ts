@@ -5,6 +5,7 @@ import { Registry } from "prom-client";
 import repo from "../../../examples/feature-repo.js";
 import { RegistryCatchUp } from "../../../shared/changelog/registry-catch-up.js";
 import { EnvReader } from "../../../shared/config/env.js";
+import { rowFields } from "../../../shared/online-store/redis-layout.js";
 import { isStrataError, StrataError } from "../../../shared/errors.js";
 import {
   definitionHash,
@@ -117,6 +118,28 @@ describe("the live registry", () => {
     assert.equal(live.snapshot().version, 2);
     assert.deepEqual(events.swaps, [[1, 2]]);
     assert.deepEqual(events.refusals, [["STRATA_E_BAD_REGISTRY", 2]]);
+  });
+
+  it("drops, without refusing, older registries delivered while the source caught up", async () => {
+    const catchingUp = new ControlledRegistrySource(definition("p"));
+    catchingUp.start = (listener) => {
+      // A source reading the registry topic from its start: versions 1 and 2, then it resolves with 3.
+      const versions = [1, 2, 3].map((version) => ({
+        ...served("p", version),
+        registry: new FeatureRegistry(definition("p", ["rate", `f${version}`])),
+      }));
+      listener.onRegistry(versions[0]!);
+      listener.onRegistry(versions[1]!);
+      return Promise.resolve(versions[2]!);
+    };
+    const events = recorder();
+    const live = await LiveRegistry.follow(catchingUp, { listeners: [events] });
+    assert.equal(live.snapshot().version, 3);
+    assert.deepEqual(events.refusals, []);
+    assert.deepEqual(events.swaps, []);
+    // Once started, an older version is a refusal.
+    live.offer(served("p", 2));
+    assert.deepEqual(events.refusals, [["STRATA_E_BAD_REGISTRY", 3]]);
   });
 
   it("refuses to start on a registry of another project than STRATA_PROJECT's", async () => {
@@ -240,6 +263,36 @@ describe("waiting for a newer registry (newerThan)", () => {
     source.stage(definition("p", ["rate", "trips"]));
     setTimeout(() => source.deliver(), 10);
     assert.equal((await catchUp.newer(1, now - 5))?.version, 2);
+  });
+});
+
+describe("the hot cache's key of a decoded row", () => {
+  const feature = fc.record({
+    name: fc.constantFrom("a", "b", "c", "d"),
+    type: fc.constantFrom("float64", "int64", "string"),
+  });
+  it("is the same for two views exactly when their features have the same names, types and order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(feature, { minLength: 1, maxLength: 4 }),
+        fc.array(feature, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        (left, right, generation) => {
+          // Fresh objects: rowFields caches per view object, as each registry has its own.
+          const a = rowFields(
+            { key: "stats@1", features: left.map((f) => ({ ...f })) },
+            generation,
+          );
+          const b = rowFields(
+            { key: "stats@1", features: right.map((f) => ({ ...f })) },
+            generation,
+          );
+          assert.equal(a.prefix, b.prefix);
+          assert.equal(a.cacheKey === b.cacheKey, JSON.stringify(left) === JSON.stringify(right));
+          assert.ok(a.cacheKey.startsWith(a.prefix));
+        },
+      ),
+    );
   });
 });
 
