@@ -1,8 +1,9 @@
 // Per-view checksums of a region's online state, and a comparison of two:
-//   npm run checksum -- <target> [<other target>]
+//   npm run checksum -- <target> [<other target>]   (= strata checksum)
 // where a target is redis://host:port or cluster://host:port,host:port; STRATA_REPO names the
 // feature repo. With two targets it exits 1 when any view differs. See docs/changelog.md.
 import { isStrataError } from "../../shared/errors.js";
+import { isMainModule } from "../../shared/main-module.js";
 import {
   connectFailFast,
   diffChecksums,
@@ -13,14 +14,49 @@ import { EnvReader } from "../../shared/config/env.js";
 import { loadRegistry } from "../../shared/registry/index.js";
 import { parseRedisTarget } from "./redis-target.js";
 
-async function checksumOf(target: string, repoPath: string): Promise<ViewChecksum[]> {
+export interface ChecksumOutcome {
+  /** Each target's per-view checksums, in the order given. */
+  targets: { target: string; views: ViewChecksum[] }[];
+  /** With two targets: what differs (empty when identical); absent with one. */
+  differences?: string[];
+}
+
+/** The checksums `npm run checksum` and `strata checksum` compute, with STRATA_REPO from `env`. */
+export async function runChecksum(
+  targets: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChecksumOutcome> {
+  const repoPath = new EnvReader(env).required(
+    "STRATA_REPO",
+    "the path of the feature repo module",
+  );
   const registry = await loadRegistry(repoPath);
-  const client = connectFailFast(parseRedisTarget(target));
-  try {
-    return await regionChecksum(client, registry);
-  } finally {
-    client.disconnect();
+  const results = await Promise.all(
+    targets.map(async (target) => {
+      const client = connectFailFast(parseRedisTarget(target));
+      try {
+        return { target, views: await regionChecksum(client, registry) };
+      } finally {
+        client.disconnect();
+      }
+    }),
+  );
+  return results.length === 2
+    ? { targets: results, differences: diffChecksums(results[0]!.views, results[1]!.views) }
+    : { targets: results };
+}
+
+/** The lines `npm run checksum` has always printed. */
+export function checksumSummary(outcome: ChecksumOutcome): string[] {
+  const lines = outcome.targets.flatMap(({ target, views }) =>
+    views.map((c) => `${target} ${c.view}: ${c.rows} rows ${c.sha256}`),
+  );
+  if (outcome.differences === undefined) return lines;
+  if (outcome.differences.length === 0) {
+    lines.push("identical: every view has the same rows, versions and values");
   }
+  for (const d of outcome.differences) lines.push(`differs: ${d}`);
+  return lines;
 }
 
 async function main(): Promise<number> {
@@ -31,25 +67,17 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const repoPath = new EnvReader().required("STRATA_REPO", "the path of the feature repo module");
-  const results = await Promise.all(targets.map((t) => checksumOf(t, repoPath)));
-  results.forEach((checksums, i) => {
-    for (const c of checksums) console.log(`${targets[i]} ${c.view}: ${c.rows} rows ${c.sha256}`);
-  });
-  if (results.length === 1) return 0;
-  const differences = diffChecksums(results[0]!, results[1]!);
-  if (differences.length === 0) {
-    console.log("identical: every view has the same rows, versions and values");
-    return 0;
-  }
-  for (const d of differences) console.log(`differs: ${d}`);
-  return 1;
+  const outcome = await runChecksum(targets);
+  for (const line of checksumSummary(outcome)) console.log(line);
+  return (outcome.differences?.length ?? 0) > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(isStrataError(error) ? `${error.code}: ${error.message}` : error);
-    process.exit(1);
-  },
-);
+if (isMainModule(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(isStrataError(error) ? `${error.code}: ${error.message}` : error);
+      process.exit(1);
+    },
+  );
+}

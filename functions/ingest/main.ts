@@ -1,6 +1,7 @@
 // The regional changelog consumer's entry point: node --max-semi-space-size=64
 // dist/functions/ingest/main.js (the serve image, another command; the flag comes from
-// ./node-flags.ts), or `npm run ingest` in development. Configuration: docs/changelog.md.
+// ./node-flags.ts), or `npm run ingest` in development, and what `strata ingest` runs
+// (runIngest). Configuration: docs/changelog.md.
 import { createServer, type Server } from "node:http";
 import {
   ChangelogConsumer,
@@ -13,6 +14,7 @@ import {
 } from "../../shared/changelog/index.js";
 import { isStrataError } from "../../shared/errors.js";
 import { errorField, log } from "../../shared/log.js";
+import { isMainModule } from "../../shared/main-module.js";
 import { OnlineStore } from "../../shared/online-store/index.js";
 import {
   LiveRegistry,
@@ -24,8 +26,12 @@ import { loadIngestConfig } from "./config.js";
 import { IngestMetrics } from "./metrics.js";
 import { connectIngestRedis } from "./redis-client.js";
 
-async function main(): Promise<void> {
-  const config = loadIngestConfig();
+/**
+ * Starts the regional consumer and its metrics port, and stops them on SIGTERM or SIGINT
+ * (then the process exits). Resolves once consuming; throws if it cannot start.
+ */
+export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadIngestConfig(env);
   const observer = new RegistryObserver(log);
   // The registry is followed live: chunks take the one served when they start (applier.ts).
   const live = await LiveRegistry.follow(
@@ -205,13 +211,15 @@ function startMetricsServer(
   });
 }
 
-main().catch((error: unknown) => {
-  log(
-    "error",
-    "could not start",
-    isStrataError(error)
-      ? { code: error.code, error: error.message }
-      : { error: errorField(error) },
-  );
-  process.exit(1);
-});
+if (isMainModule(import.meta.url)) {
+  runIngest().catch((error: unknown) => {
+    log(
+      "error",
+      "could not start",
+      isStrataError(error)
+        ? { code: error.code, error: error.message }
+        : { error: errorField(error) },
+    );
+    process.exit(1);
+  });
+}

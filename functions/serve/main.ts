@@ -1,14 +1,21 @@
-// The serving container's entry point: node dist/functions/serve/main.js (or tsx in development).
-// Configuration comes from the environment; see docs/serving.md.
+// The serving container's entry point: node dist/functions/serve/main.js (or tsx in development),
+// and what `strata serve` runs (runServe). Configuration comes from the environment; see
+// docs/serving.md.
 import { isStrataError } from "../../shared/errors.js";
 import { errorField, log } from "../../shared/log.js";
+import { isMainModule } from "../../shared/main-module.js";
 import { registryStatus } from "../../shared/registry/index.js";
 import { loadServeConfig } from "./config.js";
 import { startHttpServer } from "./http-server.js";
 import { createServeRuntime } from "./runtime.js";
 
-async function main(): Promise<void> {
-  const config = loadServeConfig();
+/**
+ * Starts the feature server and its admin port, and stops them on SIGTERM or SIGINT (then the
+ * process exits). Resolves once both listen; throws (a StrataError for bad configuration) if
+ * they cannot start.
+ */
+export async function runServe(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadServeConfig(env);
   if (!config.apiKeys) log("warn", "STRATA_AUTH=off: serving without authentication");
   const runtime = await createServeRuntime(config, (message, error) =>
     log("error", message, error === null ? {} : { error: errorField(error) }),
@@ -60,11 +67,13 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-main().catch((error: unknown) => {
-  log(
-    "error",
-    "could not start",
-    isStrataError(error) ? { code: error.code, error: error.message } : { error: String(error) },
-  );
-  process.exit(1);
-});
+if (isMainModule(import.meta.url)) {
+  runServe().catch((error: unknown) => {
+    log(
+      "error",
+      "could not start",
+      isStrataError(error) ? { code: error.code, error: error.message } : { error: String(error) },
+    );
+    process.exit(1);
+  });
+}

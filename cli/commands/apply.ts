@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { examples, type CommandSpec } from "../command.js";
+import { printJson } from "../output.js";
+import { registryCommands } from "../registry-commands.js";
+import { planText } from "../registry-plan-text.js";
+import { registryOptions, type RegistryFlags } from "./plan.js";
+
+export const applyCommand: CommandSpec = {
+  name: "apply",
+  register(program, context) {
+    program
+      .command("apply")
+      .summary("publish the feature repo as the project's registry")
+      .description(
+        "Plans (as strata plan), then publishes the registry, versioned and with its content hash, to the compacted Kafka topic strata.<project>.registry, creating the project's topics if missing; " +
+          "running servers and consumers follow it without a restart. Incompatible changes are refused, each named, unless --allow-breaking.",
+      )
+      .option("--repo <path>", "the feature repo file (STRATA_REPO)")
+      .option("--allow-breaking", "publish even with incompatible changes")
+      .option("--json", "print the plan and what was published as JSON")
+      .addHelpText(
+        "after",
+        examples("strata apply --repo repo.ts", "strata apply --allow-breaking --json"),
+      )
+      .action(async (options: RegistryFlags, command: Command) => {
+        const applied = await registryCommands.apply(registryOptions(context, command, options));
+        if (options.json) {
+          printJson(context.io.stdout, applied);
+          return;
+        }
+        for (const line of planText(applied.plan, context.paint)) context.out(line);
+        const p = applied.published;
+        context.out(
+          p
+            ? `published version ${p.version} (${p.hash.slice(0, 12)}) to ${p.topic}, by ${p.appliedBy} at ${p.appliedAt}`
+            : "nothing to publish: the registry is up to date",
+        );
+      });
+  },
+};
