@@ -34,6 +34,10 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
 
 /** The hint line for a StrataError: its code's, or one naming the setting at fault. */
 export function hintFor(error: StrataError): string {
+  if (error.code === "STRATA_E_BAD_CONFIG" && /ES Module|export/.test(error.message)) {
+    // tsx reads a .ts file outside an ES-module package as CommonJS.
+    return 'name the feature repo file .mts (an ES module anywhere), or add {"type": "module"} to its package.json';
+  }
   if (error.code === "STRATA_E_BAD_CONFIG") {
     const variable = error.details.variable;
     return typeof variable === "string"

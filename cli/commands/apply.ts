@@ -20,7 +20,7 @@ export const applyCommand: CommandSpec = {
       .option("--json", "print the plan and what was published as JSON")
       .addHelpText(
         "after",
-        examples("strata apply --repo repo.ts", "strata apply --allow-breaking --json"),
+        examples("strata apply --repo repo.mts", "strata apply --allow-breaking --json"),
       )
       .action(async (options: RegistryFlags, command: Command) => {
         const applied = await registryCommands.apply(registryOptions(context, command, options));

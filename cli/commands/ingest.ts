@@ -28,7 +28,7 @@ export const ingestCommand: CommandSpec = {
       .option("--kafka <brokers>", "host:port,... of the region's Kafka (KAFKA_BROKERS)")
       .option("--region <name>", "this region's name (STRATA_REGION, default local)")
       .option("--metrics-port <port>", "where /metrics listens (STRATA_METRICS_PORT, default 9464)")
-      .addHelpText("after", examples("strata ingest --repo repo.ts --kafka 127.0.0.1:19092"))
+      .addHelpText("after", examples("strata ingest --repo repo.mts --kafka 127.0.0.1:19092"))
       .action(async (options: IngestOptions, command: Command) => {
         const env = context.env(command, {
           STRATA_REPO: options.repo && context.resolve(options.repo),

@@ -22,7 +22,7 @@ export const initCommand: CommandSpec = {
       .command("init")
       .summary("scaffold a feature repo in a new folder")
       .description(
-        "Creates <dir> (it must not exist, or be empty) with a feature repo (repo.ts: an entity, a view, a feature service, a push source), example rows to push, " +
+        "Creates <dir> (it must not exist, or be empty) with a feature repo (repo.mts: an entity, a view, a feature service, a push source), example rows to push, " +
           "strata.json pointing at the local stack (Redis and Kafka as this environment resolves them: REDIS_URL, KAFKA_BROKERS, STRATA_STACK_PORT_OFFSET), and a README with the next commands.",
       )
       .argument("<dir>", "the folder to create")
@@ -50,7 +50,7 @@ export const initCommand: CommandSpec = {
         };
         const files: Record<string, string> = {
           "strata.json": configFile(settings),
-          "repo.ts": repoFile(settings),
+          "repo.mts": repoFile(settings),
           "data/driver_stats.jsonl": EXAMPLE_JSONL,
           "data/driver_stats.csv": EXAMPLE_CSV,
           "README.md": readmeFile(settings),

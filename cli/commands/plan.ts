@@ -27,7 +27,7 @@ export const planCommand: CommandSpec = {
         "plan as apply --allow-breaking would (incompatible changes still listed)",
       )
       .option("--json", "print the plan as JSON")
-      .addHelpText("after", examples("strata plan --repo repo.ts", "strata plan --json"))
+      .addHelpText("after", examples("strata plan --repo repo.mts", "strata plan --json"))
       .action(async (options: RegistryFlags, command: Command) => {
         const plan = await registryCommands.plan(registryOptions(context, command, options));
         if (options.json) printJson(context.io.stdout, plan);

@@ -32,7 +32,7 @@ export const serveCommand: CommandSpec = {
       .addHelpText(
         "after",
         examples(
-          "strata serve --repo repo.ts --port 6566",
+          "strata serve --repo repo.mts --port 6566",
           "STRATA_AUTH=off strata serve --redis redis://127.0.0.1:16379",
         ),
       )

@@ -11,7 +11,7 @@ export function configFile(s: ScaffoldSettings): string {
   const config = {
     $comment:
       "Settings of the strata command for this feature repo; the environment and flags override them. See docs/cli.md in Strata.",
-    repo: "repo.ts",
+    repo: "repo.mts",
     url: "http://127.0.0.1:6566",
     env: {
       REDIS_URL: s.redisUrl,
@@ -19,6 +19,7 @@ export function configFile(s: ScaffoldSettings): string {
       STRATA_REGION: "local",
       // Local development: listen on loopback only, without API keys.
       STRATA_HOST: "127.0.0.1",
+      STRATA_METRICS_HOST: "127.0.0.1",
       STRATA_AUTH: "off",
       // The local stack has one broker per region.
       STRATA_CHANGELOG_PARTITIONS: "3",
@@ -31,9 +32,10 @@ export function configFile(s: ScaffoldSettings): string {
 
 export function repoFile(s: ScaffoldSettings): string {
   return `// The feature repo of project ${s.project}: what \`strata serve\`, \`strata ingest\`, \`strata push\`
-// (for CSV files) and \`strata apply\` read. It is a plain object with no import, so it loads
-// from any folder: the strata command runs TypeScript files with tsx. Its shape is Strata's
-// FeatureRepoDefinition (docs/cli.md, "The feature repo file").
+// (for CSV files) and \`strata apply\` read. A plain object with no import, in a .mts file
+// (always an ES module, whatever package.json is around it), so it loads from any folder: the
+// strata command runs TypeScript with tsx. Its shape is Strata's FeatureRepoDefinition
+// (docs/cli.md, "The feature repo file").
 const HOUR_MS = 3_600_000;
 
 export default {
@@ -85,7 +87,7 @@ Made by \`strata init\`. Files:
 
 | file                      | what                                                                       |
 | ------------------------- | -------------------------------------------------------------------------- |
-| \`repo.ts\`                 | the feature repo: entity \`driver\`, view \`driver_stats\`, feature service \`driver_activity\`, push source \`driver_stats_push\` |
+| \`repo.mts\`                 | the feature repo: entity \`driver\`, view \`driver_stats\`, feature service \`driver_activity\`, push source \`driver_stats_push\` |
 | \`strata.json\`             | the strata command's settings: this repo file, the server URL, Redis and Kafka of the local stack |
 | \`data/driver_stats.jsonl\` | example rows to push (JSON lines); \`data/driver_stats.csv\`: the same as CSV |
 
@@ -103,7 +105,7 @@ strata get --service driver_activity --entity driver_id=1001 driver_id=1002
 \`\`\`
 
 \`strata push\` stamps rows without an \`event_timestamp\` with the current time. \`strata get\`
-prints a table; add \`--json\` for the server's JSON answer. Edit \`repo.ts\`, then restart
+prints a table; add \`--json\` for the server's JSON answer. Edit \`repo.mts\`, then restart
 \`serve\` and \`ingest\` (with \`strata plan\` and \`strata apply\`, when your Strata has them,
 running servers follow the published registry instead).
 
