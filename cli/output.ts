@@ -1,5 +1,3 @@
-import { styleText } from "node:util";
-
 /** A stream the command writes to; `isTTY` is set on a terminal (node's tty.WriteStream). */
 export interface OutStream {
   write(text: string): unknown;
@@ -33,7 +31,17 @@ export function progressOn(stream: OutStream): boolean {
   return stream.isTTY === true;
 }
 
-type Style = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
+/** SGR codes (on, off) of each style. util.styleText decides by process.stdout on its own. */
+const STYLES = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const;
+
+type Style = keyof typeof STYLES;
 
 /** Styling that is the identity when colour is off. */
 export interface Painter {
@@ -41,7 +49,9 @@ export interface Painter {
 }
 
 export function painter(on: boolean): Painter {
-  return on ? (style, text) => styleText(style, text) : (_style, text) => text;
+  return on
+    ? (style, text) => `\x1b[${STYLES[style][0]}m${text}\x1b[${STYLES[style][1]}m`
+    : (_style, text) => text;
 }
 
 /** One JSON document on one line: what `--json` prints, for scripts to parse. */
