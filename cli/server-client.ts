@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import { ERROR_CODES, StrataError, type ErrorCode } from "../shared/errors.js";
 import { UserError } from "./errors.js";
 
@@ -38,32 +40,53 @@ export async function postJson(
 ): Promise<unknown> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-  let response: Response;
+  let answer: { status: number; text: string };
   try {
-    response = await fetch(`${target.url}${route}`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify(body),
-    });
+    answer = await post(`${target.url}${route}`, headers, JSON.stringify(body));
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const { code, message } = error as NodeJS.ErrnoException;
     throw new UserError(
-      `no Strata server answered at ${target.url} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+      `no Strata server answered at ${target.url} (${code ?? message})`,
       "start one with strata serve, or pass --url (or set STRATA_URL, or url in strata.json)",
     );
   }
-  const text = await response.text();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(answer.text);
   } catch {
     throw new UserError(
-      `${target.url}${route} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      `${target.url}${route} answered ${answer.status} with a body that is not JSON: ${answer.text.slice(0, 200)}`,
       "is STRATA_URL a Strata server?",
     );
   }
-  if (response.ok) return parsed;
-  throw errorFromAnswer(parsed, response.status, `${target.url}${route}`);
+  if (answer.status >= 200 && answer.status < 300) return parsed;
+  throw errorFromAnswer(parsed, answer.status, `${target.url}${route}`);
+}
+
+/**
+ * One request with node:http(s). Not fetch: the Fetch standard blocks some ports outright,
+ * 6566 (Feast's and Strata's default) among them.
+ */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith("https:") ? https : http).request(
+      url,
+      { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 function errorFromAnswer(body: unknown, status: number, where: string): Error {
