@@ -40,9 +40,13 @@ export function hintFor(error: StrataError): string {
   }
   if (error.code === "STRATA_E_BAD_CONFIG") {
     const variable = error.details.variable;
-    return typeof variable === "string"
-      ? `set ${variable} (a flag, the environment, or "env" in strata.json; see docs/cli.md)`
-      : "see docs/cli.md, Configuration";
+    if (typeof variable === "string" && /^[A-Z][A-Z0-9_]*$/.test(variable)) {
+      return `set ${variable} (a flag, the environment, or "env" in strata.json; see docs/cli.md)`;
+    }
+    if (typeof variable === "string" && variable.startsWith("--")) {
+      return `fix ${variable}; the command's --help describes it`;
+    }
+    return "the message says what is expected; configuration: docs/cli.md";
   }
   return HINTS[error.code] ?? `see docs/errors.md for ${error.code}`;
 }
