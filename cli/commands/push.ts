@@ -44,6 +44,11 @@ export interface PushSummary {
   requests: number;
   views: string[];
   reached: string;
+  /**
+   * With wait "applied": of the rows the server applied itself, how many it wrote and how many
+   * were stale (the consumer, or a newer version, got there first): the split is a race, the
+   * sum is every row.
+   */
   applied?: { applied: number; stale: number; concurrent: number };
 }
 
@@ -234,8 +239,5 @@ async function pushRequests(
 
 function summaryLine(summary: PushSummary, context: CliContext): string {
   const rows = `${summary.rows} row${summary.rows === 1 ? "" : "s"}`;
-  const applied = summary.applied
-    ? ` (${summary.applied.applied} applied, ${summary.applied.stale} stale)`
-    : "";
-  return `${context.paint("green", "pushed")} ${rows} to ${summary.views.join(", ")} in ${summary.requests} request${summary.requests === 1 ? "" : "s"}: ${summary.reached}${applied}`;
+  return `${context.paint("green", "pushed")} ${rows} to ${summary.views.join(", ")} in ${summary.requests} request${summary.requests === 1 ? "" : "s"}: ${summary.reached}`;
 }
