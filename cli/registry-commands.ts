@@ -12,38 +12,54 @@ export interface RegistryCommandOptions {
   allowBreaking: boolean;
 }
 
+// The shapes below mirror shared/registry-log's PlanChange, RegistryPlan and ApplyResult as
+// they stand on its branch, so wiring is: load the repo's definition, make a Kafka client from
+// `env`, and return planRegistry's / applyRegistry's result.
+
 /** One difference between the repo file and the published registry. */
 export interface PlannedChange {
-  action: "added" | "changed" | "removed";
-  /** What changed: "entity", "view", "major", "feature", "service" or "push-source". */
+  action: "add" | "change" | "remove";
+  /** "entity", "view", "feature", "service", "push-source" or "definitions". */
   kind: string;
-  /** Its name: `view@major:feature`, a service's name, ... */
-  name: string;
-  /** What changed about it, when "changed" (e.g. "type float32 -> float64"). */
-  detail?: string;
-  /** Why it is incompatible (a service pins it, a type change within a major, ...); absent when compatible. */
-  breaking?: string;
+  /** What changed: `driver`, `driver_stats@1`, `driver_stats@1:trips`, a service's name. */
+  subject: string;
+  /** What the change is, for people: `int64 → string`. */
+  detail: string;
+  /** Why it is incompatible, one reason each; absent when compatible. */
+  incompatible?: string[];
 }
 
 export interface RegistryPlan {
   project: string;
   /** The registry published now; null when none has been. */
-  current: { version: number; hash: string } | null;
+  current: {
+    version: number;
+    hash: string;
+    appliedBy: string;
+    appliedAt: string;
+    region: string;
+  } | null;
   /** The content hash (definitionHash) of the repo file's definition. */
   hash: string;
   changes: PlannedChange[];
+  /** How many changes are incompatible (apply refuses them without allowBreaking). */
+  incompatible: number;
 }
 
 export interface AppliedRegistry {
+  /** False when the published registry already is this definition: nothing was published. */
+  published: boolean;
+  /** The version now published for this definition. */
+  version: number;
+  hash: string;
   plan: RegistryPlan;
-  /** What was published; null when the repo matched the published registry (nothing to do). */
-  published: {
-    version: number;
-    hash: string;
-    topic: string;
-    appliedBy: string;
-    appliedAt: string;
-  } | null;
+  /** The local registry topic, strata.<project>.registry. */
+  topic: string;
+  /** The published record's offset; undefined when nothing was published. */
+  offset: string | undefined;
+  /** Topics the apply created (changelog, dead-letter, registry). */
+  createdTopics: string[];
+  warnings: string[];
 }
 
 export interface RegistryCommands {

@@ -1,27 +1,37 @@
 import type { Painter } from "./output.js";
 import type { RegistryPlan } from "./registry-commands.js";
 
-const MARKS = { added: "+", changed: "~", removed: "-" } as const;
+const MARKS = { add: "+", change: "~", remove: "-" } as const;
 
-/** A plan as `strata plan` prints it: one line per change, incompatible ones marked and explained. */
+/**
+ * A plan as `strata plan` prints it: where it starts, one line per change (`+` added, `~`
+ * changed, `-` removed), each incompatible one followed by its reasons, and the counts.
+ */
 export function planText(plan: RegistryPlan, paint: Painter): string[] {
-  const current = plan.current
-    ? `published version ${plan.current.version} (${plan.current.hash.slice(0, 12)})`
-    : "nothing published yet";
-  const lines = [`project ${plan.project}: ${current}; repo ${plan.hash.slice(0, 12)}`];
+  const short = (hash: string) => hash.slice(0, 12);
+  const from = plan.current
+    ? `version ${plan.current.version} (${short(plan.current.hash)}, applied by ${plan.current.appliedBy} at ${plan.current.appliedAt} in ${plan.current.region})`
+    : "nothing published";
+  const lines = [`registry of project ${plan.project}: ${from}`];
   if (plan.changes.length === 0) {
-    lines.push("no changes");
+    lines.push(`no changes: the published registry is this definition (${short(plan.hash)})`);
     return lines;
   }
+  lines.push(`plan for version ${(plan.current?.version ?? 0) + 1} (${short(plan.hash)}):`);
   for (const change of plan.changes) {
-    const colour = change.breaking ? "red" : change.action === "removed" ? "yellow" : "green";
-    const detail = change.detail ? `: ${change.detail}` : "";
-    lines.push(paint(colour, `  ${MARKS[change.action]} ${change.kind} ${change.name}${detail}`));
-    if (change.breaking) lines.push(paint("red", `      incompatible: ${change.breaking}`));
+    const colour = change.incompatible ? "red" : change.action === "remove" ? "yellow" : "green";
+    lines.push(
+      paint(colour, `  ${MARKS[change.action]} ${change.kind} ${change.subject}: ${change.detail}`),
+    );
+    for (const reason of change.incompatible ?? []) {
+      lines.push(paint("red", `      ! incompatible: ${reason}`));
+    }
   }
-  const breaking = plan.changes.filter((c) => c.breaking).length;
+  const count = (action: keyof typeof MARKS) =>
+    plan.changes.filter((c) => c.action === action).length;
   lines.push(
-    `${plan.changes.length} change${plan.changes.length === 1 ? "" : "s"}, ${breaking} incompatible`,
+    `${count("add")} to add, ${count("change")} to change, ${count("remove")} to remove; ${plan.incompatible} incompatible` +
+      (plan.incompatible > 0 ? " (refused without --allow-breaking)" : ""),
   );
   return lines;
 }

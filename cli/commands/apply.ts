@@ -29,12 +29,12 @@ export const applyCommand: CommandSpec = {
           return;
         }
         for (const line of planText(applied.plan, context.paint)) context.out(line);
-        const p = applied.published;
         context.out(
-          p
-            ? `published version ${p.version} (${p.hash.slice(0, 12)}) to ${p.topic}, by ${p.appliedBy} at ${p.appliedAt}`
-            : "nothing to publish: the registry is up to date",
+          applied.published
+            ? `published version ${applied.version} (${applied.hash.slice(0, 12)}) to ${applied.topic}`
+            : `nothing to publish: version ${applied.version} is this definition`,
         );
+        for (const warning of applied.warnings) context.err(`warning: ${warning}`);
       });
   },
 };
