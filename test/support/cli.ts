@@ -47,8 +47,17 @@ export function runStrata(
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<CliRun> {
+  return runStrataAt(STRATA_BIN, args, options);
+}
+
+/** As runStrata, with the launcher at `bin` (a copy of the checkout laid out otherwise). */
+export function runStrataAt(
+  bin: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [STRATA_BIN, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],

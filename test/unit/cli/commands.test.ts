@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -7,7 +15,8 @@ import type { Command } from "commander";
 import { CliContext } from "../../../cli/command.js";
 import { COMMANDS } from "../../../cli/commands/index.js";
 import { allCommands, commandPath, createProgram } from "../../../cli/program.js";
-import { runInProcess, runStrata } from "../../support/cli.js";
+import { repoRoot } from "../../../dev/stack/paths.js";
+import { runInProcess, runStrata, runStrataAt } from "../../support/cli.js";
 
 /** Every command path the program registers: "init", ..., "stack up", "stack status". */
 function registeredPaths(): string[] {
@@ -176,6 +185,23 @@ describe("strata: output on a terminal and off it", () => {
 });
 
 describe("strata: bin/strata.js as a user runs it", () => {
+  it("runs the build output where there are no sources (the serving image's layout)", async (t) => {
+    // CI builds dist/ before the tests (.ci/run); a checkout that never built skips this.
+    if (!existsSync(path.join(repoRoot, "dist", "cli", "main.js"))) {
+      return t.skip("no dist/cli/main.js: run npm run build");
+    }
+    const image = mkdtempSync(path.join(os.tmpdir(), "strata-image-"));
+    cpSync(path.join(repoRoot, "bin"), path.join(image, "bin"), { recursive: true });
+    cpSync(path.join(repoRoot, "dist"), path.join(image, "dist"), { recursive: true });
+    cpSync(path.join(repoRoot, "package.json"), path.join(image, "package.json"));
+    symlinkSync(path.join(repoRoot, "node_modules"), path.join(image, "node_modules"));
+    const run = await runStrataAt(path.join(image, "bin", "strata.js"), ["version", "--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { name: string }).name, "strata");
+    const help = await runStrataAt(path.join(image, "bin", "strata.js"), ["push", "--help"]);
+    assert.match(help.stdout, /^Usage: strata push /);
+  });
+
   it("runs from any folder, prints help (exit 0) and fails with exit 1 on a user error", async () => {
     const elsewhere = mkdtempSync(path.join(os.tmpdir(), "strata-bin-"));
     const help = await runStrata(["--help"], { cwd: elsewhere });
