@@ -54,6 +54,7 @@ export function renderOnlineFeaturesResponse(
     rowCount === 1
       ? ONE_ENTITY_STATUSES
       : `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
+  const floats = floatKinds(request.refs);
   let first = true;
   for (const column of request.entityColumns) {
     out += first ? '{"values":[' : ',{"values":[';
@@ -63,13 +64,15 @@ export function renderOnlineFeaturesResponse(
     out += entityStatuses;
   }
   for (let f = 0; f < request.refs.length; f++) {
+    const floatKind = floats[f]!;
     out += first ? '{"values":[' : ',{"values":[';
     first = false;
     if (rowCount === 1) {
       // The common request, one entity: no per-column strings to build and join, and as few
       // pieces as the column has parts that vary.
       const row = rows[0]!;
-      out += `${row.jsonTexts[f] ?? jsonValue(row.values[f])}${STATUS_THEN_TIMESTAMP[row.statuses[f]!]}${isoTimestamp(row.eventTimestamps[f])}]}`;
+      const text = row.jsonTexts[f] ?? jsonValue(row.values[f]);
+      out += `${floatKind ? floatJson(text, floatKind) : text}${STATUS_THEN_TIMESTAMP[row.statuses[f]!]}${isoTimestamp(row.eventTimestamps[f])}]}`;
       continue;
     }
     let statuses = "";
@@ -77,7 +80,8 @@ export function renderOnlineFeaturesResponse(
     for (let r = 0; r < rowCount; r++) {
       const row = rows[r]!;
       const sep = r === 0 ? "" : ",";
-      out += sep + (row.jsonTexts[f] ?? jsonValue(row.values[f]));
+      const text = row.jsonTexts[f] ?? jsonValue(row.values[f]);
+      out += sep + (floatKind ? floatJson(text, floatKind) : text);
       statuses += sep + QUOTED_STATUS[row.statuses[f]!];
       times += sep + isoTimestamp(row.eventTimestamps[f]);
     }
@@ -150,6 +154,46 @@ function buildNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[
     seen.add(name);
   }
   return names;
+}
+
+/** Per requested feature: 0, or whether it is a float (1) or a list of floats (2). */
+type FloatKind = 0 | 1 | 2;
+
+const floatKindsCache = new WeakMap<readonly ResolvedFeatureRef[], FloatKind[]>();
+
+/** Which requested features are float32 / float64 (or lists of them), once per resolved list. */
+function floatKinds(refs: readonly ResolvedFeatureRef[]): FloatKind[] {
+  let kinds = floatKindsCache.get(refs);
+  if (!kinds) {
+    kinds = refs.map(({ feature: { type } }) =>
+      type === "float64" || type === "float32"
+        ? 1
+        : type === "float64[]" || type === "float32[]"
+          ? 2
+          : 0,
+    );
+    floatKindsCache.set(refs, kinds);
+  }
+  return kinds;
+}
+
+/** An integer literal inside a JSON list of numbers: after `[` or `,`, before `,` or `]`. */
+const LIST_INTEGER = /(?<=[[,])(-?\d+)(?=[,\]])/g;
+
+/**
+ * A float's JSON with its type unambiguous, as Feast's server writes it (Python's float
+ * text): a whole number gets `.0` (`142.0`, not `142`), so a reader that types values by
+ * their JSON, as Feast's SDK does, gets a float back. Texts with a fraction or an exponent,
+ * and null, pass unchanged.
+ */
+export function floatJson(text: string, kind: 1 | 2): string {
+  if (kind === 2) return text.charCodeAt(0) === 0x5b ? text.replace(LIST_INTEGER, "$1.0") : text;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Anything but a sign or a digit: a fraction, an exponent, or not a number (null).
+    if (c !== 0x2d && (c < 0x30 || c > 0x39)) return text;
+  }
+  return `${text}.0`;
 }
 
 /** JSON for one value: bigints as exact numbers, bytes as base64 (as Feast's JSON does), non-finite numbers as null. */

@@ -14,7 +14,10 @@ import {
 import type { ServeLimits } from "./config.js";
 import { parseOnlineFeaturesRequest, type OnlineFeaturesRequest } from "./feast-request.js";
 import { renderOnlineFeaturesResponse } from "./feast-response.js";
+import { parseJsonBody } from "./json-body.js";
 import type { ServeMetrics } from "./metrics.js";
+import { feastErrorResponse } from "./feast-errors.js";
+import { parseFeastWriteRequest } from "./feast-write-request.js";
 import { parsePushRequest } from "./push-request.js";
 
 /** A request as every platform can give it: the node:http server, Lambda and Azure Functions adapters map onto this. */
@@ -75,6 +78,7 @@ type Routes = Record<string, Partial<Record<string, Route>>>;
 const FEATURE_ROUTES: Routes = {
   "/get-online-features": { POST: getOnlineFeatures },
   "/push": { POST: push },
+  "/write-to-online-store": { POST: writeToOnlineStore },
 };
 
 /** What probes and Prometheus reach: the admin port (STRATA_ADMIN_PORT), never the public one. */
@@ -123,7 +127,8 @@ export function createServeHandler(
       }
       response = await route(request, deps);
     } catch (error) {
-      response = errorResponse(error, deps);
+      response =
+        (isStrataError(error) && feastErrorResponse(error, request)) || errorResponse(error, deps);
     } finally {
       deps.metrics.inFlightChange(-1);
     }
@@ -191,6 +196,32 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
   );
 }
 
+/**
+ * Feast's write endpoint (the SDK's write_to_online_store, and its push to an online push
+ * source): the same checks and changelog path as /push, Feast's body and answer (`null`).
+ */
+async function writeToOnlineStore(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const registry = deps.registry.snapshot().registry;
+  const principal = authenticate(request, deps);
+  authorizePush(principal, registry.project);
+  if (!deps.push) {
+    throw new StrataError(
+      "STRATA_E_PUSH_DISABLED",
+      "this server has no changelog (KAFKA_BROKERS is not set), so it takes no writes",
+      {},
+    );
+  }
+  const parsed = parseFeastWriteRequest(readJsonBody(request, deps, JSON_MEDIA_TYPES), {
+    registry,
+    limits: deps.limits,
+    region: deps.push.region,
+    hlc: deps.push.hlc,
+    eventTime: deps.push.writer.eventTimeBound(),
+  });
+  await deps.push.writer.write(parsed.rows, { registry, wait: parsed.wait });
+  return json(200, "null");
+}
+
 function authenticate(request: CoreRequest, deps: ServeDeps): Principal | null {
   return deps.verifier ? deps.verifier.authenticate(request.headers.authorization) : null;
 }
@@ -237,7 +268,7 @@ function readJsonBody(request: CoreRequest, deps: ServeDeps, jsonOnly?: RegExp):
     );
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonBody(text);
   } catch (error) {
     throw new StrataError(
       "STRATA_E_MALFORMED_JSON",

@@ -36,7 +36,8 @@ export interface PushContext {
 
 /** Feast's optional created-timestamp column; accepted and not stored (versions order writes). */
 const IGNORED_COLUMNS = new Set(["created", "created_timestamp"]);
-const WAITS = new Set<string>(["enqueued", "acked", "applied", "replicated"]);
+/** The `wait` values a push may ask for. */
+export const WAITS: ReadonlySet<string> = new Set(["enqueued", "acked", "applied", "replicated"]);
 
 /**
  * Parses Feast's push body: `{"push_source_name": "...", "df": {"<column>": [values]},
@@ -66,7 +67,29 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
   if (replication !== undefined && wait !== "replicated") {
     throw badRequest('"replication" goes with "wait": "replicated" only');
   }
-  const target = context.registry.pushTarget(name);
+  return pushRequestFor(
+    context.registry.pushTarget(name),
+    df,
+    {
+      wait: wait as WaitFor | undefined,
+      // Its fields are checked by the writer, against its peers, before anything is written.
+      replication: replication as ReplicationOptions | undefined,
+    },
+    context,
+  );
+}
+
+/**
+ * The write rows of a df pushed to `target`: columns checked, every row's event time read and
+ * checked, values converted from JSON. Every bad row is named (STRATA_E_BATCH_REJECTED lists
+ * them), and nothing is written. Shared by /push and Feast's /write-to-online-store.
+ */
+export function pushRequestFor(
+  target: PushTarget,
+  df: unknown,
+  options: Pick<PushRequest, "wait" | "replication">,
+  context: PushContext,
+): PushRequest {
   const columns = checkColumns(df, target, context.limits);
   const pushedRows = columns.get(target.timestampField)!.length;
 
@@ -113,14 +136,7 @@ export function parsePushRequest(body: unknown, context: PushContext): PushReque
       });
     }
   }
-  return {
-    target,
-    pushedRows,
-    rows,
-    wait: wait as WaitFor | undefined,
-    // Its fields are checked by the writer, against its peers, before anything is written.
-    replication: replication as ReplicationOptions | undefined,
-  };
+  return { target, pushedRows, rows, ...options };
 }
 
 /** The df as columns of one length, holding exactly what the target views need. */
@@ -202,8 +218,9 @@ function eventTimeMs(value: unknown): number | undefined {
 
 /**
  * JSON has no bytes and no 64-bit integers: bytes arrive base64-encoded (as Feast's JSON API
- * sends them) and int64 values past 2^53 as decimal strings. Anything else is passed on for
- * the registry's type check to accept or name.
+ * sends them) and int64 values past 2^53 as decimal strings (or exact numbers, which the body
+ * parser turns into bigints). Anything else is passed on for the registry's type check to
+ * accept or name.
  */
 function fromJson(type: FeatureType, value: unknown): unknown {
   const element = elementType(type);
@@ -214,6 +231,8 @@ function fromJson(type: FeatureType, value: unknown): unknown {
   if (type === "int64" && typeof value === "string" && /^-?\d{1,19}$/.test(value)) {
     return BigInt(value);
   }
+  // A whole number past 2^53 reaches here exact (a bigint, see json-body.ts): a float holds it rounded.
+  if ((type === "float64" || type === "float32") && typeof value === "bigint") return Number(value);
   return value;
 }
 

@@ -83,9 +83,15 @@ function buildCodec(type: FeatureType): ValueCodec {
   }
   if (isNumeric(element)) {
     const decodeItem = scalarDecoder(element);
+    const encodeItem = scalarEncoder(element);
     return withTextCheck({
       accepts,
-      encode: (value) => (value === null ? "" : `[${(value as unknown[]).join(",")}]`),
+      encode: (value) =>
+        value === null
+          ? ""
+          : element === "float32"
+            ? `[${(value as unknown[]).map(encodeItem).join(",")}]`
+            : `[${(value as unknown[]).join(",")}]`,
       decode: (text) => {
         if (text === "") return null;
         if (text === "[]") return [];
@@ -208,6 +214,10 @@ function scalarEncoder(type: ScalarType): (value: unknown) => string {
       return (value) => `=${Buffer.from(value as Uint8Array).toString("base64")}`;
     case "bool":
       return (value) => (value ? "1" : "0");
+    case "float32":
+      // Stored as a float32 holds it (0.1 is 0.10000000149011612), as Feast stores and
+      // serves Float32: the same value whichever server a client reads it from.
+      return (value) => String(Math.fround(value as number));
     default:
       return (value) => String(value);
   }

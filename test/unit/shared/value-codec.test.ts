@@ -16,7 +16,8 @@ import { textDecodesToValue } from "../../../shared/registry/value-codec.js";
 const scalar: Record<ScalarType, fc.Arbitrary<unknown>> = {
   int32: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
   int64: fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
-  float32: fc.double(),
+  // Values a float32 holds: any other double is stored rounded to one (tested below).
+  float32: fc.float(),
   float64: fc.double(),
   string: fc.string({ unit: "binary" }),
   bytes: fc.uint8Array({ maxLength: 40 }),
@@ -52,6 +53,18 @@ describe("value codec", () => {
       );
     });
   }
+
+  it("stores a float32 value as a float32 holds it, as Feast does, so both serve the same number", () => {
+    assert.equal(encodeValue("float32", 0.1), "0.10000000149011612");
+    assert.equal(encodeValue("float32[]", [0.1, 2, -0.5]), "[0.10000000149011612,2,-0.5]");
+    assert.equal(encodeValue("float64", 0.1), "0.1");
+    fc.assert(
+      fc.property(fc.double(), (value) => {
+        const decoded = decodeValue("float32", encodeValue("float32", value));
+        assert.deepEqual(normalise(decoded), normalise(Math.fround(value)));
+      }),
+    );
+  });
 
   it("hands out a stored text as JSON only when it is the JSON the value would be written as", () => {
     for (const [featureType, values] of FEATURE_TYPES) {
