@@ -55,12 +55,14 @@ export function renderOnlineFeaturesResponse(
       ? ONE_ENTITY_STATUSES
       : `],"statuses":[${repeat('"PRESENT"', rowCount)}],"event_timestamps":[${repeat(EPOCH_ZERO, rowCount)}]}`;
   const floats = floatKinds(request.refs);
+  const integerKeys = integerJoinKeys(request.refs);
   let first = true;
   for (const column of request.entityColumns) {
     out += first ? '{"values":[' : ',{"values":[';
     first = false;
+    const echo = integerKeys.has(column.name) ? integerKeyJson : jsonValue;
     for (let r = 0; r < rowCount; r++)
-      out += r === 0 ? jsonValue(column.values[r]) : `,${jsonValue(column.values[r])}`;
+      out += r === 0 ? echo(column.values[r]) : `,${echo(column.values[r])}`;
     out += entityStatuses;
   }
   for (let f = 0; f < request.refs.length; f++) {
@@ -154,6 +156,32 @@ function buildNames(refs: readonly ResolvedFeatureRef[], full: boolean): string[
     seen.add(name);
   }
   return names;
+}
+
+const integerKeysCache = new WeakMap<readonly ResolvedFeatureRef[], Set<string>>();
+
+/** The integer join keys (int32, int64) of the requested features' views, once per resolved list. */
+function integerJoinKeys(refs: readonly ResolvedFeatureRef[]): Set<string> {
+  let keys = integerKeysCache.get(refs);
+  if (!keys) {
+    keys = new Set(
+      refs.flatMap((ref) =>
+        ref.view.joinKeys.filter((k) => k.type !== "string").map((k) => k.name),
+      ),
+    );
+    integerKeysCache.set(refs, keys);
+  }
+  return keys;
+}
+
+/**
+ * An integer join key echoed as the number it names, as Feast echoes it: a key sent as a
+ * decimal string ("1001", which the read accepted as an int64) is written 1001, exact
+ * beyond 2^53 ("-0" is 0).
+ */
+function integerKeyJson(value: unknown): string {
+  if (typeof value !== "string") return jsonValue(value);
+  return value === "-0" ? "0" : value;
 }
 
 /** Per requested feature: 0, or whether it is a float (1) or a list of floats (2). */
