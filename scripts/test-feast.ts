@@ -145,8 +145,8 @@ async function startFeastServe(venv: string, dir: string): Promise<FeastServer> 
     { cwd: dir, env: feastEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const stop = () => stopGroup(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;

@@ -27,7 +27,7 @@ export default defineRepo({
       version: "1.0.0",
       entities: ["driver"],
       features: [
-        ...SCALAR_TYPES.map((type) => ({ name: `f_${short(type)}`, type: type as FeatureType })),
+        ...SCALAR_TYPES.map((type) => ({ name: `f_${short(type)}`, type: type })),
         ...SCALAR_TYPES.map((type) => ({
           name: `l_${short(type)}`,
           type: `${type}[]` as FeatureType,
