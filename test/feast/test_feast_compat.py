@@ -283,11 +283,13 @@ def test_write_to_online_store_then_read_back_matches_feast(servers):
         "label": ["written", None],
     }
     df = frame({**rows, "event_timestamp": [EVENT] * 2})
-    for store in servers.values():
-        store.write_to_online_store("driver_stats", df)
-    # No wait, no retry: Strata's write answers once the rows are readable (wait "applied").
     entity_rows = [{"driver_id": 2001}, {"driver_id": BIG + 2}]
-    (s, _), (f, _) = read_both(servers, stats_refs(), entity_rows)
+    read_back = {}
+    for name, store in servers.items():
+        store.write_to_online_store("driver_stats", df)
+        # Read at once, no retry: Strata's write answers once the rows are readable (wait "applied").
+        read_back[name] = read(store, stats_refs(), entity_rows)
+    (s, _), (f, _) = read_back["strata"], read_back["feast"]
     assert_same_values(s, f)
     assert s["conv_rate"] == [7.0, 0.5] and s["trips"] == [3, BIG]
 
