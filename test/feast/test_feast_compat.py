@@ -28,6 +28,7 @@ from feast.errors import (
     FeastPermissionError,
     FeatureServiceNotFoundException,
     FeatureViewNotFoundException,
+    PushSourceNotFoundException,
 )
 from feast.infra.online_stores.remote import RemoteOnlineStore
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
@@ -374,6 +375,16 @@ def test_unknown_feature_service_raises_feature_service_not_found(servers):
         return store.get_online_features(features=ghost, entity_rows=[{"driver_id": 1}])
 
     assert_both_raise(servers, FeatureServiceNotFoundException, call)
+
+
+def test_push_to_an_unknown_push_source_raises_push_source_not_found(servers):
+    """The SDK resolves push sources in its own registry, so this one never reaches a server."""
+    df = frame({"driver_id": [1], "event_timestamp": [EVENT]})
+    assert_both_raise(
+        servers,
+        PushSourceNotFoundException,
+        lambda store: store.push("ghost_push", df, to=PushMode.ONLINE),
+    )
 
 
 def ghost_write(store):
