@@ -306,6 +306,24 @@ def test_write_to_online_store_then_read_back_matches_feast(servers):
     assert s["conv_rate"] == [7.0, 0.5] and s["trips"] == [3, BIG]
 
 
+def test_write_with_missing_floats_matches_feast(servers):
+    """pandas holds a missing float as NaN, the common way a df carries a null float."""
+    df = pd.DataFrame(
+        {
+            "driver_id": [2004, 2005],
+            "conv_rate": [float("nan"), 1.5],
+            "acc_rate": [0.5, float("nan")],
+            "trips": [1, 2],
+            "label": ["nan", "nan"],
+            "event_timestamp": pd.to_datetime([EVENT, EVENT], utc=True),
+        }
+    )
+    for store in servers.values():
+        store.write_to_online_store("driver_stats", df)
+    (s, _), (f, _) = read_both(servers, stats_refs(), [{"driver_id": 2004}, {"driver_id": 2005}])
+    assert_same_values(s, f)
+
+
 def test_write_every_value_type_to_a_critical_view_matches_feast(servers):
     columns = {**{k: v[:1] for k, v in ALL_TYPES_ROWS.items()}, "driver_id": [2002]}
     # The SDK's JSON transport cannot carry bytes (json.dumps refuses them), whichever server.
