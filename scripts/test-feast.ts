@@ -7,13 +7,15 @@
 //      Redis online store on the stack's Redis, a local file registry), `feast apply`
 //   4. Strata's serve and ingest processes (test/feast/strata-repo.ts, a unique project) and
 //      `feast serve` of the Feast repo
-//   5. pytest test/feast/test_feast_compat.py, then everything stopped and removed
+//   5. pytest test/feast/test_feast_compat.py, then everything stopped and removed (processes,
+//      the folder, both servers' keys of the test projects, the Kafka topics)
 // STRATA_FEAST_CACHE: where venvs are kept (default .cache/feast in the clone).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFileSync } from "node:fs";
 import net from "node:net";
+import { Redis } from "ioredis";
 import os from "node:os";
 import path from "node:path";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
@@ -174,6 +176,21 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Strata's keys of the test project (its entity hashes and its generation pointers). */
+async function deleteStrataKeys(project: string): Promise<void> {
+  const redis = new Redis(resolveEndpoints().redis.address, { lazyConnect: true });
+  await redis.connect();
+  try {
+    for (const pattern of [`fs:{${project}:*`, `fs:{${project}}*`]) {
+      for await (const keys of redis.scanStream({ match: pattern, count: 1000 })) {
+        if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function deleteTopics(project: string): Promise<void> {
   const kafka = createKafka(
     { brokers: resolveEndpoints().kafka.address, clientId: "strata-test-feast" },
@@ -265,6 +282,9 @@ async function main(): Promise<number> {
       stdio: "ignore",
     });
     rmSync(dir, { recursive: true, force: true });
+    await deleteStrataKeys(strataProject).catch((error: unknown) =>
+      log(`could not delete Strata's keys: ${String(error)}`),
+    );
     await deleteTopics(strataProject).catch((error: unknown) =>
       log(`could not delete topics: ${String(error)}`),
     );
