@@ -180,6 +180,28 @@ export const ERROR_CODES = {
     title:
       "the write is in this region's changelog and applied here, but not yet in enough peer regions",
   },
+  // The published registry (strata plan / apply, processes following it)
+  STRATA_E_REGISTRY_INVALID: {
+    status: 500,
+    title:
+      "a published registry record is not valid (JSON, shape, hash, project or definitions); it is ignored",
+  },
+  STRATA_E_NO_REGISTRY: {
+    status: 404,
+    title: "no valid registry has been published for the project",
+  },
+  STRATA_E_REGISTRY_UNAVAILABLE: {
+    status: 503,
+    title: "Kafka did not let the registry be read or published within the time limit",
+  },
+  STRATA_E_BREAKING_CHANGE: {
+    status: 409,
+    title: "the apply has incompatible changes and breaking changes were not allowed",
+  },
+  STRATA_E_REGISTRY_CONFLICT: {
+    status: 409,
+    title: "another apply published the same or a newer registry version first",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -133,7 +133,7 @@ export async function ensureChangelogTopics(
  * A replication factor above the broker count cannot be created: on a small cluster (the
  * development stack has one broker) it is lowered to fit, and the caller is told so.
  */
-function fitToCluster(
+export function fitToCluster(
   config: ChangelogTopicConfig,
   brokers: number,
 ): { config: ChangelogTopicConfig; warnings: string[] } {

@@ -127,6 +127,11 @@ export class FeatureRegistry {
     return [...this.services.keys()];
   }
 
+  /** The declared push sources' names (a view pushed to by its own name is not one). */
+  pushSourceNames(): string[] {
+    return [...this.pushSources.keys()];
+  }
+
   /** A view by name, at a pinned major or the latest one. */
   view(name: string, major?: number): ResolvedView {
     const majors = this.viewsByName.get(name);
