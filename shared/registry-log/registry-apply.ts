@@ -75,10 +75,31 @@ export interface ApplyResult {
  *    stays in the log, and every reader ignores it the same way (registry-order.ts).
  */
 export async function applyRegistry(options: ApplyRegistryOptions): Promise<ApplyResult> {
+  const prepared = await prepareApply(options);
+  try {
+    return await prepared.publish();
+  } finally {
+    await prepared.close();
+  }
+}
+
+/** An apply that has read the published registry and planned, before it publishes. */
+export interface PreparedApply {
+  plan: RegistryPlan;
+  /** Publishes (when there is a change) and checks the record won; at most once. */
+  publish(): Promise<ApplyResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Steps 1 to 3 of applyRegistry, keeping the read of the registry open for step 4. Two
+ * prepared applies of the same project publish in the order a caller chooses: how the tests
+ * race two applies on the same version deterministically.
+ */
+export async function prepareApply(options: ApplyRegistryOptions): Promise<PreparedApply> {
   const definition = plainDefinition(options.definition);
   new FeatureRegistry(definition);
   const project = definition.project;
-  const region = options.region ?? "local";
   const timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
   const topic = registryTopic(project);
   const config = options.topics ?? DEFAULT_TOPIC_CONFIG;
@@ -109,65 +130,75 @@ export async function applyRegistry(options: ApplyRegistryOptions): Promise<Appl
   try {
     const current = opened.state().latest;
     const plan = planFrom(current?.record, definition);
-    const base = { plan, topic, createdTopics, warnings };
-    if (current && plan.changes.length === 0) {
-      return {
-        ...base,
-        published: false,
-        version: current.record.version,
-        hash: plan.hash,
-        previousHash: current.record.previousHash,
-        offset: undefined,
-      };
-    }
     const incompatible = plan.changes.filter((c) => c.incompatible);
-    if (incompatible.length > 0 && !options.allowBreaking) {
-      throw new StrataError(
-        "STRATA_E_BREAKING_CHANGE",
-        `the apply of project ${project} has ${incompatible.length} incompatible change(s), refused without allowBreaking (--allow-breaking): ${incompatible
-          .map((c) => `${c.subject} (${c.incompatible!.join("; ")})`)
-          .join("; ")}`,
-        {
+    if (incompatible.length > 0 && !options.allowBreaking) throw breakingChanges(project, plan);
+    const base = { plan, topic, createdTopics, warnings };
+    return {
+      plan,
+      close: () => opened.close(),
+      publish: async (): Promise<ApplyResult> => {
+        if (current && plan.changes.length === 0) {
+          return {
+            ...base,
+            published: false,
+            version: current.record.version,
+            hash: plan.hash,
+            previousHash: current.record.previousHash,
+            offset: undefined,
+          };
+        }
+        const record: PublishedRegistry = {
+          format: REGISTRY_FORMAT,
           project,
-          changes: incompatible.map((c) => ({
-            action: c.action,
-            kind: c.kind,
-            subject: c.subject,
-            detail: c.detail,
-            reasons: c.incompatible,
-          })),
-        },
-      );
-    }
-    const record: PublishedRegistry = {
-      format: REGISTRY_FORMAT,
-      project,
-      version: (current?.record.version ?? 0) + 1,
-      hash: plan.hash,
-      previousHash: current?.record.hash ?? null,
-      definition,
-      appliedBy: options.appliedBy ?? defaultAppliedBy(),
-      appliedAt: new Date().toISOString(),
-      region,
-      strataVersion: strataVersion(),
-      breaking: {
-        allowed: options.allowBreaking ?? false,
-        changes: incompatible.map((c) => `${c.subject}: ${c.incompatible!.join("; ")}`),
+          version: (current?.record.version ?? 0) + 1,
+          hash: plan.hash,
+          previousHash: current?.record.hash ?? null,
+          definition,
+          appliedBy: options.appliedBy ?? defaultAppliedBy(),
+          appliedAt: new Date().toISOString(),
+          region: options.region ?? "local",
+          strataVersion: strataVersion(),
+          breaking: {
+            allowed: options.allowBreaking ?? false,
+            changes: incompatible.map((c) => `${c.subject}: ${c.incompatible!.join("; ")}`),
+          },
+        };
+        const offset = await produce(options.kafka, topic, record, timeoutMs);
+        await checkPublished(opened, topic, record, offset, localOutcomes, timeoutMs);
+        return {
+          ...base,
+          published: true,
+          version: record.version,
+          hash: record.hash,
+          previousHash: record.previousHash,
+          offset,
+        };
       },
     };
-    const offset = await produce(options.kafka, topic, record, timeoutMs);
-    await checkPublished(opened, topic, record, offset, localOutcomes, timeoutMs);
-    return {
-      ...base,
-      published: true,
-      version: record.version,
-      hash: record.hash,
-      previousHash: record.previousHash,
-      offset,
-    };
-  } finally {
+  } catch (error) {
     await opened.close();
+    throw error;
   }
+}
+
+function breakingChanges(project: string, plan: RegistryPlan): StrataError {
+  const incompatible = plan.changes.filter((c) => c.incompatible);
+  return new StrataError(
+    "STRATA_E_BREAKING_CHANGE",
+    `the apply of project ${project} has ${incompatible.length} incompatible change(s), refused without allowBreaking (--allow-breaking): ${incompatible
+      .map((c) => `${c.subject} (${c.incompatible!.join("; ")})`)
+      .join("; ")}`,
+    {
+      project,
+      changes: incompatible.map((c) => ({
+        action: c.action,
+        kind: c.kind,
+        subject: c.subject,
+        detail: c.detail,
+        reasons: c.incompatible,
+      })),
+    },
+  );
 }
 
 /** Produces the record with acks=all through an idempotent producer; resolves with its offset. */
