@@ -55,6 +55,8 @@ export class RegistryLogReader {
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           for (const message of batch.messages) {
+            // A record read again (kafkajs re-fetching after a rejoin) was folded already.
+            if (BigInt(message.offset) < (reader.next.get(batch.topic) ?? 0n)) continue;
             const outcome = reader.logs.add(batch.topic, message.offset, message.value);
             options.onOutcome?.(outcome);
             reader.next.set(batch.topic, BigInt(message.offset) + 1n);
