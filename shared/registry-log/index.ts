@@ -25,6 +25,7 @@ export {
   type RefusedRecord,
 } from "./read-published.js";
 export { diffDefinitions, type PlanChange } from "./registry-diff.js";
+export { flagReuse, type HistoricalDefinition } from "./registry-history.js";
 export {
   planFrom,
   planRegistry,

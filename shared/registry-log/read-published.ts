@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from "kafkajs";
 import type { StrataError } from "../errors.js";
+import type { PublishedRegistry } from "./published-registry.js";
 import { RegistryLogReader } from "./registry-log-reader.js";
 import type { RecordOutcome, RegistryEntry } from "./registry-order.js";
 import { registryTopics } from "./registry-topics.js";
@@ -38,6 +39,8 @@ export interface PublishedState {
   missingTopics: string[];
   /** Records that failed validation (ignored). */
   refused: RefusedRecord[];
+  /** Every accepted record of every log read, ranked as every region ranks them (oldest first). */
+  history: PublishedRegistry[];
 }
 
 /**
@@ -78,6 +81,7 @@ export async function openPublishedRegistry(options: OpenOptions): Promise<Opene
         kafka: options.kafka,
         project: options.project,
         topics,
+        keepHistory: true,
         onOutcome: (outcome) => {
           if (outcome.kind === "refused") refused.push(outcome);
           options.onOutcome?.(outcome);
@@ -98,6 +102,7 @@ export async function openPublishedRegistry(options: OpenOptions): Promise<Opene
       topics,
       missingTopics,
       refused: [...refused],
+      history: reader?.logs.history() ?? [],
     }),
     close: async () => {
       await reader?.stop();

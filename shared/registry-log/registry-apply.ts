@@ -128,8 +128,9 @@ export async function prepareApply(options: ApplyRegistryOptions): Promise<Prepa
     },
   });
   try {
-    const current = opened.state().latest;
-    const plan = planFrom(current?.record, definition);
+    const state = opened.state();
+    const current = state.latest;
+    const plan = planFrom(current?.record, definition, state.history);
     const incompatible = plan.changes.filter((c) => c.incompatible);
     if (incompatible.length > 0 && !options.allowBreaking) throw breakingChanges(project, plan);
     const base = { plan, topic, createdTopics, warnings };

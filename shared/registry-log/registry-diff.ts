@@ -6,6 +6,7 @@ import {
   type ResolvedView,
 } from "../registry/feature-registry.js";
 import { formatSemVer } from "../registry/semver.js";
+import { flagReuse, type HistoricalDefinition } from "./registry-history.js";
 
 /** One difference between the published registry and a new one. */
 export interface PlanChange {
@@ -29,14 +30,18 @@ export interface PlanChange {
  * type or a major's join keys (stored values or keys would be read wrongly), changes a major a
  * feature service pins (`view@N:feature`), removes a feature, major or service a service reads,
  * or changes what a service reads (an unpinned `view:feature` following a new latest major).
+ * With `history` (earlier published registries), re-adding a major or feature that one of them
+ * had with other keys or another type is incompatible too (flagReuse).
  */
 export function diffDefinitions(
   before: FeatureRepoDefinition | undefined,
   after: FeatureRepoDefinition,
+  history: readonly HistoricalDefinition[] = [],
 ): PlanChange[] {
   const next = new FeatureRegistry(after);
   const previous = before === undefined ? undefined : new FeatureRegistry(before);
   const changes = previous ? diffRegistries(previous, next) : diffRegistries(undefined, next);
+  flagReuse(changes, history, next);
   if (
     changes.length === 0 &&
     before !== undefined &&

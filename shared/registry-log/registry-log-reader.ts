@@ -10,6 +10,8 @@ export interface RegistryLogReaderOptions {
   topics: readonly string[];
   /** Every record's outcome, in offset order per topic, as it is folded. */
   onOutcome?: (outcome: RecordOutcome) => void;
+  /** Keep every accepted record (RegistryLogs.history). */
+  keepHistory?: boolean;
 }
 
 interface Waiter {
@@ -36,7 +38,7 @@ export class RegistryLogReader {
     private readonly consumer: Consumer,
     private readonly groupId: string,
   ) {
-    this.logs = new RegistryLogs(options.project);
+    this.logs = new RegistryLogs(options.project, options.keepHistory);
   }
 
   /** Connects and starts reading every topic from its beginning. */

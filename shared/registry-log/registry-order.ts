@@ -3,6 +3,7 @@ import { isStrataError } from "../errors.js";
 import {
   compareRegistries,
   decodePublishedRegistry,
+  type PublishedRegistry,
   type ValidRegistryRecord,
 } from "./published-registry.js";
 
@@ -37,8 +38,13 @@ export type RecordOutcome =
  */
 export class RegistryLogs {
   private readonly latest = new Map<string, RegistryEntry>();
+  private readonly accepted: PublishedRegistry[] = [];
 
-  constructor(private readonly project: string) {}
+  /** `keepHistory`: remember every accepted record (what plan checks re-additions against). */
+  constructor(
+    private readonly project: string,
+    private readonly keepHistory = false,
+  ) {}
 
   /** Folds the next record of `topic` (records of one topic must come in offset order). */
   add(topic: string, offset: string, value: Buffer | null): RecordOutcome {
@@ -56,7 +62,13 @@ export class RegistryLogs {
       return { kind: "superseded", entry, by: current };
     }
     this.latest.set(topic, entry);
+    if (this.keepHistory) this.accepted.push(entry.record);
     return { kind: "accepted", entry };
+  }
+
+  /** Every accepted record, when kept (constructor), in the order every region ranks them. */
+  history(): PublishedRegistry[] {
+    return [...this.accepted].sort(compareRegistries);
   }
 
   /** The registry every region serves once it has read what this reader has: the greatest accepted. */

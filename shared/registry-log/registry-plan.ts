@@ -30,13 +30,15 @@ export interface RegistryPlan {
 
 /**
  * The plan from a published registry (or none) to a definition, without Kafka: what
- * planRegistry and applyRegistry compute once they have read the published one.
+ * planRegistry and applyRegistry compute once they have read the published one. `history`:
+ * the registries published before (readPublishedRegistry's), for re-additions (flagReuse).
  */
 export function planFrom(
   current: PublishedRegistry | undefined,
   definition: FeatureRepoDefinition,
+  history: readonly PublishedRegistry[] = [],
 ): RegistryPlan {
-  const changes = diffDefinitions(current?.definition, definition);
+  const changes = diffDefinitions(current?.definition, definition, history);
   return {
     project: definition.project,
     current: current
@@ -78,7 +80,7 @@ export async function planRegistry(options: PlanRegistryOptions): Promise<Regist
     peerRegions: options.peerRegions,
     timeoutMs: options.timeoutMs,
   });
-  return planFrom(state.latest?.record, definition);
+  return planFrom(state.latest?.record, definition, state.history);
 }
 
 /**

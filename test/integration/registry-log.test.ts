@@ -389,4 +389,28 @@ describe("the registry as a Kafka log, on the real Kafka", () => {
     assert.equal(first.registry.view("rider_profile").maxAgeMs, 5);
     assert.equal(recorder.refusals.length, 3);
   });
+  it("re-adding a feature removed earlier, with another type, is refused: its old values are still stored", async () => {
+    const without = repo((r) => {
+      r.services = [];
+      delete (r.views[2]!.features as Record<string, string>).blob;
+    });
+    const removed = await apply(without, { allowBreaking: true });
+    assert.equal(removed.published, true);
+    const retyped = repo((r) => {
+      r.services = [];
+      (r.views[2]!.features as Record<string, string>).blob = "string";
+    });
+    await assert.rejects(apply(retyped), (error: unknown) => {
+      assert.ok(isStrataError(error, "STRATA_E_BREAKING_CHANGE"));
+      const [change] = error.details.changes as { subject: string; reasons: string[] }[];
+      assert.equal(change!.subject, "rider_profile@1:blob");
+      assert.match(
+        change!.reasons[0]!,
+        /was published in version \d+ as bytes: the values it stored would be read as string/,
+      );
+      return true;
+    });
+    const plan = await planRegistry({ kafka, definition: retyped });
+    assert.equal(plan.incompatible, 1);
+  });
 });

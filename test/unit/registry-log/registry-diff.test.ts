@@ -275,6 +275,58 @@ describe("registry plan: each kind of change", () => {
   });
 });
 
+describe("registry plan: against the registries published before", () => {
+  const published = (version: number, definition: FeatureRepoDefinition) => ({
+    version,
+    definition,
+  });
+
+  it("re-adding a removed feature with another type is incompatible; with its old type it is not", () => {
+    const without = edit((r) => delete features(r, "stats", 2).label);
+    const history = [published(1, base()), published(2, without)];
+    const retyped = edit((r) => (features(r, "stats", 2).label = "int64"));
+    const [change] = diffDefinitions(without, retyped, history);
+    assert.equal(change!.subject, "stats@2:label");
+    assert.deepEqual(change!.incompatible, [
+      "stats@2:label was published in version 1 as string: the values it stored would be read as int64",
+    ]);
+    assert.deepEqual(diffDefinitions(without, base(), history)[0]!.incompatible, undefined);
+    assert.deepEqual(
+      diffDefinitions(without, retyped)[0]!.incompatible,
+      undefined,
+      "no history, no reason",
+    );
+  });
+
+  it("re-adding a removed major with other join keys or types is incompatible", () => {
+    const without = edit((r) => (r.views = r.views.filter((v) => v.name !== "rider_profile")));
+    const history = [published(3, base()), published(4, without)];
+    const rekeyed = edit((r) => {
+      r.entities[1]!.joinKeys = { rider_id: "int64", city: "string" };
+      (view(r, "rider_profile", 1).features as Record<string, string>).vip = "string";
+    });
+    const changes = diffDefinitions(without, rekeyed, history);
+    const added = changes.find((c) => c.subject === "rider_profile@1")!;
+    assert.deepEqual(added.incompatible, [
+      "rider_profile@1 was published in version 3 keyed by rider (rider_id string, city string): the rows it stored would not be found under rider (rider_id int64, city string)",
+      "rider_profile@1:vip was published in version 3 as bool: the values it stored would be read as string",
+    ]);
+    const same = diffDefinitions(without, base(), history).find(
+      (c) => c.subject === "rider_profile@1",
+    )!;
+    assert.equal(same.incompatible, undefined);
+  });
+
+  it("the newest earlier registry with the feature decides", () => {
+    const v1 = edit((r) => (features(r, "stats", 2).extra = "int64"));
+    const v2 = base();
+    const v3 = edit((r) => (features(r, "stats", 2).extra = "string"));
+    const history = [published(1, v1), published(2, v2), published(3, v3), published(4, base())];
+    assert.equal(diffDefinitions(base(), v3, history)[0]!.incompatible, undefined);
+    assert.equal(diffDefinitions(base(), v1, history)[0]!.incompatible!.length, 1);
+  });
+});
+
 describe("registry plan: rendering", () => {
   it("renders + ~ - lines, each incompatible reason under its change, and the counts", () => {
     const next = edit((r) => {
