@@ -1,4 +1,4 @@
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import { StrataError } from "../errors.js";
 import type { ChangelogTopicConfig } from "../changelog/topics.js";
 import type {
@@ -36,7 +36,8 @@ export interface KafkaRegistrySourceOptions {
  * valid registry is published, STRATA_E_REGISTRY_UNAVAILABLE when the topics are not read to
  * their end within startTimeoutMs. Afterwards every record is folded as it arrives: a new
  * winner goes to onRegistry, an invalid record to onRefused (the served registry stays).
- * Records read at start that fail validation go to onRefused too.
+ * Records read at start that fail validation go to onRefused too. The listener must not
+ * throw: an exception is rethrown outside the consumer, as an uncaught error.
  */
 export function kafkaRegistrySource(options: KafkaRegistrySourceOptions): RegistrySource {
   return new KafkaRegistrySource(options);
@@ -61,12 +62,12 @@ class KafkaRegistrySource implements RegistrySource {
   async start(listener: RegistryListener): Promise<ServedRegistry> {
     if (this.reader) throw new Error("the registry source is already started");
     this.listener = listener;
-    const { kafka, project, peerRegions = [] } = this.options;
+    const { kafka, project } = this.options;
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await ensureRegistryTopics(admin, project, { peerRegions, config: this.options.topics });
-      const topics = registryTopics(project, peerRegions);
+      const topics = await this.topicsToFollow(admin);
+      if (topics.length === 0) throw noRegistry(project, topics);
       this.reader = await RegistryLogReader.start({
         kafka,
         project,
@@ -78,13 +79,7 @@ class KafkaRegistrySource implements RegistrySource {
         this.options.startTimeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS,
       );
       const winner = this.reader.logs.winner();
-      if (!winner) {
-        throw new StrataError(
-          "STRATA_E_NO_REGISTRY",
-          `no valid registry is published for project ${project} (read ${topics.join(", ")}); publish one with strata apply`,
-          { project, topics },
-        );
-      }
+      if (!winner) throw noRegistry(project, topics);
       this.served = winner;
       return servedRegistry(winner);
     } catch (error) {
@@ -92,6 +87,25 @@ class KafkaRegistrySource implements RegistrySource {
       throw error;
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /**
+   * The registry topics, created where missing. A process that may not create topics (an ACL
+   * without CreateTopics) follows those that exist: a copy created later is followed from the
+   * next start.
+   */
+  private async topicsToFollow(admin: Admin): Promise<string[]> {
+    const { project, peerRegions = [] } = this.options;
+    const wanted = registryTopics(project, peerRegions);
+    try {
+      await ensureRegistryTopics(admin, project, { peerRegions, config: this.options.topics });
+      return wanted;
+    } catch (error) {
+      const type = (error as { type?: string }).type ?? "";
+      if (!AUTHORIZATION_ERRORS.has(type)) throw error;
+      const existing = new Set(await admin.listTopics());
+      return wanted.filter((topic) => existing.has(topic));
     }
   }
 
@@ -105,18 +119,43 @@ class KafkaRegistrySource implements RegistrySource {
   /** Each record as it is read: refusals are reported; a new winner, once started, is swapped in. */
   private fold(outcome: RecordOutcome): void {
     if (outcome.kind === "refused") {
-      this.listener?.onRefused({
-        error: outcome.error,
-        origin: `kafka:${outcome.topic}@${outcome.offset}`,
-      });
+      const refusal = { error: outcome.error, origin: `kafka:${outcome.topic}@${outcome.offset}` };
+      notify(() => this.listener?.onRefused(refusal));
       return;
     }
     if (outcome.kind !== "accepted" || !this.served) return;
     const winner = this.reader?.logs.winner();
     if (winner && compareRegistries(winner.record, this.served.record) > 0) {
       this.served = winner;
-      this.listener?.onRegistry(servedRegistry(winner));
+      notify(() => this.listener?.onRegistry(servedRegistry(winner)));
     }
+  }
+}
+
+function noRegistry(project: string, topics: string[]): StrataError {
+  return new StrataError(
+    "STRATA_E_NO_REGISTRY",
+    `no valid registry is published for project ${project} (read: ${topics.join(", ") || "no registry topic exists"}); publish one with strata apply`,
+    { project, topics },
+  );
+}
+
+const AUTHORIZATION_ERRORS = new Set([
+  "TOPIC_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+]);
+
+/**
+ * Calls the process' listener outside the Kafka consumer: an exception it throws is a bug of
+ * the listener, and must not make kafkajs retry the batch (the record is folded already).
+ */
+function notify(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
 
