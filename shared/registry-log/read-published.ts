@@ -82,6 +82,7 @@ export async function openPublishedRegistry(options: OpenOptions): Promise<Opene
         project: options.project,
         topics,
         keepHistory: true,
+        maxWaitTimeInMs: 100,
         onOutcome: (outcome) => {
           if (outcome.kind === "refused") refused.push(outcome);
           options.onOutcome?.(outcome);

@@ -12,6 +12,12 @@ export interface RegistryLogReaderOptions {
   onOutcome?: (outcome: RecordOutcome) => void;
   /** Keep every accepted record (RegistryLogs.history). */
   keepHistory?: boolean;
+  /**
+   * How long the broker holds a fetch while there is nothing new (default 1,000 ms). New records
+   * answer a fetch at once whatever this is; stop() waits for the fetch in flight, so a one-shot
+   * read keeps it short.
+   */
+  maxWaitTimeInMs?: number;
 }
 
 interface Waiter {
@@ -44,7 +50,10 @@ export class RegistryLogReader {
   /** Connects and starts reading every topic from its beginning. */
   static async start(options: RegistryLogReaderOptions): Promise<RegistryLogReader> {
     const groupId = `strata.registry-reader.${randomUUID()}`;
-    const consumer = options.kafka.consumer({ groupId, maxWaitTimeInMs: 1_000 });
+    const consumer = options.kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
+    });
     const reader = new RegistryLogReader(options, consumer, groupId);
     consumer.on(consumer.events.CRASH, (event) => {
       // kafkajs restarts the consumer after a retriable crash; only a final one fails the reads.
