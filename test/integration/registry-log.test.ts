@@ -159,6 +159,21 @@ describe("the registry as a Kafka log, on the real Kafka", () => {
     assert.equal(state.latest!.registry.view("stats").key, "stats@2");
   });
 
+  it("a read that cannot reach the end of the log in time fails with STRATA_E_REGISTRY_UNAVAILABLE", async () => {
+    await assert.rejects(
+      readPublishedRegistry({ kafka, project, timeoutMs: 1 }),
+      (error: unknown) => {
+        assert.ok(isStrataError(error, "STRATA_E_REGISTRY_UNAVAILABLE"));
+        assert.equal(error.status, 503);
+        assert.match(
+          error.message,
+          new RegExp(`not read to its end within 1 ms: ${topic} \\(read to 0 of 1\\)`),
+        );
+        return true;
+      },
+    );
+  });
+
   it("an apply without a change publishes nothing and says so", async () => {
     const before = await endOffset();
     const result = await apply(repo());
