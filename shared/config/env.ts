@@ -38,7 +38,14 @@ const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512", "aws-msk-iam
  */
 export type RegistrySourceConfig =
   | { kind: "file"; path: string; project?: string }
-  | { kind: "published"; project: string; kafka: KafkaAccess };
+  | {
+      kind: "published";
+      project: string;
+      kafka: KafkaAccess;
+      /** STRATA_REGION, and the peers whose registry copies are followed too (STRATA_PEER_REGIONS). */
+      region?: string;
+      peerRegions?: string[];
+    };
 
 /** What a project name is (the registry's identifier rule). */
 const PROJECT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -239,7 +246,8 @@ export class EnvReader {
 
   /**
    * STRATA_REPO when set (a feature repo file), else STRATA_PROJECT's published registry, which
-   * is read from Kafka (`kafka`: the process' KAFKA_BROKERS access, required then).
+   * is read from Kafka (`kafka`: the process' KAFKA_BROKERS access, required then), with the
+   * copies of STRATA_PEER_REGIONS' registries (docs/registry.md).
    */
   registrySource(kafka: KafkaAccess | undefined): RegistrySourceConfig {
     const path = this.get("STRATA_REPO");
@@ -266,7 +274,13 @@ export class EnvReader {
         `host:port[,host:port...]: following the published registry of STRATA_PROJECT=${project} reads it from Kafka`,
       );
     }
-    return { kind: "published", project, kafka };
+    const peerRegions = this.peerRegions();
+    return {
+      kind: "published",
+      project,
+      kafka,
+      ...(peerRegions.length > 0 ? { region: this.region(), peerRegions } : {}),
+    };
   }
 
   /** STRATA_REGION: the origin region written into versions, and the consumer group's name. */

@@ -1,6 +1,7 @@
 import type { Admin, Kafka } from "kafkajs";
 import { StrataError } from "../errors.js";
 import type { ChangelogTopicConfig } from "../changelog/topics.js";
+import type { RegistrySourceCapabilities } from "../registry/live-registry.js";
 import type {
   RegistryListener,
   RegistrySource,
@@ -39,11 +40,15 @@ export interface KafkaRegistrySourceOptions {
  * Records read at start that fail validation go to onRefused too. The listener must not
  * throw: an exception is rethrown outside the consumer, as an uncaught error.
  */
-export function kafkaRegistrySource(options: KafkaRegistrySourceOptions): RegistrySource {
+export function kafkaRegistrySource(
+  options: KafkaRegistrySourceOptions,
+): RegistrySource & RegistrySourceCapabilities {
   return new KafkaRegistrySource(options);
 }
 
-class KafkaRegistrySource implements RegistrySource {
+class KafkaRegistrySource implements RegistrySource, RegistrySourceCapabilities {
+  /** It delivers every registry published after start. */
+  readonly follows = true;
   private reader: RegistryLogReader | undefined;
   private listener: RegistryListener | undefined;
   private served: RegistryEntry | undefined;
@@ -106,6 +111,22 @@ class KafkaRegistrySource implements RegistrySource {
       if (!AUTHORIZATION_ERRORS.has(type)) throw error;
       const existing = new Set(await admin.listTopics());
       return wanted.filter((topic) => existing.has(topic));
+    }
+  }
+
+  /**
+   * Resolves once every record published before the call has been read and reached the
+   * listener (onRegistry or onRefused); STRATA_E_REGISTRY_UNAVAILABLE after startTimeoutMs.
+   */
+  async refresh(): Promise<void> {
+    const reader = this.reader;
+    if (!reader) return;
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      await reader.readToEnd(admin, this.options.startTimeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS);
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -1,5 +1,7 @@
 import type { KafkaAccess, RegistrySourceConfig } from "../config/env.js";
-import { StrataError } from "../errors.js";
+import { createKafka, kafkaConnection } from "../changelog/kafka-client.js";
+import { log } from "../log.js";
+import { kafkaRegistrySource } from "../registry-log/registry-follower.js";
 import { FileRegistrySource } from "./file-registry-source.js";
 import type { RegistrySourceCapabilities } from "./live-registry.js";
 import type { RegistrySource } from "./registry-source.js";
@@ -10,6 +12,9 @@ export interface PublishedRegistryOptions {
   kafka: KafkaAccess;
   /** The Kafka client id of the process (e.g. `strata-serve-<region>`). */
   clientId: string;
+  region?: string;
+  /** Peers whose registry copies are followed too (STRATA_PEER_REGIONS). */
+  peerRegions?: readonly string[];
 }
 
 /**
@@ -21,19 +26,30 @@ export function openRegistrySource(
   clientId: string,
 ): RegistrySource & RegistrySourceCapabilities {
   if (config.kind === "file") return new FileRegistrySource(config.path);
-  return publishedRegistrySource({ project: config.project, kafka: config.kafka, clientId });
+  return publishedRegistrySource({
+    project: config.project,
+    kafka: config.kafka,
+    clientId,
+    region: config.region,
+    peerRegions: config.peerRegions,
+  });
 }
 
 /**
- * The project's published registry (`strata.<project>.registry`), followed live. This build
- * has no reader of that topic yet: the process needs STRATA_REPO.
+ * The project's published registry (`strata.<project>.registry`, and the peers' copies),
+ * followed live (docs/registry.md). Kafka client warnings go to the process' log.
  */
 function publishedRegistrySource(
   options: PublishedRegistryOptions,
 ): RegistrySource & RegistrySourceCapabilities {
-  throw new StrataError(
-    "STRATA_E_BAD_CONFIG",
-    `STRATA_REPO is required: this build cannot follow the published registry of project ${options.project} (STRATA_PROJECT) yet`,
-    { variable: "STRATA_REPO", project: options.project },
+  const kafka = createKafka(
+    kafkaConnection(options.kafka, options.clientId),
+    (level, message, fields) => log(level, message, fields as Record<string, unknown>),
   );
+  return kafkaRegistrySource({
+    kafka,
+    project: options.project,
+    region: options.region,
+    peerRegions: options.peerRegions,
+  });
 }

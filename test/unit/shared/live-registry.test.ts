@@ -336,14 +336,31 @@ describe("where a process' registry comes from", () => {
     );
   });
 
-  it("fails clearly on the published registry until this build can follow it", () => {
-    assert.throws(
-      () =>
-        openRegistrySource({ kind: "published", project: "p", kafka: { brokers: ["k:1"] } }, "c"),
-      (e: unknown) => bad("STRATA_REPO")(e) && /STRATA_REPO is required/.test((e as Error).message),
+  it("follows the published registry through Kafka (nothing connects before start)", () => {
+    const source = openRegistrySource(
+      { kind: "published", project: "p", kafka: { brokers: ["k:1"] } },
+      "c",
     );
+    assert.equal(source.follows, true);
+    assert.equal(typeof source.refresh, "function");
     assert.ok(
       openRegistrySource({ kind: "file", path: "r.ts" }, "c") instanceof FileRegistrySource,
+    );
+  });
+
+  it("follows the peers' registry copies with STRATA_PEER_REGIONS", () => {
+    const kafka = { brokers: ["k:9092"] };
+    const env = { STRATA_PROJECT: "p", STRATA_REGION: "a", STRATA_PEER_REGIONS: "b,c" };
+    assert.deepEqual(new EnvReader(env).registrySource(kafka), {
+      kind: "published",
+      project: "p",
+      kafka,
+      region: "a",
+      peerRegions: ["b", "c"],
+    });
+    assert.throws(
+      () => new EnvReader({ ...env, STRATA_PEER_REGIONS: "a" }).registrySource(kafka),
+      bad("STRATA_PEER_REGIONS"),
     );
   });
 });
