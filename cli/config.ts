@@ -11,8 +11,13 @@ export const CONFIG_FILE = "strata.json";
  * STRATA_REGION, ...; docs/cli.md). Everything in it is a default: the environment and flags win.
  */
 export interface ConfigFile {
-  /** The feature repo file, relative to strata.json (STRATA_REPO). */
+  /** The feature repo file, relative to strata.json (STRATA_REPO): what plan and apply publish. */
   repo?: string;
+  /**
+   * The project (STRATA_PROJECT): serve and ingest follow its published registry rather than
+   * loading `repo` themselves (cli/process-env.ts).
+   */
+  project?: string;
   /** The Strata server that push and get call (STRATA_URL). */
   url?: string;
   /** Environment variables, by name; strings (numbers are taken as their decimal text). */
@@ -62,7 +67,7 @@ export function loadConfig(file: string): LoadedConfig {
   } catch (error) {
     throw new UserError(
       `${file} is not valid JSON: ${(error as Error).message}`,
-      'strata.json holds {"repo": "...", "url": "...", "env": {...}}; see docs/cli.md',
+      'strata.json holds {"repo": "...", "project": "...", "url": "...", "env": {...}}; see docs/cli.md',
     );
   }
   const config = checkConfig(parsed, file);
@@ -70,6 +75,7 @@ export function loadConfig(file: string): LoadedConfig {
   const env: Record<string, string> = { ...config.env };
   if (config.repo !== undefined) env.STRATA_REPO = config.repo;
   if (config.url !== undefined) env.STRATA_URL = config.url;
+  if (config.project !== undefined) env.STRATA_PROJECT = config.project;
   for (const name of PATH_VARIABLES) {
     if (env[name] !== undefined) env[name] = path.resolve(dir, env[name]);
   }
@@ -80,7 +86,7 @@ function checkConfig(value: unknown, file: string): ConfigFile {
   const bad = (what: string) =>
     new UserError(
       `${file}: ${what}`,
-      'strata.json holds {"repo": "...", "url": "...", "env": {...}}; see docs/cli.md',
+      'strata.json holds {"repo": "...", "project": "...", "url": "...", "env": {...}}; see docs/cli.md',
     );
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw bad("the file must hold a JSON object");
@@ -88,7 +94,7 @@ function checkConfig(value: unknown, file: string): ConfigFile {
   const out: ConfigFile = {};
   for (const [key, member] of Object.entries(value)) {
     if (key === "$comment") continue;
-    if (key === "repo" || key === "url") {
+    if (key === "repo" || key === "url" || key === "project") {
       if (typeof member !== "string" || member === "") throw bad(`"${key}" must be a string`);
       out[key] = member;
     } else if (key === "env") {
@@ -103,7 +109,7 @@ function checkConfig(value: unknown, file: string): ConfigFile {
         out.env[name] = String(v);
       }
     } else {
-      throw bad(`unknown setting "${key}" (known: repo, url, env)`);
+      throw bad(`unknown setting "${key}" (known: repo, project, url, env)`);
     }
   }
   return out;

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { examples, type CommandSpec } from "../command.js";
 import { printJson } from "../output.js";
-import { registryCommands } from "../registry-commands.js";
-import { planText } from "../registry-plan-text.js";
+import { planOutput } from "../plan-output.js";
+import { applyRepo } from "../registry-commands.js";
 import { registryOptions, type RegistryFlags } from "./plan.js";
 
 export const applyCommand: CommandSpec = {
@@ -23,12 +23,12 @@ export const applyCommand: CommandSpec = {
         examples("strata apply --repo repo.mts", "strata apply --allow-breaking --json"),
       )
       .action(async (options: RegistryFlags, command: Command) => {
-        const applied = await registryCommands.apply(registryOptions(context, command, options));
+        const applied = await applyRepo(registryOptions(context, command, options));
         if (options.json) {
           printJson(context.io.stdout, applied);
           return;
         }
-        for (const line of planText(applied.plan, context.paint)) context.out(line);
+        for (const line of planOutput(applied.plan, context.paint)) context.out(line);
         context.out(
           applied.published
             ? `published version ${applied.version} (${applied.hash.slice(0, 12)}) to ${applied.topic}`

@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { spawn } from "node:child_process";
 import { runIngest } from "../../functions/ingest/main.js";
 import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
+import { processEnv } from "../process-env.js";
 import { examples, type CommandSpec } from "../command.js";
 
 interface IngestOptions {
   repo?: string;
+  project?: string;
   redis?: string;
   kafka?: string;
   region?: string;
@@ -23,15 +25,20 @@ export const ingestCommand: CommandSpec = {
           "/metrics, /health and /ready on the metrics port. Runs until SIGTERM or Ctrl-C (the chunk in progress is applied and committed). " +
           "Every setting of docs/changelog.md is read from the environment and strata.json; the flags set the common ones. Logs are JSON lines on stdout.",
       )
-      .option("--repo <path>", "the feature repo file (STRATA_REPO)")
+      .option("--repo <path>", "load this feature repo file, unchanging (STRATA_REPO)")
+      .option(
+        "--project <name>",
+        "follow this project's published registry (STRATA_PROJECT; strata.json's project)",
+      )
       .option("--redis <url>", "the region's Redis, redis://host:port (REDIS_URL)")
       .option("--kafka <brokers>", "host:port,... of the region's Kafka (KAFKA_BROKERS)")
       .option("--region <name>", "this region's name (STRATA_REGION, default local)")
       .option("--metrics-port <port>", "where /metrics listens (STRATA_METRICS_PORT, default 9464)")
       .addHelpText("after", examples("strata ingest --repo repo.mts --kafka 127.0.0.1:19092"))
       .action(async (options: IngestOptions, command: Command) => {
-        const env = context.env(command, {
+        const env = processEnv(context, command, {
           STRATA_REPO: options.repo && context.resolve(options.repo),
+          STRATA_PROJECT: options.project,
           REDIS_URL: options.redis,
           KAFKA_BROKERS: options.kafka,
           STRATA_REGION: options.region,

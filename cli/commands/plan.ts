@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { EnvReader } from "../../shared/config/env.js";
 import { examples, type CliContext, type CommandSpec } from "../command.js";
 import { printJson } from "../output.js";
-import { registryCommands, type RegistryCommandOptions } from "../registry-commands.js";
-import { planText } from "../registry-plan-text.js";
+import { planOutput } from "../plan-output.js";
+import { planRepo, type RegistryCommandOptions } from "../registry-commands.js";
 
 export interface RegistryFlags {
   repo?: string;
@@ -29,9 +29,9 @@ export const planCommand: CommandSpec = {
       .option("--json", "print the plan as JSON")
       .addHelpText("after", examples("strata plan --repo repo.mts", "strata plan --json"))
       .action(async (options: RegistryFlags, command: Command) => {
-        const plan = await registryCommands.plan(registryOptions(context, command, options));
+        const plan = await planRepo(registryOptions(context, command, options));
         if (options.json) printJson(context.io.stdout, plan);
-        else for (const line of planText(plan, context.paint)) context.out(line);
+        else for (const line of planOutput(plan, context.paint)) context.out(line);
       });
   },
 };

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import { runServe } from "../../functions/serve/main.js";
+import { processEnv } from "../process-env.js";
 import { examples, type CommandSpec } from "../command.js";
 
 interface ServeOptions {
   repo?: string;
+  project?: string;
   host?: string;
   port?: string;
   adminPort?: string;
@@ -22,7 +24,11 @@ export const serveCommand: CommandSpec = {
         "Runs the serving tier: POST /get-online-features and POST /push on the feature port, /health, /ready and /metrics on the admin port, until SIGTERM or Ctrl-C (in-flight requests finish). " +
           "Every setting of docs/serving.md is read from the environment and strata.json; the flags set the common ones. Logs are JSON lines on stdout.",
       )
-      .option("--repo <path>", "the feature repo file (STRATA_REPO)")
+      .option("--repo <path>", "load this feature repo file, unchanging (STRATA_REPO)")
+      .option(
+        "--project <name>",
+        "follow this project's published registry (STRATA_PROJECT; strata.json's project)",
+      )
       .option("--host <host>", "the address to listen on (STRATA_HOST, default 0.0.0.0)")
       .option("--port <port>", "the feature port (STRATA_PORT, default 6566)")
       .option("--admin-port <port>", "the admin port (STRATA_ADMIN_PORT, default 9465)")
@@ -37,8 +43,9 @@ export const serveCommand: CommandSpec = {
         ),
       )
       .action(async (options: ServeOptions, command: Command) => {
-        const env = context.env(command, {
+        const env = processEnv(context, command, {
           STRATA_REPO: options.repo && context.resolve(options.repo),
+          STRATA_PROJECT: options.project,
           STRATA_HOST: options.host,
           STRATA_PORT: options.port,
           STRATA_ADMIN_PORT: options.adminPort,

@@ -12,6 +12,7 @@ export function configFile(s: ScaffoldSettings): string {
     $comment:
       "Settings of the strata command for this feature repo; the environment and flags override them. See docs/cli.md in Strata.",
     repo: "repo.mts",
+    project: s.project,
     url: "http://127.0.0.1:6566",
     env: {
       REDIS_URL: s.redisUrl,
@@ -88,7 +89,7 @@ Made by \`strata init\`. Files:
 | file                      | what                                                                       |
 | ------------------------- | -------------------------------------------------------------------------- |
 | \`repo.mts\`                 | the feature repo: entity \`driver\`, view \`driver_stats\`, feature service \`driver_activity\`, push source \`driver_stats_push\` |
-| \`strata.json\`             | the strata command's settings: this repo file, the server URL, Redis and Kafka of the local stack |
+| \`strata.json\`             | the strata command's settings: this repo file, the project, the server URL, Redis and Kafka of the local stack |
 | \`data/driver_stats.jsonl\` | example rows to push (JSON lines); \`data/driver_stats.csv\`: the same as CSV |
 
 ## Next
@@ -98,6 +99,8 @@ Run these in this folder (each long-running command in its own terminal):
 \`\`\`sh
 strata stack status          # Redis (${s.redisUrl}) and Kafka (${s.kafkaBrokers}) must run;
                              # in a Strata checkout, strata stack up starts them
+strata plan                  # what apply would publish
+strata apply                 # publishes repo.mts as project ${s.project}'s registry
 strata serve                 # the feature server on http://127.0.0.1:6566
 strata ingest                # the consumer that applies pushed rows to Redis
 strata push driver_stats_push --file data/driver_stats.jsonl --wait applied
@@ -105,9 +108,9 @@ strata get --service driver_activity --entity driver_id=1001 driver_id=1002
 \`\`\`
 
 \`strata push\` stamps rows without an \`event_timestamp\` with the current time. \`strata get\`
-prints a table; add \`--json\` for the server's JSON answer. Edit \`repo.mts\`, then restart
-\`serve\` and \`ingest\` (with \`strata plan\` and \`strata apply\`, when your Strata has them,
-running servers follow the published registry instead).
+prints a table; add \`--json\` for the server's JSON answer. To change the features, edit
+\`repo.mts\`, run \`strata plan\` to see the change (and whether it is incompatible), then
+\`strata apply\`: the running \`serve\` and \`ingest\` follow the published registry without a restart.
 
 \`strata <command> --help\` explains each command with an example.
 `;

@@ -33,7 +33,7 @@ export {
   type PlanRegistryOptions,
   type RegistryPlan,
 } from "./registry-plan.js";
-export { renderPlan } from "./render-plan.js";
+export { planLines, renderPlan, type PlanLine } from "./render-plan.js";
 export {
   applyRegistry,
   defaultAppliedBy,

@@ -28,7 +28,8 @@ export interface PlanChange {
  * `after`. Both must build a FeatureRegistry (they throw its errors otherwise). Empty exactly
  * when both have the same definitionHash. A change is incompatible when it changes a feature's
  * type or a major's join keys (stored values or keys would be read wrongly), changes a major a
- * feature service pins (`view@N:feature`), removes a feature, major or service a service reads,
+ * feature service pins (`view@N:feature`) in its keys or types, removes a feature, major or
+ * service a service reads,
  * or changes what a service reads (an unpinned `view:feature` following a new latest major).
  * With `history` (earlier published registries), re-adding a major or feature that one of them
  * had with other keys or another type is incompatible too (flagReuse).
@@ -192,13 +193,9 @@ function diffMajor(was: ResolvedView, view: ResolvedView, usage: ServiceUsage): 
     const before = oldFeatures.get(name);
     const subject = `${key}:${name}`;
     if (!before) {
-      changes.push({
-        action: "add",
-        kind: "feature",
-        subject,
-        detail: feature.type,
-        ...incompatible(pinned),
-      });
+      // A minor version: services pinning the major read what they read before, and
+      // consumers of an older minor ignore the new feature (docs/registry.md).
+      changes.push({ action: "add", kind: "feature", subject, detail: feature.type });
     } else if (before.type !== feature.type) {
       changes.push({
         action: "change",
@@ -221,7 +218,7 @@ function diffMajor(was: ResolvedView, view: ResolvedView, usage: ServiceUsage): 
       kind: "feature",
       subject,
       detail: feature.type,
-      ...incompatible([...readers, ...pinned]),
+      ...incompatible(readers),
     });
   }
   const common = (features: ResolvedView["features"]) =>

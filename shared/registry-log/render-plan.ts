@@ -3,33 +3,55 @@ import type { RegistryPlan } from "./registry-plan.js";
 
 const SYMBOL: Record<PlanChange["action"], string> = { add: "+", change: "~", remove: "-" };
 
+/** One line of a rendered plan, with what it is, so that a terminal front end can colour it. */
+export interface PlanLine {
+  text: string;
+  tone: "plain" | "add" | "change" | "remove" | "incompatible";
+}
+
 /**
- * A plan as text for people, one line per change like `terraform plan`: `+` added, `~`
- * changed, `-` removed, and `!` lines under an incompatible change giving each reason. No
- * colour: a terminal front end may add it.
+ * A plan for people, one line per change like `terraform plan`: `+` added, `~` changed, `-`
+ * removed, and `!` lines under an incompatible change giving each reason, then the counts.
  */
-export function renderPlan(plan: RegistryPlan): string {
+export function planLines(plan: RegistryPlan): PlanLine[] {
   const short = (hash: string) => hash.slice(0, 12);
+  const plain = (text: string): PlanLine => ({ text, tone: "plain" });
   const from = plan.current
     ? `version ${plan.current.version} (${short(plan.current.hash)}, applied by ${plan.current.appliedBy} at ${plan.current.appliedAt} in ${plan.current.region})`
     : "nothing published";
-  const lines = [`Registry of project ${plan.project}: ${from}`];
+  const lines = [plain(`Registry of project ${plan.project}: ${from}`)];
   if (plan.changes.length === 0) {
-    lines.push(`No changes: the published registry is this definition (${short(plan.hash)}).`);
-    return `${lines.join("\n")}\n`;
+    lines.push(
+      plain(`No changes: the published registry is this definition (${short(plan.hash)}).`),
+    );
+    return lines;
   }
   const next = (plan.current?.version ?? 0) + 1;
-  lines.push(`Plan for version ${next} (${short(plan.hash)}):`, "");
+  lines.push(plain(`Plan for version ${next} (${short(plan.hash)}):`), plain(""));
   for (const change of plan.changes) {
-    lines.push(`  ${SYMBOL[change.action]} ${change.kind} ${change.subject}: ${change.detail}`);
-    for (const reason of change.incompatible ?? []) lines.push(`      ! incompatible: ${reason}`);
+    lines.push({
+      text: `  ${SYMBOL[change.action]} ${change.kind} ${change.subject}: ${change.detail}`,
+      tone: change.incompatible ? "incompatible" : change.action,
+    });
+    for (const reason of change.incompatible ?? []) {
+      lines.push({ text: `      ! incompatible: ${reason}`, tone: "incompatible" });
+    }
   }
   const count = (action: PlanChange["action"]) =>
     plan.changes.filter((c) => c.action === action).length;
   lines.push(
-    "",
-    `${count("add")} to add, ${count("change")} to change, ${count("remove")} to remove; ${plan.incompatible} incompatible` +
-      (plan.incompatible > 0 ? " (refused without --allow-breaking)." : "."),
+    plain(""),
+    plain(
+      `${count("add")} to add, ${count("change")} to change, ${count("remove")} to remove; ${plan.incompatible} incompatible` +
+        (plan.incompatible > 0 ? " (refused without --allow-breaking)." : "."),
+    ),
   );
-  return `${lines.join("\n")}\n`;
+  return lines;
+}
+
+/** planLines as text, without colour. */
+export function renderPlan(plan: RegistryPlan): string {
+  return `${planLines(plan)
+    .map((line) => line.text)
+    .join("\n")}\n`;
 }

@@ -4,12 +4,13 @@
 // bin/strata.js, against the real Redis and Kafka of the local stack.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { changelogTopic, deadLetterTopic } from "../../shared/changelog/index.js";
 import type { PushSummary } from "../../cli/commands/push.js";
+import { registryTopic } from "../../shared/registry-log/index.js";
 import { runStrata, STRATA_BIN, type CliRun } from "../support/cli.js";
 import { startStandalone } from "../support/redis-process.js";
 import { stopChild } from "../support/serve-process.js";
@@ -95,6 +96,17 @@ describe("strata init, serve, ingest, push and get, as a new user in an empty fo
         "README.md",
       ],
     });
+    const plan = ok(await runStrata(["plan"], { cwd: dir, env }), "strata plan");
+    assert.match(plan.stdout, new RegExp(`Registry of project ${project}: nothing published`));
+    assert.match(plan.stdout, /\+ view driver_stats@1: /);
+    const applied = ok(await runStrata(["apply", "--json"], { cwd: dir, env }), "strata apply");
+    const result = JSON.parse(applied.stdout) as { published: boolean; version: number };
+    assert.deepEqual([result.published, result.version], [true, 1]);
+    assert.match(
+      ok(await runStrata(["plan"], { cwd: dir, env }), "strata plan again").stdout,
+      /No changes: the published registry is this definition/,
+    );
+    // Both follow the published registry (strata.json names the project), not repo.mts.
     serve = await startStrata(["serve"], dir, env, /"message":"serving"/);
     url = (
       JSON.parse(
@@ -112,13 +124,16 @@ describe("strata init, serve, ingest, push and get, as a new user in an empty fo
     const admin = kafkaClient("strata-cli-test").admin();
     await admin.connect();
     await admin
-      .deleteTopics({ topics: [changelogTopic(project), deadLetterTopic(project)] })
+      .deleteTopics({
+        topics: [changelogTopic(project), deadLetterTopic(project), registryTopic(project)],
+      })
       .catch(() => undefined);
     await admin.disconnect();
   });
 
-  it("serves the scaffolded repo from its strata.json, on loopback", () => {
+  it("serves the registry published from the scaffolded repo, on loopback", () => {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(serve.output(), /"registry":\{"version":1,"hash":"[0-9a-f]{64}","origin":"kafka:/);
     assert.match(
       serve.output(),
       new RegExp(`"project":"${project}","views":\\["driver_stats@1"\\]`),
@@ -342,6 +357,61 @@ describe("strata init, serve, ingest, push and get, as a new user in an empty fo
     } finally {
       await rebuilt.stop();
     }
+  });
+
+  it("applies a new feature while serve and ingest run: pushed and served without a restart; an incompatible change is refused", async () => {
+    const repoFile = path.join(dir, "repo.mts");
+    const original = readFileSync(repoFile, "utf8");
+    const added = original
+      .replace('version: "1.0.0"', 'version: "1.1.0"')
+      .replace('avg_daily_trips: "int64" }', 'avg_daily_trips: "int64", cancel_rate: "float64" }');
+    assert.notEqual(added, original, "the scaffold's view changed shape: update this test");
+    writeFileSync(repoFile, added);
+    assert.match(
+      ok(await runStrata(["plan"], { cwd: dir, env }), "strata plan").stdout,
+      /\+ feature driver_stats@1:cancel_rate: float64\n/,
+    );
+    const applied = ok(await runStrata(["apply", "--json"], { cwd: dir, env }), "strata apply");
+    assert.equal((JSON.parse(applied.stdout) as { version: number }).version, 2);
+
+    const get = (args: string[]) =>
+      runStrata(["get", ...args, "--entity", "driver_id=1008", "--json", "--url", url], {
+        cwd: dir,
+        env,
+      });
+    const started = Date.now();
+    let got = await get(["--features", "driver_stats:cancel_rate"]);
+    while (got.code !== 0 && Date.now() - started < 10_000) {
+      got = await get(["--features", "driver_stats:cancel_rate"]);
+    }
+    ok(got, "strata get of the applied feature");
+    ok(
+      await runStrata(
+        [
+          "push",
+          "driver_stats_push",
+          "--row",
+          '{"driver_id": 1008, "conv_rate": 0.4, "acc_rate": 0.7, "avg_daily_trips": 6, "cancel_rate": 0.05}',
+          "--wait",
+          "applied",
+          "--url",
+          url,
+        ],
+        { cwd: dir, env },
+      ),
+      "strata push of the new feature",
+    );
+    const answer = JSON.parse(
+      ok(await get(["--features", "driver_stats:cancel_rate"]), "strata get").stdout,
+    ) as { results: { values: unknown[] }[] };
+    assert.deepEqual(answer.results[1]!.values, [0.05]);
+
+    writeFileSync(repoFile, added.replace('avg_daily_trips: "int64"', 'avg_daily_trips: "string"'));
+    const refused = await runStrata(["apply"], { cwd: dir, env });
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /STRATA_E_BREAKING_CHANGE/);
+    assert.match(refused.stderr + refused.stdout, /avg_daily_trips/);
+    writeFileSync(repoFile, added);
   });
 
   it("prints the stack's status as JSON that parses", async () => {

@@ -132,18 +132,21 @@ describe("registry plan: each kind of change", () => {
     assert.deepEqual(used[0]!.incompatible, ["feature service model_b reads it"]);
   });
 
-  it("any feature change to a major a service pins is incompatible, an addition too", () => {
+  it("a type change in a major a service pins names the pin; an addition to it is a compatible minor version", () => {
     const added = diffDefinitions(
       base(),
       edit((r) => (features(r, "stats", 1).extra = "bool")),
     );
-    assert.deepEqual(summary(added), ["+ feature stats@1:extra !"]);
-    assert.match(added[0]!.incompatible![0]!, /model_a pins stats@1/);
-    const unpinned = diffDefinitions(
+    assert.deepEqual(summary(added), ["+ feature stats@1:extra"]);
+    const retyped = diffDefinitions(
       base(),
-      edit((r) => (features(r, "stats", 2).extra = "bool")),
+      edit((r) => {
+        const f = features(r, "stats", 1);
+        f[Object.keys(f)[0]!] = f[Object.keys(f)[0]!] === "bool" ? "string" : "bool";
+      }),
     );
-    assert.deepEqual(summary(unpinned), ["+ feature stats@2:extra"]);
+    assert.equal(retyped.length, 1);
+    assert.ok(retyped[0]!.incompatible!.some((reason) => /model_a pins stats@1/.test(reason)));
   });
 
   it("changes join keys of a major (through its entity): incompatible for every major using it", () => {
