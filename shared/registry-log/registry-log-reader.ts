@@ -49,7 +49,9 @@ export class RegistryLogReader {
 
   /** Connects and starts reading every topic from its beginning. */
   static async start(options: RegistryLogReaderOptions): Promise<RegistryLogReader> {
-    const groupId = `strata.registry-reader.${randomUUID()}`;
+    // Under the project's group prefix (strata.<project>.), which the platforms' Kafka grants
+    // cover; unique, since every reader reads every record, and deleted again on stop.
+    const groupId = `strata.${options.project}.registry-reader.${randomUUID()}`;
     const consumer = options.kafka.consumer({
       groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
