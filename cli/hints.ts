@@ -30,6 +30,12 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   STRATA_E_EVENT_TIME_IN_FUTURE:
     "event times may be at most STRATA_MAX_EVENT_TIME_SKEW_MS past now",
   STRATA_E_NOT_READY: SERVER_DOWN,
+  STRATA_E_BREAKING_CHANGE:
+    "strata plan lists each change and why; put the change in a new major (version 2.0.0), or apply with --allow-breaking",
+  STRATA_E_REGISTRY_CONFLICT:
+    "another apply published this version first: run strata plan to see the registry now, then apply again",
+  STRATA_E_NO_REGISTRY: "publish the project's registry first: strata apply",
+  STRATA_E_REGISTRY_UNAVAILABLE: SERVER_DOWN,
 };
 
 /** The hint line for a StrataError: its code's, or one naming the setting at fault. */

@@ -44,6 +44,7 @@ export async function applyRepo(options: RegistryCommandOptions): Promise<ApplyR
         region: regions.region,
         peerRegions: regions.peerRegions,
         appliedBy: options.env.STRATA_APPLIED_BY,
+        topics: new EnvReader(options.env).changelogTopics(),
       }),
     ),
   );

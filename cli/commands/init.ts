@@ -67,7 +67,7 @@ export const initCommand: CommandSpec = {
         context.out(`created feature repo ${context.paint("bold", project)} in ${target}:`);
         for (const name of Object.keys(files)) context.out(`  ${name}`);
         context.out(
-          `next: cd ${dir}, then read README.md (strata serve, strata ingest, strata push, strata get)`,
+          `next: cd ${dir}, then read README.md (strata apply, strata serve, strata ingest, strata push, strata get)`,
         );
       });
   },

@@ -161,7 +161,7 @@ function diffMajor(was: ResolvedView, view: ResolvedView, usage: ServiceUsage): 
   const pinnedBy = usage.pinners.get(key) ?? [];
   const pinned = pinnedBy.map(
     (s) =>
-      `feature service ${s} pins ${key}: a pinned major's features and keys must not change (add a new major instead)`,
+      `feature service ${s} pins ${key}: a pinned major's keys and feature types must not change (add a new major instead)`,
   );
   const change = (detail: string, reasons: string[] = []): void => {
     changes.push({

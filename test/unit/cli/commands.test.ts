@@ -122,11 +122,11 @@ describe("strata: exit codes and error lines", () => {
     );
   });
 
-  it("plan and apply fail as a user error until the registry library is wired in", async () => {
+  it("plan and apply need Kafka, and say so as a user error before reading anything", async () => {
     for (const name of ["plan", "apply"]) {
-      const run = await runInProcess([name, "--repo", "examples/feature-repo.ts"]);
+      const run = await runInProcess([name, "--repo", "examples/feature-repo.ts"], { env: {} });
       assert.equal(run.code, 1, name);
-      assert.match(run.stderr, new RegExp(`strata ${name} is not available yet`));
+      assert.match(run.stderr, /^strata: STRATA_E_BAD_CONFIG: KAFKA_BROKERS is undefined/);
     }
   });
 
