@@ -6,15 +6,15 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
-import { changelogTopic, createKafka, deadLetterTopic } from "../shared/changelog/index.js";
-import { applyRegistry, registryTopic, type ApplyResult } from "../shared/registry-log/index.js";
+import { applyRegistry, type ApplyResult } from "../shared/registry-log/index.js";
 import { TEST_TOPICS } from "../test/support/changelog.js";
 import {
   msUntilServed,
+  startFollowingServe,
   startReadLoad,
   withProbeViews,
 } from "../test/support/registry-apply-probe.js";
-import { startServeProcess } from "../test/support/serve-process.js";
+import { openRegistryKafka } from "../test/support/registry-kafka.js";
 import { testRepo, uniqueProject } from "../test/support/store.js";
 import type { BenchTableRow } from "./run.js";
 import { percentiles, round } from "./_stats.js";
@@ -30,7 +30,8 @@ const SERVED_TIMEOUT_MS = 30_000;
 export async function run(log: (line: string) => void) {
   const project = uniqueProject("benchregistry");
   const brokers = resolveEndpoints().kafka.address;
-  const kafka = createKafka({ brokers, clientId: "strata-bench-registry" }, () => undefined);
+  const testKafka = await openRegistryKafka();
+  const kafka = testKafka.kafka;
   const apply = (n: number): Promise<ApplyResult> =>
     applyRegistry({
       kafka,
@@ -39,12 +40,7 @@ export async function run(log: (line: string) => void) {
       topics: TEST_TOPICS,
     });
   await apply(0);
-  const server = await startServeProcess({
-    project,
-    topology: "standalone",
-    region: "local",
-    env: { STRATA_REPO: "", STRATA_PROJECT: project },
-  });
+  const server = await startFollowingServe(project);
   const recordBytes = Buffer.byteLength(
     JSON.stringify(withProbeViews(testRepo(project), ROUNDS * APPLIES_PER_ROUND)),
   );
@@ -80,14 +76,7 @@ export async function run(log: (line: string) => void) {
     log(`${reads.requests} reads by ${READERS} readers, ${reads.failures.length} failed`);
     await floor.close();
     await server.stop();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({
-        topics: [registryTopic(project), changelogTopic(project), deadLetterTopic(project)],
-      })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await testKafka.close([project]);
   }
   const stat = (samples: number[]) => {
     const [p50, p99] = percentiles(samples, [0.5, 0.99]);

@@ -160,24 +160,9 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
 
 /** Feast's push: rows validated, then written through the changelog (docs/changelog.md). */
 async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
-  const registry = deps.registry.snapshot().registry;
-  const principal = authenticate(request, deps);
-  authorizePush(principal, registry.project);
-  if (!deps.push) {
-    throw new StrataError(
-      "STRATA_E_PUSH_DISABLED",
-      "this server has no changelog (KAFKA_BROKERS is not set), so it takes no pushes",
-      {},
-    );
-  }
-  const parsed = parsePushRequest(readJsonBody(request, deps, JSON_MEDIA_TYPES), {
-    registry,
-    limits: deps.limits,
-    region: deps.push.region,
-    hlc: deps.push.hlc,
-    eventTime: deps.push.writer.eventTimeBound(),
-  });
-  const result = await deps.push.writer.write(parsed.rows, {
+  const { registry, writer, context, body } = writeRequest(request, deps, "pushes");
+  const parsed = parsePushRequest(body, { registry, ...context });
+  const result = await writer.write(parsed.rows, {
     registry,
     wait: parsed.wait,
     replication: parsed.replication,
@@ -201,25 +186,40 @@ async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse
  * source): the same checks and changelog path as /push, Feast's body and answer (`null`).
  */
 async function writeToOnlineStore(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const { registry, writer, context, body } = writeRequest(request, deps, "writes");
+  const parsed = parseFeastWriteRequest(body, { registry, ...context });
+  await writer.write(parsed.rows, { registry, wait: parsed.wait });
+  return json(200, "null");
+}
+
+/**
+ * What every write endpoint does first: one registry snapshot for the whole request, the
+ * caller allowed to push to its project, a changelog to write to, and the JSON body.
+ */
+function writeRequest(request: CoreRequest, deps: ServeDeps, what: string) {
   const registry = deps.registry.snapshot().registry;
-  const principal = authenticate(request, deps);
-  authorizePush(principal, registry.project);
-  if (!deps.push) {
+  authorizePush(authenticate(request, deps), registry.project);
+  const push = deps.push;
+  if (!push) {
     throw new StrataError(
       "STRATA_E_PUSH_DISABLED",
-      "this server has no changelog (KAFKA_BROKERS is not set), so it takes no writes",
+      `this server has no changelog (KAFKA_BROKERS is not set), so it takes no ${what}`,
       {},
     );
   }
-  const parsed = parseFeastWriteRequest(readJsonBody(request, deps, JSON_MEDIA_TYPES), {
-    registry,
+  // What the request parsers need besides the registry: limits and the version stamping.
+  const context = {
     limits: deps.limits,
-    region: deps.push.region,
-    hlc: deps.push.hlc,
-    eventTime: deps.push.writer.eventTimeBound(),
-  });
-  await deps.push.writer.write(parsed.rows, { registry, wait: parsed.wait });
-  return json(200, "null");
+    region: push.region,
+    hlc: push.hlc,
+    eventTime: push.writer.eventTimeBound(),
+  };
+  return {
+    registry,
+    writer: push.writer,
+    context,
+    body: readJsonBody(request, deps, JSON_MEDIA_TYPES),
+  };
 }
 
 function authenticate(request: CoreRequest, deps: ServeDeps): Principal | null {

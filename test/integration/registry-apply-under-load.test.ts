@@ -3,13 +3,16 @@
 // times are printed; `npm run bench -- registry` measures them over more applies).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Admin, Kafka } from "kafkajs";
-import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import { changelogTopic, createKafka, deadLetterTopic } from "../../shared/changelog/index.js";
-import { applyRegistry, registryTopic } from "../../shared/registry-log/index.js";
+import { applyRegistry } from "../../shared/registry-log/index.js";
 import { TEST_TOPICS } from "../support/changelog.js";
-import { msUntilServed, startReadLoad, withProbeViews } from "../support/registry-apply-probe.js";
-import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { openRegistryKafka, type RegistryKafka } from "../support/registry-kafka.js";
+import {
+  msUntilServed,
+  startFollowingServe,
+  startReadLoad,
+  withProbeViews,
+} from "../support/registry-apply-probe.js";
+import type { ServeProcess } from "../support/serve-process.js";
 import { testRepo, uniqueProject } from "../support/store.js";
 
 const APPLIES = 5;
@@ -19,48 +22,33 @@ const SERVED_WITHIN_MS = 10_000;
 
 describe("apply while a serving process is under read load", () => {
   const project = uniqueProject("regload");
-  let kafka: Kafka;
-  let admin: Admin;
+  let kafka: RegistryKafka;
   let server: ServeProcess | undefined;
 
   before(async () => {
-    kafka = createKafka(
-      { brokers: resolveEndpoints().kafka.address, clientId: "strata-test" },
-      () => undefined,
-    );
-    admin = kafka.admin();
-    await admin.connect();
+    kafka = await openRegistryKafka();
   });
   after(async () => {
     await server?.stop();
-    await admin
-      .deleteTopics({
-        topics: [registryTopic(project), changelogTopic(project), deadLetterTopic(project)],
-      })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await kafka.close([project]);
   });
 
   it("fails no request, and serves each applied view within the bound", async () => {
     const base = testRepo(project);
     const apply = (n: number) =>
       applyRegistry({
-        kafka,
+        kafka: kafka.kafka,
         definition: withProbeViews(base, n),
         appliedBy: "tester@ci",
         topics: TEST_TOPICS,
       });
     await apply(0);
-    server = await startServeProcess({
-      project,
-      topology: "standalone",
-      region: "local",
-      env: { STRATA_REPO: "", STRATA_PROJECT: project },
-    });
+    const serving = await startFollowingServe(project);
+    server = serving;
     const entities = { driver_id: [1, 2, 3] };
     const load = startReadLoad(
-      server.url,
-      server.key,
+      serving.url,
+      serving.key,
       { feature_service: "model_a", entities },
       READERS,
     );
@@ -71,7 +59,7 @@ describe("apply while a serving process is under read load", () => {
         const applied = await apply(n);
         assert.equal(applied.published, true);
         served.push(
-          await msUntilServed(server.url, server.key, n, entities, startedAt, SERVED_WITHIN_MS),
+          await msUntilServed(serving.url, serving.key, n, entities, startedAt, SERVED_WITHIN_MS),
         );
       }
     } finally {

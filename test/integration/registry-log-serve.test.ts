@@ -3,14 +3,13 @@
 // service applied while it runs, without a restart (the time to /ready naming it is printed).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Admin, Kafka } from "kafkajs";
-import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import { changelogTopic, createKafka, deadLetterTopic } from "../../shared/changelog/index.js";
 import type { FeatureRepoDefinition } from "../../shared/registry/index.js";
 import { applyRegistry, registryTopic } from "../../shared/registry-log/index.js";
 import { TEST_TOPICS } from "../support/changelog.js";
+import { openRegistryKafka, type RegistryKafka } from "../support/registry-kafka.js";
 import { post } from "../support/serve.js";
-import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import type { ServeProcess } from "../support/serve-process.js";
+import { startFollowingServe } from "../support/registry-apply-probe.js";
 import { testRepo, uniqueProject } from "../support/store.js";
 
 interface Ready {
@@ -20,40 +19,30 @@ interface Ready {
 
 describe("a serving process following the published registry (STRATA_PROJECT)", () => {
   const project = uniqueProject("regserve");
-  let kafka: Kafka;
-  let admin: Admin;
+  let kafka: RegistryKafka;
   let server: ServeProcess | undefined;
   const apply = (definition: FeatureRepoDefinition) =>
-    applyRegistry({ kafka, definition, appliedBy: "tester@ci", region: "a", topics: TEST_TOPICS });
+    applyRegistry({
+      kafka: kafka.kafka,
+      definition,
+      appliedBy: "tester@ci",
+      region: "a",
+      topics: TEST_TOPICS,
+    });
   const ready = async (): Promise<Ready> =>
     (await (await fetch(`${server!.adminUrl}/ready`)).json()) as Ready;
 
   before(async () => {
-    kafka = createKafka(
-      { brokers: resolveEndpoints().kafka.address, clientId: "strata-test" },
-      () => undefined,
-    );
-    admin = kafka.admin();
-    await admin.connect();
+    kafka = await openRegistryKafka();
   });
   after(async () => {
     await server?.stop();
-    await admin
-      .deleteTopics({
-        topics: [registryTopic(project), changelogTopic(project), deadLetterTopic(project)],
-      })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await kafka.close([project]);
   });
 
   it("starts on the registry applied before it, and serves an apply made while it runs", async () => {
     const first = await apply(testRepo(project));
-    server = await startServeProcess({
-      project,
-      topology: "standalone",
-      region: "a",
-      env: { STRATA_REPO: "", STRATA_PROJECT: project },
-    });
+    server = await startFollowingServe(project, "a");
     const started = await ready();
     assert.equal(started.registry.version, first.version);
     assert.equal(started.registry.hash, first.hash);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import kafkajs, { type Admin, type Kafka } from "kafkajs";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import { changelogTopic, createKafka, deadLetterTopic } from "../../shared/changelog/index.js";
+import { changelogTopic, deadLetterTopic } from "../../shared/changelog/index.js";
 import { isStrataError, type StrataError } from "../../shared/errors.js";
 import {
   definitionHash,
@@ -29,6 +29,7 @@ import {
 import { prepareApply } from "../../shared/registry-log/registry-apply.js";
 import { RegistryLogReader } from "../../shared/registry-log/registry-log-reader.js";
 import { TEST_TOPICS } from "../support/changelog.js";
+import { openRegistryKafka, type RegistryKafka } from "../support/registry-kafka.js";
 import { testRepo, uniqueProject } from "../support/store.js";
 
 /** A follower's events, for assertions. */
@@ -101,20 +102,14 @@ describe("the registry as a Kafka log, on the real Kafka", () => {
     await producer.disconnect();
   };
 
+  let testKafka: RegistryKafka;
   before(async () => {
-    kafka = createKafka(
-      { brokers: resolveEndpoints().kafka.address, clientId: "strata-test" },
-      () => undefined,
-    );
-    admin = kafka.admin();
-    await admin.connect();
+    testKafka = await openRegistryKafka();
+    ({ kafka, admin } = testKafka);
   });
   after(async () => {
     for (const source of sources) await source.stop().catch(() => undefined);
-    await admin
-      .deleteTopics({ topics: [topic, changelogTopic(project), deadLetterTopic(project)] })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await testKafka.close([project]);
   });
 
   it("a follower of a project with nothing published fails to start with STRATA_E_NO_REGISTRY", async () => {

@@ -4,7 +4,7 @@
 // changelog (with STRATA_PEER_REDIS, so wait "replicated" works). Faults are injected with
 // dev/stack/regions.ts; this file only runs the project and judges convergence.
 import { Redis } from "ioredis";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type Admin } from "kafkajs";
 import { flowLags, stackRegions, type StackRegion } from "../../dev/stack/regions.js";
 import {
   changelogTopic,
@@ -208,21 +208,33 @@ async function waitRegionCommitted(
   names: readonly string[],
   timeoutMs: number,
 ): Promise<void> {
+  await withRegionAdmin(region, async (admin) => {
+    const groupId = consumerGroupId(project, region.name);
+    await Promise.all(
+      consumedTopics(region, project, names).map((topic) =>
+        waitUntilCommitted(admin, groupId, topic, timeoutMs, 50),
+      ),
+    );
+  });
+}
+
+/** What the region's consumer reads: its changelog and every peer's copy of theirs. */
+function consumedTopics(region: StackRegion, project: string, names: readonly string[]) {
+  return [
+    changelogTopic(project),
+    ...names.filter((n) => n !== region.name).map((n) => replicatedChangelogTopic(project, n)),
+  ];
+}
+
+async function withRegionAdmin<T>(region: StackRegion, use: (admin: Admin) => Promise<T>) {
   const admin = new Kafka({
-    clientId: "strata-test-consumed",
+    clientId: "strata-test-regions",
     brokers: region.kafkaBrokers,
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();
   try {
-    const topics = [
-      changelogTopic(project),
-      ...names.filter((n) => n !== region.name).map((n) => replicatedChangelogTopic(project, n)),
-    ];
-    const groupId = consumerGroupId(project, region.name);
-    await Promise.all(
-      topics.map((topic) => waitUntilCommitted(admin, groupId, topic, timeoutMs, 50)),
-    );
+    return await use(admin);
   } finally {
     await admin.disconnect();
   }
@@ -251,23 +263,11 @@ async function deleteProjectTopics(
   project: string,
   names: readonly string[],
 ): Promise<void> {
-  const admin = new Kafka({
-    clientId: "strata-test-cleanup",
-    brokers: region.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const topics = [
-      changelogTopic(project),
-      deadLetterTopic(project),
-      ...names.filter((n) => n !== region.name).map((n) => replicatedChangelogTopic(project, n)),
-    ];
+  await withRegionAdmin(region, async (admin) => {
+    const topics = [deadLetterTopic(project), ...consumedTopics(region, project, names)];
     const existing = new Set(await admin.listTopics());
     await admin
       .deleteTopics({ topics: topics.filter((t) => existing.has(t)) })
       .catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -4,6 +4,7 @@
 // answers 200 (before its swap it answers 400 STRATA_E_UNKNOWN_FEATURE).
 import type { FeatureRepoDefinition } from "../../shared/registry/index.js";
 import { post } from "./serve.js";
+import { startServeProcess, type ServeProcess } from "./serve-process.js";
 
 /** `base` with the probe views 1..n added, each its own view of the first entity. */
 export function withProbeViews(base: FeatureRepoDefinition, n: number): FeatureRepoDefinition {
@@ -81,4 +82,14 @@ export function startReadLoad(
       return { requests, failures };
     },
   };
+}
+
+/** A serving process of `project` that follows its published registry (no STRATA_REPO). */
+export function startFollowingServe(project: string, region = "local"): Promise<ServeProcess> {
+  return startServeProcess({
+    project,
+    topology: "standalone",
+    region,
+    env: { STRATA_REPO: "", STRATA_PROJECT: project },
+  });
 }

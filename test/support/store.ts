@@ -71,17 +71,23 @@ export async function openStore(
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `check` holds; returns the milliseconds it took. Fails after `timeoutMs`. */
+/**
+ * Polls until `check` holds, `pollMs` apart (back to back when 0); returns the milliseconds it
+ * took. Fails after `timeoutMs`.
+ */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
   what: string,
+  pollMs = 0,
 ): Promise<number> {
   const started = performance.now();
   while (!(await check())) {
     if (performance.now() - started > timeoutMs)
       throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) =>
+      pollMs > 0 ? setTimeout(resolve, pollMs) : setImmediate(resolve),
+    );
   }
   return performance.now() - started;
 }
