@@ -71,8 +71,9 @@ export function resourceName(config: StackConfig, part: string): string {
 
 /**
  * The environment both containers get (docs/serving.md, docs/changelog.md): where Redis and
- * Kafka are and that both speak TLS. Secrets (API key hashes, Redis password) come separately,
- * from each cloud's secret store.
+ * Kafka are and that both speak TLS, and the project whose published registry they follow
+ * (STRATA_PROJECT, without STRATA_REPO: `strata apply` publishes it, docs/registry.md).
+ * Secrets (API key hashes, Redis password) come separately, from each cloud's secret store.
  */
 export function regionEnvironment(
   config: StackConfig,
@@ -81,6 +82,7 @@ export function regionEnvironment(
 ): { name: string; value: pulumi.Input<string> }[] {
   return [
     { name: "STRATA_REGION", value: config.region },
+    { name: "STRATA_PROJECT", value: config.project },
     { name: "REDIS_CLUSTER_NODES", value: redisNodes },
     { name: "REDIS_TLS", value: "on" },
     { name: "KAFKA_BROKERS", value: kafkaBrokers },
@@ -94,19 +96,21 @@ export function regionEnvironment(
 
 /**
  * What one entry point needs to know of the peer regions, besides the common environment:
- * the consumer applies each peer's replicated changelog (STRATA_PEER_REGIONS, functions/ingest),
- * the serving tier reads each peer's Redis to answer `wait: "replicated"` (STRATA_PEER_REDIS,
- * `name=target` items separated by ';' as in STRATA_RECONCILE_REGIONS). Nothing for a lone
- * region, whose containers then run exactly as before.
+ * both follow each peer's registry copy `<peer>.strata.<project>.registry` and the consumer
+ * applies each peer's replicated changelog (STRATA_PEER_REGIONS); the serving tier also reads
+ * each peer's Redis to answer `wait: "replicated"` (STRATA_PEER_REDIS, `name=target` items
+ * separated by ';' as in STRATA_RECONCILE_REGIONS). Nothing for a lone region.
  */
 export function peerEnvironment(
   config: StackConfig,
   role: "serve" | "ingest",
 ): { name: string; value: string }[] {
   if (config.peers.length === 0) return [];
+  const regions = { name: "STRATA_PEER_REGIONS", value: config.peers.map((p) => p.region).join(",") };
   return role === "ingest"
-    ? [{ name: "STRATA_PEER_REGIONS", value: config.peers.map((p) => p.region).join(",") }]
+    ? [regions]
     : [
+        regions,
         {
           name: "STRATA_PEER_REDIS",
           value: config.peers.map((p) => `${p.region}=${p.redis}`).join(";"),

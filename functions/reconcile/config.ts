@@ -3,6 +3,7 @@ import {
   EnvReader,
   type KafkaAccess,
   type RedisAddress,
+  type RegistrySourceConfig,
 } from "../../shared/config/env.js";
 import { parseRedisTarget } from "../ingest/redis-target.js";
 
@@ -13,8 +14,11 @@ export interface RegionTarget {
 }
 
 export interface ReconcileConfig {
-  /** Path of the feature repo module (STRATA_REPO). */
-  repoPath: string;
+  /**
+   * The views to compare: the feature repo file STRATA_REPO, else the registry published for
+   * STRATA_PROJECT (read once from KAFKA_*), as serving and the consumer choose theirs.
+   */
+  registry: RegistrySourceConfig;
   /** STRATA_RECONCILE_REGIONS: two or more `name=target`; the first is the reference. */
   regions: RegionTarget[];
   /** The changelog to re-publish into (KAFKA_*: the local region's); none: nothing can be repaired. */
@@ -44,7 +48,7 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): Recon
     throw badConfig("KAFKA_BROKERS", undefined, "set: the changelog check reads the changelog");
   }
   return {
-    repoPath: read.required("STRATA_REPO", "the path of the feature repo module"),
+    registry: read.registrySource(kafka),
     regions,
     kafka,
     region: read.region(),

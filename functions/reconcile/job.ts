@@ -8,7 +8,8 @@ import {
   type ReconcileProgress,
   type ReconcileReport,
 } from "../../shared/reconcile/index.js";
-import { loadRegistry } from "../../shared/registry/index.js";
+import { openRegistrySource } from "../../shared/registry/open-registry-source.js";
+import type { FeatureRegistry } from "../../shared/registry/index.js";
 import type { ReconcileConfig } from "./config.js";
 
 export interface JobHooks {
@@ -26,7 +27,7 @@ export async function runReconcileJob(
   config: ReconcileConfig,
   hooks: JobHooks = {},
 ): Promise<ReconcileReport> {
-  const registry = await loadRegistry(config.repoPath);
+  const registry = await loadOnce(config, hooks);
   const views = config.views?.map((ref) => registry.viewByRef(ref));
   const kafka =
     config.kafka &&
@@ -89,4 +90,18 @@ export function summarize(report: ReconcileReport) {
     unrepaired: report.unrepairedCount,
     elapsedMs: report.elapsedMs,
   };
+}
+
+/** The registry the job compares by, read once: the STRATA_REPO file or the published winner. */
+async function loadOnce(config: ReconcileConfig, hooks: JobHooks): Promise<FeatureRegistry> {
+  const source = openRegistrySource(config.registry, `strata-reconcile-${config.region}`);
+  try {
+    const served = await source.start({
+      onRegistry: () => undefined,
+      onRefused: ({ error, origin }) => hooks.log?.("warn", `${origin}: ${error.message}`),
+    });
+    return served.registry;
+  } finally {
+    await source.stop();
+  }
 }

@@ -30,8 +30,9 @@ options:
   --progress                progress on stderr even when it is not a terminal
   -h, --help                this text
 
-environment: STRATA_REPO (required), KAFKA_BROKERS and KAFKA_* (the changelog to re-publish
-into: the local region's), STRATA_REGION; for every region's Redis: REDIS_USERNAME /
+environment: STRATA_REPO, or STRATA_PROJECT to read the project's published registry (one is
+required), KAFKA_BROKERS and KAFKA_* (the changelog to re-publish into and the registry: the
+local region's), STRATA_REGION; for every region's Redis: REDIS_USERNAME /
 REDIS_PASSWORD, REDIS_TLS=on (cluster:// targets included) and REDIS_TLS_CA_FILE.
 
 exit status: 0 converged or repaired, 1 divergence it could not repair, 2 usage error.`;

@@ -12,6 +12,7 @@ export {
 } from "./published-registry.js";
 export {
   ensureRegistryTopics,
+  registryReaderGroupPrefix,
   registryTopic,
   registryTopics,
   replicatedRegistryTopic,

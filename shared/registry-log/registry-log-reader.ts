@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import { StrataError } from "../errors.js";
 import { RegistryLogs, type RecordOutcome } from "./registry-order.js";
+import { registryReaderGroupPrefix } from "./registry-topics.js";
 
 export interface RegistryLogReaderOptions {
   kafka: Kafka;
@@ -49,9 +50,9 @@ export class RegistryLogReader {
 
   /** Connects and starts reading every topic from its beginning. */
   static async start(options: RegistryLogReaderOptions): Promise<RegistryLogReader> {
-    // Under the project's group prefix (strata.<project>.), which the platforms' Kafka grants
-    // cover; unique, since every reader reads every record, and deleted again on stop.
-    const groupId = `strata.${options.project}.registry-reader.${randomUUID()}`;
+    // Under the readers' prefix (strata.<project>.registry-reader.), which the platforms' Kafka
+    // grants name; unique, since every reader reads every record, and deleted again on stop.
+    const groupId = `${registryReaderGroupPrefix(options.project)}${randomUUID()}`;
     const consumer = options.kafka.consumer({
       groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,

@@ -19,6 +19,14 @@ export function replicatedRegistryTopic(project: string, sourceRegion: string): 
   return replicatedTopic(sourceRegion, registryTopic(project));
 }
 
+/**
+ * The prefix of the consumer groups registry readers use (`<prefix><uuid>`, one per reader,
+ * nothing committed, deleted on stop): what the platforms' Kafka grants name for them.
+ */
+export function registryReaderGroupPrefix(project: string): string {
+  return `strata.${project}.registry-reader.`;
+}
+
 /** The local registry topic and each peer's copy, local first. */
 export function registryTopics(project: string, peerRegions: readonly string[] = []): string[] {
   return [

@@ -132,6 +132,29 @@ describe("reconcile configuration", () => {
     );
   });
 
+  it("reads the registry from STRATA_REPO, else STRATA_PROJECT's published one from Kafka", () => {
+    const regions = { STRATA_RECONCILE_REGIONS: "a=redis://x:1 b=redis://y:1" };
+    assert.deepEqual(loadReconcileConfig({ ...regions, STRATA_REPO: "repo.ts" }).registry, {
+      kind: "file",
+      path: "repo.ts",
+    });
+    const published = loadReconcileConfig({
+      ...regions,
+      STRATA_PROJECT: "demo",
+      KAFKA_BROKERS: "k:9092",
+    }).registry;
+    assert.equal(published.kind, "published");
+    assert.equal(published.kind === "published" && published.project, "demo");
+    assert.throws(
+      () => loadReconcileConfig({ ...regions, STRATA_PROJECT: "demo" }),
+      (e) => isStrataError(e, "STRATA_E_BAD_CONFIG") && /KAFKA_BROKERS/.test(String(e)),
+    );
+    assert.throws(
+      () => loadReconcileConfig(regions),
+      (e) => isStrataError(e, "STRATA_E_BAD_CONFIG") && /STRATA_REPO/.test(String(e)),
+    );
+  });
+
   it("needs a changelog for --check-changelog", () => {
     const env = {
       STRATA_REPO: "repo.ts",
