@@ -1,4 +1,9 @@
-import { deadLetterTopic } from "../../shared/changelog/topics.js";
+import { changelogTopic, deadLetterTopic } from "../../shared/changelog/topics.js";
+import {
+  registryReaderGroupPrefix,
+  registryTopic,
+  replicatedRegistryTopic,
+} from "../../shared/registry-log/registry-topics.js";
 
 /**
  * IAM policy documents of the region's task roles, as plain data: least privilege, scoped to
@@ -125,19 +130,82 @@ function kafkaPolicy(
 }
 
 /**
- * The serving tier writes the changelog (POST /push) with an idempotent producer, and creates
- * its topics at start-up.
+ * Following the published registry (docs/registry.md): read the registry topic and each peer's
+ * copy, the copies created when replication has not yet (the local topic's creation is in the
+ * project-wide statement), in the readers' own groups, which each reader deletes when it stops.
  */
-export function servingTaskPolicy(clusterArn: string, project: string): PolicyDocument {
-  const document = kafkaPolicy(clusterArn, project, ["kafka-cluster:WriteData"]);
+function registryReaderStatements(
+  clusterArn: string,
+  project: string,
+  peers: readonly string[],
+): PolicyStatement[] {
+  const copies = peers.map((peer) =>
+    kafkaTopicArn(clusterArn, replicatedRegistryTopic(project, peer)),
+  );
+  return [
+    {
+      Effect: "Allow",
+      Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+      Resource: [kafkaTopicArn(clusterArn, registryTopic(project))],
+    },
+    ...(copies.length > 0
+      ? [
+          {
+            Effect: "Allow" as const,
+            Action: [
+              "kafka-cluster:DescribeTopic",
+              "kafka-cluster:CreateTopic",
+              "kafka-cluster:ReadData",
+            ],
+            Resource: copies,
+          },
+        ]
+      : []),
+    {
+      Effect: "Allow",
+      Action: [
+        "kafka-cluster:DescribeGroup",
+        "kafka-cluster:AlterGroup",
+        "kafka-cluster:DeleteGroup",
+      ],
+      Resource: [registryReaderGroupsArn(clusterArn, project)],
+    },
+  ];
+}
+
+/** The registry readers' consumer groups (`strata.<project>.registry-reader.<uuid>`). */
+export function registryReaderGroupsArn(clusterArn: string, project: string): string {
+  return kafkaResourceArn(clusterArn, "group", `${registryReaderGroupPrefix(project)}*`);
+}
+
+/**
+ * The serving tier writes the changelog (POST /push) with an idempotent producer and no other
+ * topic (not the registry), creates its topics at start-up, and follows the published registry
+ * of this region and of each peer (`peers`: their region names). It reads no changelog.
+ */
+export function servingTaskPolicy(
+  clusterArn: string,
+  project: string,
+  peers: readonly string[] = [],
+): PolicyDocument {
+  const document = kafkaPolicy(clusterArn, project, []);
   document.Statement[0]!.Action.push("kafka-cluster:WriteDataIdempotently");
+  document.Statement.push(
+    {
+      Effect: "Allow",
+      Action: ["kafka-cluster:WriteData"],
+      Resource: [kafkaTopicArn(clusterArn, changelogTopic(project))],
+    },
+    ...registryReaderStatements(clusterArn, project, peers),
+  );
   return document;
 }
 
 /**
- * The consumer reads the project's topics in its group, and writes the dead-letter topic only.
- * With peers it may also read their replicated changelogs (`<peer>.strata.<project>.*`), and
- * create one that replication has not created yet.
+ * The consumer reads the project's topics (the registry among them) in its group, and writes
+ * the dead-letter topic only. With peers it may also read their replicated changelogs and
+ * registries (`<peer>.strata.<project>.*`), and create one that replication has not created
+ * yet. Its registry reader deletes its own group when it stops.
  */
 export function consumerTaskPolicy(
   clusterArn: string,
@@ -155,6 +223,7 @@ export function consumerTaskPolicy(
     Action: ["kafka-cluster:WriteData"],
     Resource: [kafkaTopicArn(clusterArn, deadLetterTopic(project))],
   });
+  document.Statement.push(deleteReaderGroups(clusterArn, project));
   if (withPeers) {
     document.Statement.push({
       Effect: "Allow",
@@ -288,8 +357,21 @@ export function mirrorMakerTaskPolicy(
 }
 
 /**
- * The reconcile job reads the project's topics (its own and the replicated ones) and repairs
- * by re-publishing a stored winner into its own changelog, with an idempotent producer.
+ * DeleteGroup on the registry readers' groups only: a principal whose project-wide group rights
+ * already let it join them (consumer, reconcile job) needs just this to remove its reader's.
+ */
+function deleteReaderGroups(clusterArn: string, project: string): PolicyStatement {
+  return {
+    Effect: "Allow",
+    Action: ["kafka-cluster:DeleteGroup"],
+    Resource: [registryReaderGroupsArn(clusterArn, project)],
+  };
+}
+
+/**
+ * The reconcile job reads the project's topics (its own and the replicated ones; the registry
+ * once, in a reader group it deletes) and repairs by re-publishing a stored winner into its own
+ * changelog, with an idempotent producer.
  */
 export function reconcileTaskPolicy(clusterArn: string, project: string): PolicyDocument {
   const document = kafkaPolicy(
@@ -304,5 +386,6 @@ export function reconcileTaskPolicy(clusterArn: string, project: string): Policy
     Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
     Resource: [kafkaResourceArn(clusterArn, "topic", `*.strata.${project}.*`)],
   });
+  document.Statement.push(deleteReaderGroups(clusterArn, project));
   return document;
 }

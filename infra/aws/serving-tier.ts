@@ -91,9 +91,15 @@ export class AwsServingTier extends pulumi.ComponentResource {
       `${name}-serve-task`,
       {
         role: serveRole.id,
-        policy: pulumi
-          .output(args.kafkaClusterArn)
-          .apply((arn) => JSON.stringify(servingTaskPolicy(arn, config.project))),
+        policy: pulumi.output(args.kafkaClusterArn).apply((arn) =>
+          JSON.stringify(
+            servingTaskPolicy(
+              arn,
+              config.project,
+              config.peers.map((p) => p.region),
+            ),
+          ),
+        ),
       },
       parent,
     );

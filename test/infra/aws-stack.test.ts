@@ -168,7 +168,7 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
     );
   });
 
-  it("lets the consumer write the dead-letter topic and no other", () => {
+  it("lets the consumer write the dead-letter topic and serving the changelog, no other", () => {
     const cluster = "arn:aws:kafka:us-east-1:111122223333";
     const statements = (name: string) =>
       (
@@ -182,7 +182,7 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
         .flatMap((s) => s.Resource);
     const msk = "strata-demo-us-east-1-kafka/0000";
     assert.deepEqual(writes("ingest-task"), [`${cluster}:topic/${msk}/strata.demo.dlq`]);
-    assert.deepEqual(writes("serve-task"), [`${cluster}:topic/${msk}/strata.demo.*`]);
+    assert.deepEqual(writes("serve-task"), [`${cluster}:topic/${msk}/strata.demo.changelog`]);
     assert.ok(
       statements("serve-task").some((s) =>
         s.Action.includes("kafka-cluster:WriteDataIdempotently"),

@@ -54,6 +54,10 @@ for (const [label, stack, peers] of STACKS) {
         "the stack runs both entry points, and the reconcile job when it has peers",
       );
       for (const container of containers) {
+        // Every container follows the stack's project's published registry: STRATA_PROJECT from
+        // the stack, and no STRATA_REPO from the stack or the image (a file would win).
+        assert.equal(container.env.STRATA_PROJECT, file["strata:project"], container.owner);
+        assert.equal(container.env.STRATA_REPO, undefined, `${container.owner}: STRATA_REPO`);
         if (container.role === "reconcile") {
           let config: ReturnType<typeof loadReconcileConfig>;
           try {
@@ -85,6 +89,11 @@ for (const [label, stack, peers] of STACKS) {
             `${container.owner}: the consumer's Redis CA`,
           );
           assert.ok(config.kafka, `${container.owner}: repairs go to the local changelog`);
+          assert.deepEqual(
+            [config.registry.kind, "project" in config.registry && config.registry.project],
+            ["published", file["strata:project"]],
+            `${container.owner}: the registry it compares by`,
+          );
           continue;
         }
         const load = container.role === "serve" ? loadServeConfig : loadIngestConfig;
@@ -94,6 +103,15 @@ for (const [label, stack, peers] of STACKS) {
         } catch (error) {
           assert.fail(`${container.owner} (${container.role}): ${(error as Error).message}`);
         }
+        // Both follow the project's published registry, and each peer's copy of it.
+        assert.deepEqual(
+          config.registry.kind === "published" && {
+            project: config.registry.project,
+            peerRegions: config.registry.peerRegions ?? [],
+          },
+          { project: file["strata:project"], peerRegions: peerRegions(file) },
+          `${container.owner}: the registry it follows`,
+        );
         // Each peer: its replicated changelog applied by the consumer, its Redis known to serving
         // (for wait: "replicated") in STRATA_RECONCILE_REGIONS' name=target form; nothing alone.
         const peers = (file["strata:peers"] ?? []) as { region: string; redis: string }[];
@@ -101,7 +119,6 @@ for (const [label, stack, peers] of STACKS) {
           assert.deepEqual(config.peerRegions, peerRegions(file), container.owner);
           assert.equal(container.env.STRATA_PEER_REDIS, undefined, container.owner);
         } else {
-          assert.equal(container.env.STRATA_PEER_REGIONS, undefined, container.owner);
           const peerRedis = container.env.STRATA_PEER_REDIS;
           if (peers.length === 0) assert.equal(peerRedis, undefined, container.owner);
           else {

@@ -7,6 +7,7 @@ import { RECONCILE_COMMAND, REGION_OUTPUT_NAMES } from "../../infra/region-stack
 import { mirrorMakerProperties } from "../../infra/replication.js";
 import { loadIngestConfig } from "../../functions/ingest/config.js";
 import { changelogSources } from "../../shared/changelog/changelog-consumer.js";
+import { EnvReader } from "../../shared/config/env.js";
 import { stackContainers } from "./container-env.js";
 import {
   MOCK_PEM,
@@ -250,7 +251,7 @@ function exportsContract(run: StackRun) {
 /**
  * Every Strata container is told of each peer of the flows: the consumer (STRATA_PEER_REGIONS,
  * as its loader reads it) applies the topic each MirrorMaker 2 flow lands in, and serving gets
- * each peer's Redis (STRATA_PEER_REDIS). An MSK Replicator flow lands under an alias MSK
+ * each peer's Redis (STRATA_PEER_REDIS) and follows each peer's registry copy (STRATA_PEER_REGIONS). An MSK Replicator flow lands under an alias MSK
  * generates, which the consumer does not read (docs/changelog.md, "Topics").
  */
 function peerWiring(run: StackRun, flows: Record<string, string>[]) {
@@ -290,7 +291,12 @@ function peerWiring(run: StackRun, flows: Record<string, string>[]) {
         ];
         assert.equal(target, byName.get(name), container.owner);
       }
-      assert.equal(container.env.STRATA_PEER_REGIONS, undefined, container.owner);
+      // Serving follows each peer's registry copy too (docs/registry.md).
+      assert.deepEqual(
+        new EnvReader(container.env).peerRegions(),
+        peers,
+        `${container.owner}: the peers whose registry copies serving follows`,
+      );
     }
   }
 }
