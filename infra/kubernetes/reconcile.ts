@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { registryReaderGroupPrefix } from "../../shared/registry-log/registry-topics.js";
 import type { StackConfig } from "../config.js";
 import { RECONCILE_COMMAND, reconcileRegions } from "../region-stack.js";
 import { CLIENT_LABEL } from "./security.js";
@@ -54,6 +55,15 @@ export class KubernetesReconcile extends pulumi.ComponentResource {
                 ]),
               ),
               acl({ type: "group", name: project, patternType: "prefix" }, ["Read", "Describe"]),
+              // The group of its registry reader, deleted when the read is done.
+              acl(
+                {
+                  type: "group",
+                  name: registryReaderGroupPrefix(config.project),
+                  patternType: "prefix",
+                },
+                ["Delete"],
+              ),
               acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
             ],
           },

@@ -1,5 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  registryReaderGroupPrefix,
+  registryTopic,
+  replicatedRegistryTopic,
+} from "../../shared/registry-log/registry-topics.js";
 import type { StackConfig } from "../config.js";
 
 /** The listener peers' MirrorMaker 2 connects to (declared only when the region has peers). */
@@ -10,7 +15,7 @@ export interface StrimziKafkaArgs {
   namespace: pulumi.Input<string>;
 }
 
-/** The consumer group and topics of a project, for KafkaUser ACLs. */
+/** One ACL of a KafkaUser (simple authorization), from any host. */
 function acl(resource: object, operations: string[]) {
   return { resource, operations, host: "*" };
 }
@@ -197,9 +202,32 @@ export class StrimziKafka extends pulumi.ComponentResource {
         parent,
       );
     const topics = { type: "topic", name: `strata.${config.project}.`, patternType: "prefix" };
+    const literal = (topicName: string) => ({
+      type: "topic",
+      name: topicName,
+      patternType: "literal",
+    });
+    const readerGroups = {
+      type: "group",
+      name: registryReaderGroupPrefix(config.project),
+      patternType: "prefix",
+    };
     this.servingUser = `${name}-serve`;
+    // Serving writes the changelog (POST /push) and no other topic, creates the project's topics
+    // at start-up, and follows the published registry: the registry topic and each peer's copy
+    // (created when replication has not yet), read in reader groups it deletes on stop.
     user("serve", [
-      acl(topics, ["Describe", "DescribeConfigs", "Create", "Write"]),
+      acl(topics, ["Describe", "DescribeConfigs", "Create"]),
+      acl(literal(changelog), ["Write"]),
+      acl(literal(registryTopic(config.project)), ["Read"]),
+      ...config.peers.map((peer) =>
+        acl(literal(replicatedRegistryTopic(config.project, peer.region)), [
+          "Describe",
+          "Create",
+          "Read",
+        ]),
+      ),
+      acl(readerGroups, ["Read", "Describe", "Delete"]),
       acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
     ]);
     this.consumerUser = `${name}-ingest`;
@@ -207,7 +235,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
     user("ingest", [
       acl(topics, ["Describe", "DescribeConfigs", "Create", "Read"]),
       acl({ type: "topic", name: dlq, patternType: "literal" }, ["Write"]),
-      // The peers' changelogs, replicated here as <peer>.strata.<project>.changelog; the
+      // The peers' changelogs and registries, replicated here as <peer>.strata.<project>.*; the
       // consumer creates one that MirrorMaker 2 has not created yet.
       ...config.peers.map((peer) =>
         acl(
@@ -223,6 +251,8 @@ export class StrimziKafka extends pulumi.ComponentResource {
         "Read",
         "Describe",
       ]),
+      // Its registry reader's group, deleted when it stops.
+      acl(readerGroups, ["Delete"]),
       acl({ type: "cluster" }, ["Describe"]),
     ]);
     // One KafkaUser per peer: its replicator reads the changelog here, and writes nothing.
