@@ -1,6 +1,7 @@
 import eventhub from "@pulumi/azure-native/eventhub/index.js";
 import redis from "@pulumi/azure-native/redis/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import { registryTopic } from "../../shared/registry-log/registry-topics.js";
 import type { StackConfig } from "../config.js";
 import { PrivateEndpoint } from "./private-endpoint.js";
 
@@ -100,6 +101,21 @@ export class AzureDataTier extends pulumi.ComponentResource {
         eventHubName: `strata.${config.project}.dlq`,
         partitionCount: Math.min(config.kafka.partitions, 4),
         retentionDescription: { cleanupPolicy: "Delete", retentionTimeInHours: 720 },
+      },
+      parent,
+    );
+    // The published registry (docs/registry.md), declared here because creating a topic through
+    // Event Hubs' Kafka endpoint takes the Manage right, which no Strata process holds: `strata
+    // apply` publishes into it and serving and the consumer follow it with Listen and Send only.
+    // One partition (its order is its offset order), compacted (every apply has its own key).
+    new eventhub.EventHub(
+      `${name}-registry`,
+      {
+        resourceGroupName,
+        namespaceName: namespace.name,
+        eventHubName: registryTopic(config.project),
+        partitionCount: 1,
+        retentionDescription: { cleanupPolicy: "Compact", tombstoneRetentionTimeInHours: 24 },
       },
       parent,
     );

@@ -125,6 +125,19 @@ describe("the azure-westeurope example stack under Pulumi mocks", () => {
     assert.deepEqual(rule.inputs.rights, ["Listen", "Send"], "no Manage right");
   });
 
+  it("declares the registry hub, which the apps' Listen+Send rule could not create", () => {
+    // Creating a topic through the Kafka endpoint takes Manage: without this hub neither
+    // `strata apply` nor a follower with the apps' connection string could create it.
+    const registry = one(run, "azure-native:eventhub:EventHub", "registry");
+    assert.equal(registry.inputs.eventHubName, "strata.demo.registry");
+    assert.equal(registry.inputs.partitionCount, 1, "a registry log's order is its offset order");
+    assert.equal(registry.inputs.retentionDescription.cleanupPolicy, "Compact");
+    assert.deepEqual(
+      ofType(run, "azure-native:eventhub:NamespaceAuthorizationRule").map((r) => r.inputs.rights),
+      [["Listen", "Send"]],
+    );
+  });
+
   it("gives the managed identity only the roles it needs, each on one resource", () => {
     const assignments = ofType(run, "azure-native:authorization:RoleAssignment");
     const roles = assignments.map((a) => String(a.inputs.roleDefinitionId).split("/").pop());
