@@ -106,7 +106,10 @@ export function peerEnvironment(
   role: "serve" | "ingest",
 ): { name: string; value: string }[] {
   if (config.peers.length === 0) return [];
-  const regions = { name: "STRATA_PEER_REGIONS", value: config.peers.map((p) => p.region).join(",") };
+  const regions = {
+    name: "STRATA_PEER_REGIONS",
+    value: config.peers.map((p) => p.region).join(","),
+  };
   return role === "ingest"
     ? [regions]
     : [

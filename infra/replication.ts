@@ -1,16 +1,27 @@
 import { changelogTopic, replicatedTopic } from "../shared/changelog/topics.js";
+import { registryTopic } from "../shared/registry-log/registry-topics.js";
 import type { Cloud } from "./config.js";
 import { usesMskReplicator, type PeerRegion } from "./peers.js";
 
 /**
  * What crosses regions, and under which names. MirrorMaker 2's default replication policy puts
  * region A's `strata.<project>.changelog` in region B as `A.strata.<project>.changelog`: a
- * replicated record never matches the source pattern again, so it can never loop. The registry
- * topic (`strata.<project>.registry`) joins this list when it exists; the dead-letter topic
- * never crosses (a poison record is its own region's business).
+ * replicated record never matches the source pattern again, so it can never loop. The published
+ * registry (`strata.<project>.registry`) crosses the same way, so one `strata apply` reaches
+ * every region (docs/registry.md); the dead-letter topic never crosses (a poison record is its
+ * own region's business).
  */
 export function replicatedTopics(project: string): string[] {
-  return [changelogTopic(project)];
+  return [changelogTopic(project), registryTopic(project)];
+}
+
+/** Partitions of a topic's copy: the source's count (records keep their partition number). */
+export function replicaPartitions(
+  project: string,
+  topic: string,
+  changelogPartitions: number,
+): number {
+  return topic === registryTopic(project) ? 1 : changelogPartitions;
 }
 
 /** One inbound flow: a peer's topic and its name here. */

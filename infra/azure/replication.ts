@@ -9,6 +9,7 @@ import {
   MIRROR_MAKER_COMMAND,
   mirrorMakerProperties,
   peerEndpoint,
+  replicaPartitions,
   replicationFlows,
   type ReplicationFlow,
 } from "../replication.js";
@@ -83,7 +84,11 @@ export class AzureReplication extends pulumi.ComponentResource {
           resourceGroupName,
           namespaceName: args.eventHubsNamespaceName,
           eventHubName: flow.targetTopic,
-          partitionCount: config.kafka.partitions,
+          partitionCount: replicaPartitions(
+            config.project,
+            flow.sourceTopic,
+            config.kafka.partitions,
+          ),
           retentionDescription: { cleanupPolicy: "Compact", tombstoneRetentionTimeInHours: 24 },
         },
         parent,

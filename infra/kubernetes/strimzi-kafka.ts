@@ -255,16 +255,15 @@ export class StrimziKafka extends pulumi.ComponentResource {
       acl(readerGroups, ["Delete"]),
       acl({ type: "cluster" }, ["Describe"]),
     ]);
-    // One KafkaUser per peer: its replicator reads the changelog here, and writes nothing.
+    // One KafkaUser per peer: its replicator reads the changelog and the registry here, and
+    // writes nothing.
     // Strimzi puts its certificate in the Secret of the same name (user.crt, user.key): that
     // pair is what the peer's stack takes as strata:peerCredentials-<this region>.
     for (const peer of config.peers) {
       user(`peer-${peer.region}`, [
-        acl({ type: "topic", name: changelog, patternType: "literal" }, [
-          "Describe",
-          "DescribeConfigs",
-          "Read",
-        ]),
+        ...[changelog, registryTopic(config.project)].map((replicated) =>
+          acl(literal(replicated), ["Describe", "DescribeConfigs", "Read"]),
+        ),
         acl({ type: "cluster" }, ["Describe"]),
       ]);
     }

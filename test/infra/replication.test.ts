@@ -7,6 +7,8 @@ import { RECONCILE_COMMAND, REGION_OUTPUT_NAMES } from "../../infra/region-stack
 import { mirrorMakerProperties } from "../../infra/replication.js";
 import { loadIngestConfig } from "../../functions/ingest/config.js";
 import { changelogSources } from "../../shared/changelog/changelog-consumer.js";
+import { changelogTopic } from "../../shared/changelog/topics.js";
+import { registryTopic, registryTopics } from "../../shared/registry-log/registry-topics.js";
 import { EnvReader } from "../../shared/config/env.js";
 import { stackContainers } from "./container-env.js";
 import {
@@ -202,13 +204,19 @@ describe("MirrorMaker 2 properties", () => {
     );
     assert.equal(
       props["dc1->eu-west-1.topics"],
-      "strata\\\\.demo\\\\.changelog",
-      "not the dead-letter topic",
+      "strata\\\\.demo\\\\.changelog|strata\\\\.demo\\\\.registry",
+      "the changelog and the registry, not the dead-letter topic",
     );
     // As MM2 reads it: java.util.Properties drops one level of backslashes, then a full match.
     const pattern = new RegExp(`^(?:${props["dc1->eu-west-1.topics"].replace(/\\(.)/g, "$1")})$`);
     assert.ok(pattern.test("strata.demo.changelog"));
-    for (const other of ["strata.demo.dlq", "strataXdemoXchangelog", "x.strata.demo.changelog"]) {
+    assert.ok(pattern.test("strata.demo.registry"));
+    for (const other of [
+      "strata.demo.dlq",
+      "strataXdemoXchangelog",
+      "x.strata.demo.changelog",
+      "x.strata.demo.registry",
+    ]) {
       assert.ok(!pattern.test(other), other);
     }
     assert.equal(
@@ -262,13 +270,22 @@ function peerWiring(run: StackRun, flows: Record<string, string>[]) {
     containers.some((c) => c.role === "ingest") && containers.some((c) => c.role === "serve"),
   );
   for (const container of containers.filter((c) => c.role !== "reconcile")) {
+    // Both follow the registry copy each MirrorMaker 2 flow of the registry lands in.
+    const followed = registryTopics(config.project, new EnvReader(container.env).peerRegions());
+    for (const flow of flows.filter((f) => f.sourceTopic === registryTopic(config.project))) {
+      assert.equal(
+        followed.includes(flow.targetTopic!),
+        flow.via === "mirrormaker2",
+        `${container.owner}: ${flow.via} flow into ${flow.targetTopic}`,
+      );
+    }
     if (container.role === "ingest") {
       const ingest = loadIngestConfig(container.env);
       assert.deepEqual(ingest.peerRegions, peers, container.owner);
       const applied = changelogSources(config.project, ingest.region, ingest.peerRegions).map(
         (s) => s.topic,
       );
-      for (const flow of flows) {
+      for (const flow of flows.filter((f) => f.sourceTopic === changelogTopic(config.project))) {
         assert.equal(
           applied.includes(flow.targetTopic!),
           flow.via === "mirrormaker2",
@@ -326,7 +343,10 @@ describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks"
     assert.match(env.MM2_PROPERTIES!, /^dc1\.bootstrap\.servers=kafka-dc1\.corp\.example:9094$/m);
     assert.match(env.MM2_PROPERTIES!, /^dc1\.security\.protocol=SSL$/m);
     assert.match(env.MM2_PROPERTIES!, /^eu-west-1\.sasl\.mechanism=AWS_MSK_IAM$/m);
-    assert.match(env.MM2_PROPERTIES!, /^dc1->eu-west-1\.topics=strata\\\\\.demo\\\\\.changelog$/m);
+    assert.match(
+      env.MM2_PROPERTIES!,
+      /^dc1->eu-west-1\.topics=strata\\\\\.demo\\\\\.changelog\|strata\\\\\.demo\\\\\.registry$/m,
+    );
     assert.match(env.PEER_CA!, /BEGIN CERTIFICATE/);
     // The client key and certificate come from Secrets Manager, never from the task definition.
     const secret = one(run, "aws:secretsmanager/secret:Secret", "from-dc1");
@@ -412,6 +432,12 @@ describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks"
         sourceTopic: "strata.demo.changelog",
         targetTopic: "dc1.strata.demo.changelog",
       },
+      {
+        from: "dc1",
+        via: "mirrormaker2",
+        sourceTopic: "strata.demo.registry",
+        targetTopic: "dc1.strata.demo.registry",
+      },
     ]);
   });
 });
@@ -429,7 +455,9 @@ describe("the three example stacks given peers", () => {
     const info = replicator.inputs.replicationInfoList;
     assert.equal(info.sourceKafkaClusterArn, PEERS.euWestMsk.clusterArn);
     assert.match(info.targetKafkaClusterArn, /:cluster\/strata-demo-us-east-1-kafka\//);
-    assert.deepEqual(info.topicReplications[0].topicsToReplicates, ["strata\\.demo\\.changelog"]);
+    assert.deepEqual(info.topicReplications[0].topicsToReplicates, [
+      "strata\\.demo\\.changelog|strata\\.demo\\.registry",
+    ]);
     assert.equal(
       info.topicReplications[0].topicNameConfiguration.type,
       "PREFIXED_WITH_SOURCE_CLUSTER_ALIAS",
@@ -461,10 +489,22 @@ describe("the three example stacks given peers", () => {
         targetTopic: `${replicator.name}-alias.strata.demo.changelog`,
       },
       {
+        from: "eu-west-1",
+        via: "msk-replicator",
+        sourceTopic: "strata.demo.registry",
+        targetTopic: `${replicator.name}-alias.strata.demo.registry`,
+      },
+      {
         from: "dc1",
         via: "mirrormaker2",
         sourceTopic: "strata.demo.changelog",
         targetTopic: "dc1.strata.demo.changelog",
+      },
+      {
+        from: "dc1",
+        via: "mirrormaker2",
+        sourceTopic: "strata.demo.registry",
+        targetTopic: "dc1.strata.demo.registry",
       },
     ]);
     assert.equal(ofType(run, "aws:scheduler/schedule:Schedule").length, 1);
@@ -515,10 +555,18 @@ describe("the three example stacks given peers", () => {
       /^(dc1|us-east-1)\./.test(h.inputs.eventHubName),
     );
     assert.deepEqual(
-      hubs.map((h) => [h.inputs.eventHubName, h.inputs.retentionDescription.cleanupPolicy]).sort(),
+      hubs
+        .map((h) => [
+          h.inputs.eventHubName,
+          h.inputs.retentionDescription.cleanupPolicy,
+          h.inputs.partitionCount,
+        ])
+        .sort(),
       [
-        ["dc1.strata.demo.changelog", "Compact"],
-        ["us-east-1.strata.demo.changelog", "Compact"],
+        ["dc1.strata.demo.changelog", "Compact", 12],
+        ["dc1.strata.demo.registry", "Compact", 1],
+        ["us-east-1.strata.demo.changelog", "Compact", 12],
+        ["us-east-1.strata.demo.registry", "Compact", 1],
       ],
     );
     const job = one(run, "azure-native:app:Job");
@@ -534,7 +582,9 @@ describe("the three example stacks given peers", () => {
       exportsContract(run).map((f) => [f.from, f.via, f.targetTopic]),
       [
         ["dc1", "mirrormaker2", "dc1.strata.demo.changelog"],
+        ["dc1", "mirrormaker2", "dc1.strata.demo.registry"],
         ["us-east-1", "mirrormaker2", "us-east-1.strata.demo.changelog"],
+        ["us-east-1", "mirrormaker2", "us-east-1.strata.demo.registry"],
       ],
     );
   });
@@ -568,7 +618,7 @@ describe("the three example stacks given peers", () => {
       assert.ok(peer!.authentication.passwordSecret, "the peer's password from a Secret");
       const [mirror] = m.inputs.spec.mirrors;
       assert.deepEqual([mirror.sourceCluster, mirror.targetCluster], [peer!.alias, "dc1"]);
-      assert.equal(mirror.topicsPattern, "strata\\.demo\\.changelog");
+      assert.equal(mirror.topicsPattern, "strata\\.demo\\.changelog|strata\\.demo\\.registry");
       assert.equal(
         mirror.sourceConnector.config["replication.policy.class"],
         "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
@@ -654,9 +704,12 @@ describe("the three example stacks given peers", () => {
         [],
         `${peer}'s replicator only reads`,
       );
-      assert.deepEqual(acls.map((a) => a.resource.name).filter(Boolean), ["strata.demo.changelog"]);
+      assert.deepEqual(acls.map((a) => a.resource.name).filter(Boolean), [
+        "strata.demo.changelog",
+        "strata.demo.registry",
+      ]);
     }
-    assert.equal(exportsContract(run).length, 2);
+    assert.equal(exportsContract(run).length, 4, "two topics from each of two peers");
   });
 
   it("a lone region declares no replication and no schedule, and exports an empty list", async () => {

@@ -110,11 +110,12 @@ describe("infrastructure helpers", () => {
     ]) {
       assert.deepEqual(wildcardActions(policy), []);
     }
-    assert.ok(
-      !servingTaskPolicy(cluster, "demo").Statement.some((s) =>
-        s.Action.includes("kafka-cluster:ReadData"),
-      ),
-      "the serving tier only writes",
+    assert.deepEqual(
+      servingTaskPolicy(cluster, "demo")
+        .Statement.filter((s) => s.Action.includes("kafka-cluster:ReadData"))
+        .flatMap((s) => s.Resource),
+      ["arn:aws:kafka:us-east-1:111122223333:topic/strata/abcd/strata.demo.registry"],
+      "the serving tier reads the registry only",
     );
     assert.deepEqual(
       wildcardActions({
