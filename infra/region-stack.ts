@@ -155,3 +155,16 @@ export function reconcileRegions(
       ),
   };
 }
+
+/**
+ * What the reconcile job gets besides the consumer's environment: STRATA_RECONCILE_REGIONS, and
+ * STRATA_PEER_REGIONS so that it reads the published registry as serving and the consumer do
+ * (the winner over this region's registry topic and the peers' copies: an apply made in another
+ * region reaches this one as a copy).
+ */
+export function reconcileEnvironment(
+  config: StackConfig,
+  env: readonly { name: string; value?: pulumi.Input<string> }[],
+): { name: string; value: pulumi.Input<string> }[] {
+  return [reconcileRegions(config, env), ...peerEnvironment(config, "ingest")];
+}

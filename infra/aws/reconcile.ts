@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 import { eventBridgeSchedule } from "../peers.js";
-import { RECONCILE_COMMAND, reconcileRegions } from "../region-stack.js";
+import { RECONCILE_COMMAND, reconcileEnvironment } from "../region-stack.js";
 import {
   assumeRolePolicy,
   executionPolicy,
@@ -62,7 +62,7 @@ export class AwsReconcile extends pulumi.ComponentResource {
         essential: true,
         user: "1000",
         readonlyRootFilesystem: true,
-        environment: [...args.environment, reconcileRegions(config, args.environment)],
+        environment: [...args.environment, ...reconcileEnvironment(config, args.environment)],
         secrets: args.secrets,
       },
       { group: logs.name, region: config.region, streamPrefix: "reconcile" },

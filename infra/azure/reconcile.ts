@@ -1,7 +1,7 @@
 import app from "@pulumi/azure-native/app/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
-import { RECONCILE_COMMAND, reconcileRegions } from "../region-stack.js";
+import { RECONCILE_COMMAND, reconcileEnvironment } from "../region-stack.js";
 
 export interface AzureReconcileArgs {
   config: StackConfig;
@@ -50,7 +50,7 @@ export class AzureReconcile extends pulumi.ComponentResource {
               name: "reconcile",
               image: config.serving.image,
               command: RECONCILE_COMMAND,
-              env: [...args.env, reconcileRegions(config, args.env)],
+              env: [...args.env, ...reconcileEnvironment(config, args.env)],
               resources: {
                 cpu: config.serving.cpu,
                 memory: `${(config.serving.memoryMiB / 1024).toFixed(1)}Gi`,

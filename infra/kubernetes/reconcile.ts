@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { registryReaderGroupPrefix } from "../../shared/registry-log/registry-topics.js";
 import type { StackConfig } from "../config.js";
-import { RECONCILE_COMMAND, reconcileRegions } from "../region-stack.js";
+import { RECONCILE_COMMAND, reconcileEnvironment } from "../region-stack.js";
 import { CLIENT_LABEL } from "./security.js";
 import type { KubernetesServing } from "./serving.js";
 
@@ -91,7 +91,7 @@ export class KubernetesReconcile extends pulumi.ComponentResource {
               template: {
                 metadata: { labels: { ...labels, ...CLIENT_LABEL } },
                 spec: args.jobPodSpec(RECONCILE_COMMAND, userName, (env) => [
-                  reconcileRegions(config, env),
+                  ...reconcileEnvironment(config, env),
                 ]),
               },
             },

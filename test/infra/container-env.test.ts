@@ -89,9 +89,14 @@ for (const [label, stack, peers] of STACKS) {
             `${container.owner}: the consumer's Redis CA`,
           );
           assert.ok(config.kafka, `${container.owner}: repairs go to the local changelog`);
+          // The registry it compares by: the winner over this region's topic and the peers'
+          // copies, as serving and the consumer follow it.
           assert.deepEqual(
-            [config.registry.kind, "project" in config.registry && config.registry.project],
-            ["published", file["strata:project"]],
+            config.registry.kind === "published" && {
+              project: config.registry.project,
+              peerRegions: config.registry.peerRegions,
+            },
+            { project: file["strata:project"], peerRegions: peerRegions(file) },
             `${container.owner}: the registry it compares by`,
           );
           continue;
