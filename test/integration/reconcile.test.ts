@@ -32,6 +32,7 @@ import {
   type ReconcileOptions,
 } from "../../shared/reconcile/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
+import { applyRegistry } from "../../shared/registry-log/index.js";
 import { encodeVersion, type Version } from "../../shared/versions/index.js";
 import { changelogFixture, type ChangelogFixture } from "../support/changelog.js";
 import { startCluster, startStandalone } from "../support/redis-process.js";
@@ -383,6 +384,25 @@ describe("reconcile: two regions over one changelog", () => {
       const repair = await cli(["--verify", "30000"]);
       assert.equal(repair.status, 0, repair.stdout + repair.stderr);
       assert.match(repair.stdout, /repaired: 1 divergent/);
+    });
+
+    it("the CLI without STRATA_REPO reads STRATA_PROJECT's published registry, as a deployed job does", async () => {
+      const published = { STRATA_REPO: "", STRATA_PROJECT: project };
+      const unpublished = await cli(["--dry-run", "--json"], published);
+      assert.notEqual(unpublished.status, 0, "nothing is published for the project yet");
+      assert.match(unpublished.stdout + unpublished.stderr, /STRATA_E_NO_REGISTRY/);
+
+      const applied = await applyRegistry({
+        kafka: fixture.kafka,
+        definition: testRepo(project),
+        appliedBy: "reconcile-test",
+      });
+      assert.equal(applied.published, true);
+      const run = await cli(["--dry-run", "--json"], published);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      const report = JSON.parse(run.stdout) as { keysCompared: number; divergent: number };
+      assert.equal(report.divergent, 0, "the regions converged in the test before");
+      assert.ok(report.keysCompared > 0, "it compared the published registry's views");
     });
   });
 });
