@@ -92,9 +92,9 @@ export class ChangelogConsumer {
 
   static async start(options: ChangelogConsumerOptions): Promise<ChangelogConsumer> {
     const project = options.store.project;
-    const catchUp = new RegistryCatchUp(options.store.live, {
-      timeoutMs: options.registryWaitMs ?? DEFAULT_REGISTRY_WAIT_MS,
-    });
+    const timeoutMs = options.registryWaitMs ?? DEFAULT_REGISTRY_WAIT_MS;
+    const localCatchUp = new RegistryCatchUp(options.store.live, { timeoutMs });
+    const peerCatchUp = new RegistryCatchUp(options.store.live, { timeoutMs, peerRecords: true });
     const sources = changelogSources(project, options.region, options.peerRegions);
     const byTopic = new Map(sources.map((source) => [source.topic, source]));
     const dlq = deadLetterTopic(project);
@@ -127,7 +127,7 @@ export class ChangelogConsumer {
         whileWaiting: () => payload.heartbeat(),
         onRetry: (what, error, attempt) => observer.retry?.(what, error, attempt),
         eventTime: options.eventTime,
-        catchUp,
+        catchUp: source.region === options.region ? localCatchUp : peerCatchUp,
       });
       await applyBatchInChunks(payload, applier, chunkSize, observer, source);
     };

@@ -5,6 +5,11 @@ export interface RegistryCatchUpOptions {
   /** The longest a chunk waits for a newer registry before its records are judged by the one it has. */
   timeoutMs: number;
   /**
+   * Records of a peer region's changelog copy: a refresh that finds nothing newer does not end
+   * the wait, since the registry they need replicates separately and may arrive after them.
+   */
+  peerRecords?: boolean;
+  /**
    * How far a record's produce time (its writer's clock) may be ahead of this process' clock.
    * A check that found nothing newer covers only records produced before it, less this.
    */
@@ -56,7 +61,9 @@ export class RegistryCatchUp {
       return undefined;
     }
     const checkedAtMs = this.now();
-    const newer = await this.live.newerThan(version, this.options.timeoutMs);
+    const newer = await this.live.newerThan(version, this.options.timeoutMs, {
+      refreshDecides: this.options.peerRecords !== true,
+    });
     if (!newer && !(this.nothingNewer && this.nothingNewer.checkedAtMs > checkedAtMs)) {
       this.nothingNewer = { version, checkedAtMs };
     }

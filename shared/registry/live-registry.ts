@@ -160,7 +160,11 @@ export class LiveRegistry {
       });
       return false;
     }
-    if (next.version <= served.version) {
+    // Two regions that applied the same version at once: the source delivers the one every
+    // region ranks first (registry-order.ts), which may replace the one served here.
+    const winnerSwitch =
+      next.version === served.version && next.hash !== served.hash && this.follows;
+    if (next.version <= served.version && !(winnerSwitch && !this.starting)) {
       if (next.version === served.version && next.hash === served.hash) return false;
       // Delivered while the source caught up to the registry it started with: superseded.
       if (this.starting) return false;
@@ -199,21 +203,29 @@ export class LiveRegistry {
    * published registry, the one it delivers after being asked for anything published since
    * (refresh) or within `timeoutMs`. Undefined when there is none.
    */
-  async newerThan(version: number, timeoutMs: number): Promise<ServedRegistry | undefined> {
+  async newerThan(
+    version: number,
+    timeoutMs: number,
+    options: { refreshDecides?: boolean } = {},
+  ): Promise<ServedRegistry | undefined> {
     if (this.served.version > version) return this.served;
     if (!this.follows) return undefined;
+    const refreshDecides = options.refreshDecides ?? true;
     let wake: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const never = new Promise<void>(() => undefined);
     const swapped = new Promise<void>((resolve) => this.waiters.add((wake = resolve)));
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    // A refresh that fails proves nothing: wait for a swap until the timeout instead.
-    const refreshed = this.source?.refresh
-      ? this.source.refresh().then(
-          () => undefined,
-          () => never,
-        )
-      : never;
+    // A refresh that fails proves nothing: wait for a swap until the timeout instead. Nor does
+    // one that found nothing when the record came from a peer region: its registry travels on
+    // a topic of its own and may still be on the way (refreshDecides false); the refresh still
+    // runs, so that what did arrive is delivered at once.
+    const refreshing = this.source?.refresh?.().then(
+      () => true,
+      () => false,
+    );
+    const refreshed =
+      refreshing && refreshDecides ? refreshing.then((done) => (done ? undefined : never)) : never;
     try {
       await Promise.race([swapped, timedOut, refreshed]);
     } finally {

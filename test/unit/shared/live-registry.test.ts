@@ -104,6 +104,16 @@ describe("the live registry", () => {
     assert.deepEqual(events.swaps, [[3, 4]]);
   });
 
+  it("takes another registry of the version it serves from a following source: two regions applied that version at once", async () => {
+    const source = new ControlledRegistrySource(definition("p"));
+    const events = recorder();
+    const live = await LiveRegistry.follow(source, { listeners: [events] });
+    const winner = served("p", 1, "the-other-regions-hash");
+    assert.equal(live.offer(winner), true);
+    assert.equal(live.snapshot(), winner);
+    assert.deepEqual(events.refusals, []);
+  });
+
   it("applies what the source delivers while it starts, in order, after the first registry", async () => {
     const early = new ControlledRegistrySource(definition("p"));
     const start = early.start.bind(early);
@@ -223,6 +233,16 @@ describe("waiting for a newer registry (newerThan)", () => {
     assert.ok(performance.now() - started < 1_000);
     // Nothing published since: the refresh answers at once, not after the timeout.
     assert.equal(await live.newerThan(2, 10_000), undefined);
+  });
+
+  it("for a peer region's records, waits past a refresh that found nothing: their registry replicates on its own", async () => {
+    const source = new ControlledRegistrySource(definition("p"));
+    const live = await LiveRegistry.follow(source);
+    setTimeout(() => source.publish(definition("p", ["rate", "trips"])), 200);
+    const started = performance.now();
+    const newer = await live.newerThan(1, 5_000, { refreshDecides: false });
+    assert.equal(newer?.version, 2);
+    assert.ok(performance.now() - started >= 150, "answered before the registry arrived");
   });
 
   it("waits for a swap (within the timeout) on a source that cannot refresh", async () => {
