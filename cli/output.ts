@@ -1,3 +1,5 @@
+import { stringifyExactJson } from "../shared/exact-json.js";
+
 /** A stream the command writes to; `isTTY` is set on a terminal (node's tty.WriteStream). */
 export interface OutStream {
   write(text: string): unknown;
@@ -56,5 +58,6 @@ export function painter(on: boolean): Painter {
 
 /** One JSON document on one line: what `--json` prints, for scripts to parse. */
 export function printJson(stream: OutStream, value: unknown): void {
-  stream.write(`${JSON.stringify(value)}\n`);
+  // Exact: a server's int64 beyond 2^53 (a bigint here) is printed as it answered it.
+  stream.write(`${stringifyExactJson(value)}\n`);
 }

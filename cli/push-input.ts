@@ -3,6 +3,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parse } from "csv-parse";
 import { type FeatureType, type JoinKeyType, type PushTarget } from "../shared/registry/index.js";
+import { parseExactJson } from "../shared/exact-json.js";
 import { UserError } from "./errors.js";
 
 /** One pushed row: column name to value, as Feast's push takes them. */
@@ -99,7 +100,8 @@ async function* csvRows(
 export function parseRow(text: string, where: string): PushRow {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Exact: an int64 beyond 2^53 must reach the server as written, not rounded.
+    parsed = parseExactJson(text);
   } catch {
     parsed = undefined;
   }
@@ -135,7 +137,7 @@ export function csvValue(type: FeatureType | JoinKeyType | undefined, text: stri
   if (text === "") return type === "string" ? "" : null;
   if (type.endsWith("[]")) {
     try {
-      return JSON.parse(text) as unknown;
+      return parseExactJson(text);
     } catch {
       return text;
     }

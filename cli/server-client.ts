@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { ERROR_CODES, StrataError, type ErrorCode } from "../shared/errors.js";
+import { parseExactJson, stringifyExactJson } from "../shared/exact-json.js";
 import { UserError } from "./errors.js";
 
 /** The Strata server `push` and `get` call: its base URL and the API key, if it needs one. */
@@ -42,7 +43,7 @@ export async function postJson(
   if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
   let answer: { status: number; text: string };
   try {
-    answer = await post(`${target.url}${route}`, headers, JSON.stringify(body));
+    answer = await post(`${target.url}${route}`, headers, stringifyExactJson(body));
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     throw new UserError(
@@ -52,7 +53,7 @@ export async function postJson(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(answer.text);
+    parsed = parseExactJson(answer.text);
   } catch {
     throw new UserError(
       `${target.url}${route} answered ${answer.status} with a body that is not JSON: ${answer.text.slice(0, 200)}`,

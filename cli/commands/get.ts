@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { examples, type CliContext, type CommandSpec } from "../command.js";
 import { UserError } from "../errors.js";
+import { parseExactJson, stringifyExactJson } from "../../shared/exact-json.js";
 import { printJson } from "../output.js";
 import { postJson, serverTarget } from "../server-client.js";
 import { renderTable, type Cell } from "../table.js";
@@ -106,7 +107,7 @@ export function entityColumns(
       );
     let parsed: unknown;
     try {
-      parsed = JSON.parse(options.entities);
+      parsed = parseExactJson(options.entities);
     } catch {
       parsed = undefined;
     }
@@ -187,5 +188,5 @@ export function featureTable(answer: OnlineFeatures, context: Pick<CliContext, "
 
 function valueText(value: unknown): string {
   if (value === null || value === undefined) return "null";
-  return typeof value === "string" ? value : JSON.stringify(value);
+  return typeof value === "string" ? value : stringifyExactJson(value);
 }

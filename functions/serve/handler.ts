@@ -14,7 +14,7 @@ import {
 import type { ServeLimits } from "./config.js";
 import { parseOnlineFeaturesRequest, type OnlineFeaturesRequest } from "./feast-request.js";
 import { renderOnlineFeaturesResponse } from "./feast-response.js";
-import { parseJsonBody } from "./json-body.js";
+import { parseExactJson } from "../../shared/exact-json.js";
 import type { ServeMetrics } from "./metrics.js";
 import { feastErrorResponse } from "./feast-errors.js";
 import { parseFeastWriteRequest } from "./feast-write-request.js";
@@ -268,7 +268,7 @@ function readJsonBody(request: CoreRequest, deps: ServeDeps, jsonOnly?: RegExp):
     );
   }
   try {
-    return parseJsonBody(text);
+    return parseExactJson(text);
   } catch (error) {
     throw new StrataError(
       "STRATA_E_MALFORMED_JSON",

@@ -231,7 +231,7 @@ function fromJson(type: FeatureType, value: unknown): unknown {
   if (type === "int64" && typeof value === "string" && /^-?\d{1,19}$/.test(value)) {
     return BigInt(value);
   }
-  // A whole number past 2^53 reaches here exact (a bigint, see json-body.ts): a float holds it rounded.
+  // A whole number past 2^53 reaches here exact (a bigint, see shared/exact-json.ts): a float holds it rounded.
   if ((type === "float64" || type === "float32") && typeof value === "bigint") return Number(value);
   return value;
 }

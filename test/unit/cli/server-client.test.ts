@@ -3,6 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { UserError } from "../../../cli/errors.js";
+import { printJson } from "../../../cli/output.js";
+import { parseRow } from "../../../cli/push-input.js";
 import { postJson, serverTarget } from "../../../cli/server-client.js";
 import { StrataError } from "../../../shared/errors.js";
 
@@ -61,6 +63,29 @@ describe("strata: calling a Strata server", () => {
         a: 1,
       });
       assert.deepEqual(answer, { got: { a: 1 }, auth: "Bearer k1" });
+    } finally {
+      server.close();
+    }
+  });
+
+  it("sends and reads int64 values beyond 2^53 exactly: a --row or --entities value, and the server's answer", async () => {
+    let sent = "";
+    const raw: http.RequestListener = (request, response) => {
+      request.on("data", (chunk: Buffer) => (sent += chunk.toString()));
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end('{"values":[9007199254740993,0.5]}');
+      });
+    };
+    const server = (await listen(raw, [0]))!;
+    try {
+      const { port } = server.address() as AddressInfo;
+      const row = parseRow('{"driver_id": 9007199254740993, "rate": 0.5}', "--row");
+      const answer = await postJson({ url: `http://127.0.0.1:${port}` }, "/push", { rows: [row] });
+      assert.equal(sent, '{"rows":[{"driver_id":9007199254740993,"rate":0.5}]}');
+      const out: string[] = [];
+      printJson({ write: (text: string) => out.push(text) }, answer);
+      assert.equal(out.join(""), '{"values":[9007199254740993,0.5]}\n');
     } finally {
       server.close();
     }

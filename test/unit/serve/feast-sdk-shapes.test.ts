@@ -6,7 +6,7 @@ import { feastErrorResponse, isFeastSdkRequest } from "../../../functions/serve/
 import { floatJson } from "../../../functions/serve/feast-response.js";
 import { parseFeastWriteRequest } from "../../../functions/serve/feast-write-request.js";
 import type { CoreRequest } from "../../../functions/serve/handler.js";
-import { parseJsonBody } from "../../../functions/serve/json-body.js";
+import { parseExactJson } from "../../../shared/exact-json.js";
 import type { PushContext } from "../../../functions/serve/push-request.js";
 import { isStrataError, StrataError } from "../../../shared/errors.js";
 import { FeatureRegistry } from "../../../shared/registry/index.js";
@@ -79,7 +79,7 @@ describe("Feast's SDK: request and response shapes", () => {
   it("parses integers exactly beyond 2^53, and everything else as JSON.parse does", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (value) => {
-        const parsed = (parseJsonBody(`{"v":[${value}]}`) as { v: unknown[] }).v[0];
+        const parsed = (parseExactJson(`{"v":[${value}]}`) as { v: unknown[] }).v[0];
         if (Number.isSafeInteger(Number(value))) assert.equal(parsed, Number(value));
         else assert.equal(parsed, value);
       }),
@@ -89,10 +89,10 @@ describe("Feast's SDK: request and response shapes", () => {
         // The same document through the exact parser (a long digit run forces it) and JSON.parse:
         // equal but for unsafe integers, exact (bigints) from the one, rounded from the other.
         const text = JSON.stringify({ value, pad: `${big}` });
-        assert.deepEqual(withNumbers(parseJsonBody(text)), JSON.parse(text));
+        assert.deepEqual(withNumbers(parseExactJson(text)), JSON.parse(text));
       }),
     );
-    assert.throws(() => parseJsonBody('{"a": 12345678901234567'), SyntaxError);
+    assert.throws(() => parseExactJson('{"a": 12345678901234567'), SyntaxError);
   });
 
   it("tells the SDK's requests from others, from the raw body", () => {
