@@ -9,7 +9,12 @@ import { after, describe, it } from "node:test";
 import { killMirrorMaker, startMirrorMaker } from "../../dev/stack/regions.js";
 import { changelogTopic, replicatedChangelogTopic } from "../../shared/changelog/index.js";
 import { ingestRows, judgeByChangelogs, readTopic } from "../support/region-state.js";
-import { seededTraffic, startWriters, writersPerRegion } from "../support/region-traffic.js";
+import {
+  SEED_CONVERGE_MS,
+  seededTraffic,
+  startWriters,
+  writersPerRegion,
+} from "../support/region-traffic.js";
 import { startReaders } from "../support/region-readers.js";
 import { startRegions, type RegionsFixture } from "../support/regions.js";
 import { sleep } from "../support/store.js";
@@ -24,11 +29,6 @@ const BEFORE_KILL_MS = 4_000;
 const DOWN_MS = 4_000;
 /** Writes once MM2 carries records again. */
 const AFTER_RESTART_MS = 2_000;
-/**
- * The seed is the project's first replication: MM2 must discover its new topics and reconfigure
- * every flow's task, a step that here follows the previous tests' faults: the bound is generous.
- */
-const SEED_CONVERGE_MS = 90_000;
 const CONVERGE_MS = 60_000;
 
 describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () => {
@@ -41,7 +41,7 @@ describe("MirrorMaker 2 killed with SIGKILL mid-stream and started again", () =>
     const driversOf = regions.map((_, i) =>
       Array.from({ length: DRIVERS_PER_REGION }, (_, d) => (i + 1) * 10_000 + d),
     );
-    const { log, times } = await seededTraffic(fixture, (i) => driversOf[i]!, SEED_CONVERGE_MS);
+    const { log, times } = await seededTraffic(fixture, (i) => driversOf[i]!);
     // The seed (wait "applied") is applied by its serving process and by the local consumer,
     // whichever comes first; the other counts it stale. Duplicates are counted from here on.
     await fixture.waitConsumed(SEED_CONVERGE_MS);

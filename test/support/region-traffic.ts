@@ -212,13 +212,19 @@ export function pushOncePerRegion(
 }
 
 /**
+ * The seed is the project's first replication: MM2 must discover its new topics and reconfigure
+ * every flow's task, a step that in the test run follows other tests' faults: the bound is generous.
+ */
+export const SEED_CONVERGE_MS = 90_000;
+
+/**
  * A write log whose first writes are one push per region of that region's seed drivers (wait
  * "applied"), converged in every region: every flow has carried the project before a fault.
  */
 export async function seededTraffic(
   fixture: RegionsFixture,
   driversOf: (regionIndex: number) => readonly number[],
-  timeoutMs: number,
+  timeoutMs = SEED_CONVERGE_MS,
 ): Promise<{ log: WriteLog; times: DistinctEventTimes }> {
   const log = new WriteLog();
   const times = new DistinctEventTimes();
