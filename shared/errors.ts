@@ -202,6 +202,11 @@ export const ERROR_CODES = {
     status: 409,
     title: "another apply published the same or a newer registry version first",
   },
+  // Offline store
+  STRATA_E_OFFLINE_ENGINE_MISSING: {
+    status: 500,
+    title: "the embedded DuckDB lacks the extensions the offline store needs",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,6 +6,7 @@ import {
   stackLayout,
   type StackLayout,
 } from "./layout.js";
+import { ensureDuckDBExtensions } from "./duckdb-extensions.js";
 import { ensureRedis } from "./prerequisites.js";
 import { currentLayout, forgetLayout, recordLayout } from "./recorded-layout.js";
 import type { ServiceStatus, UpOutcome } from "./services/service.js";
@@ -42,6 +43,8 @@ export async function stackUp(options: UpOptions = {}): Promise<UpReport> {
   refuseOtherRunningLayout(layout);
   recordLayout(layout);
   if (!endpoints.redis.external || !endpoints.cluster.external) await ensureRedis(log);
+  // The offline store's reader (embedded DuckDB) loads these; fetched once per machine.
+  ensureDuckDBExtensions(log);
   const outcomes: Record<string, UpOutcome> = {};
   for (const phase of startPhases(stackServices(layout))) {
     await Promise.all(
