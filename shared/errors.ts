@@ -165,6 +165,10 @@ export const ERROR_CODES = {
     status: 500,
     title: "Kafka refused a write for a reason retrying cannot fix (e.g. authorization)",
   },
+  STRATA_E_OFFLINE_SINK: {
+    status: 502,
+    title: "the Kafka Connect worker refused or could not run the offline store's Iceberg sink",
+  },
   // Reconciliation between regions
   STRATA_E_UNREPAIRABLE_ROW: {
     status: 500,

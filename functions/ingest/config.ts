@@ -9,6 +9,7 @@ import {
   type RedisAddress,
   type RegistrySourceConfig,
 } from "../../shared/config/env.js";
+import { loadOfflineConfig, type OfflineConfig } from "./offline-config.js";
 
 export interface IngestConfig {
   /** The feature repo module (STRATA_REPO), or the published registry of STRATA_PROJECT, followed live. */
@@ -47,6 +48,8 @@ export interface IngestConfig {
   maxEventTimeSkewMs: number;
   /** How often consumer lag is read from the group's committed offsets (STRATA_LAG_POLL_MS, default 5,000). */
   lagPollMs: number;
+  /** The offline store writer (STRATA_OFFLINE and friends, docs/offline-store.md). */
+  offline: OfflineConfig;
 }
 
 /** The regional consumer's configuration, from the environment (docs/changelog.md). */
@@ -74,5 +77,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     lagPollMs: read.int("STRATA_LAG_POLL_MS", 5_000, 100, 600_000),
     redisTimeoutMs: read.int("STRATA_INGEST_REDIS_TIMEOUT_MS", 5_000, 100, 600_000),
     maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
+    offline: loadOfflineConfig(env),
   };
 }

@@ -24,6 +24,8 @@ import {
 } from "../../shared/registry/index.js";
 import { loadIngestConfig } from "./config.js";
 import { IngestMetrics } from "./metrics.js";
+import { startOfflineWriter, type OfflineWriter } from "./offline.js";
+import { OfflineMetrics } from "./offline-metrics.js";
 import { connectIngestRedis } from "./redis-client.js";
 
 /**
@@ -61,10 +63,13 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
   if (created.length > 0) log("info", "created topics", { topics: created });
 
   const sources = changelogSources(registry.project, config.region, config.peerRegions);
+  const offlineMetrics = config.offline.enabled
+    ? new OfflineMetrics(new Set(sources.map((s) => s.region)))
+    : undefined;
   const metrics = new IngestMetrics(
     registry.views().map((v) => v.key),
     sources.map((s) => s.region),
-    [observer.metrics],
+    [observer.metrics, ...(offlineMetrics ? [offlineMetrics.registry] : [])],
   );
   live.subscribe({ swapped: (next) => metrics.knowViews(next.registry.views().map((v) => v.key)) });
   let lastRetryLog = 0;
@@ -110,6 +115,21 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
       topics: consumer.createdTopics,
     });
   }
+  let offline: OfflineWriter | undefined;
+  if (offlineMetrics) {
+    offline = await startOfflineWriter({
+      config: config.offline,
+      kafka,
+      admin,
+      project: registry.project,
+      region: config.region,
+      peerRegions: config.peerRegions,
+      topics: config.topics,
+      registry: () => live.registry,
+      metrics: offlineMetrics,
+      lagPollMs: config.lagPollMs,
+    });
+  }
   const groupId = consumerGroupId(registry.project, config.region);
   log("info", "consuming", {
     topics: sources.map((s) => s.topic),
@@ -148,8 +168,7 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
     stopping = true;
     log("info", "shutting down: finishing the chunk in progress and committing it", { signal });
     clearInterval(lagTimer);
-    consumer
-      .stop()
+    Promise.all([consumer.stop(), offline?.stop()])
       .then(async () => {
         server.close();
         await admin.disconnect();

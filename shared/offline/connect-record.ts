@@ -86,7 +86,7 @@ const projections = new WeakMap<ResolvedView, Map<string, ViewProjection>>();
 
 function projectionOf(project: string, view: ResolvedView): ViewProjection {
   let byProject = projections.get(view);
-  if (!byProject) projections.set(view, (byProject = new Map()));
+  if (!byProject) projections.set(view, (byProject = new Map<string, ViewProjection>()));
   let projection = byProject.get(project);
   if (projection) return projection;
   const { namespace, table } = offlineTableId(project, view.key);

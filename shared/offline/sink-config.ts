@@ -38,7 +38,10 @@ function warehouseUri(warehouse: string): string {
 function catalogProperties(catalog: OfflineCatalog): Record<string, string> {
   const base: Record<string, string> =
     catalog.type === "hadoop"
-      ? { "iceberg.catalog.type": "hadoop", "iceberg.catalog.warehouse": warehouseUri(catalog.warehouse) }
+      ? {
+          "iceberg.catalog.type": "hadoop",
+          "iceberg.catalog.warehouse": warehouseUri(catalog.warehouse),
+        }
       : catalog.type === "glue"
         ? {
             "iceberg.catalog.catalog-impl": CATALOG_IMPL.glue,
