@@ -10,6 +10,8 @@ export const BASE_PORTS = {
   cluster: [17001, 17002, 17003],
   kafka: 19092,
   kafkaController: 19093,
+  /** Kafka Connect's REST API (region 0's worker, which runs the offline store's sink). */
+  connect: 18083,
 } as const;
 
 export interface LocalPorts {
@@ -35,6 +37,16 @@ export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
     );
   }
   return offset;
+}
+
+/**
+ * Region 0's Kafka Connect REST API: STRATA_CONNECT_URL when set, else the stack's worker
+ * (STRATA_STACK_PORT_OFFSET applied).
+ */
+export function connectUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    nonEmpty(env.STRATA_CONNECT_URL) ?? `http://${LOOPBACK}:${BASE_PORTS.connect + portOffset(env)}`
+  );
 }
 
 /** Region 0's ports, shifted by the environment's STRATA_STACK_PORT_OFFSET. */

@@ -16,6 +16,11 @@ export const stackPaths = {
   mirrorMakerLibs: path.join(stackDir, "mirror-maker", "libs"),
   mirrorMakerPom: path.join(repoRoot, "dev", "mirror-maker", "pom.xml"),
   mirrorMakerLog4j: path.join(repoRoot, "dev", "mirror-maker", "log4j2.xml"),
+  connectLibs: path.join(stackDir, "connect", "libs"),
+  connectPom: path.join(repoRoot, "dev", "connect", "pom.xml"),
+  connectLog4j: path.join(repoRoot, "dev", "connect", "log4j2.xml"),
+  /** The offline store's Iceberg warehouse (a Hadoop catalog's folder); STRATA_OFFLINE_WAREHOUSE overrides. */
+  warehouse: process.env.STRATA_OFFLINE_WAREHOUSE || path.join(stackDir, "warehouse"),
   /** Tools built on first use (toxiproxy's server, by `go install`). */
   toolsBin: path.join(stackDir, "tools", "bin"),
   /** The layout `up` started (regions and ports), so `status` and `down` know it. */

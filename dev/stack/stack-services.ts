@@ -1,4 +1,5 @@
 import { isMultiRegion, type StackLayout } from "./layout.js";
+import { ConnectWorker } from "./services/connect.js";
 import { KafkaBroker } from "./services/kafka.js";
 import { MirrorMaker } from "./services/mirror-maker.js";
 import { RedisCluster } from "./services/redis-cluster.js";
@@ -21,6 +22,8 @@ export interface StackServices {
   /** Only with two or more regions. */
   toxiproxy?: Toxiproxy;
   mirrorMaker?: MirrorMaker;
+  /** Region 0's Kafka Connect worker with the Iceberg sink (the offline store's writer). */
+  connect: ConnectWorker;
 }
 
 export function stackServices(layout: StackLayout): StackServices {
@@ -34,6 +37,7 @@ export function stackServices(layout: StackLayout): StackServices {
     cluster: new RedisCluster(layout.clusterPorts),
     toxiproxy: multi ? new Toxiproxy(layout) : undefined,
     mirrorMaker: multi ? new MirrorMaker(layout) : undefined,
+    connect: new ConnectWorker(layout.regions[0]!),
   };
 }
 
@@ -46,5 +50,8 @@ export function startPhases(services: StackServices): StackService[][] {
     servers.push(region.kafka);
   });
   if (services.toxiproxy) servers.push(services.toxiproxy);
-  return services.mirrorMaker ? [servers, [services.mirrorMaker]] : [servers];
+  // Both need the brokers up, and neither needs the other: they start side by side.
+  const linked: StackService[] = [services.connect];
+  if (services.mirrorMaker) linked.unshift(services.mirrorMaker);
+  return [servers, linked];
 }

@@ -1,0 +1,34 @@
+/**
+ * The local Kafka Connect worker's properties: distributed mode (the REST API registers
+ * connectors; its configs, offsets and statuses live in Kafka topics, so a restart resumes),
+ * on one broker (replication factor 1 for its internal topics), REST on loopback only.
+ */
+export function renderConnectProperties(options: {
+  bootstrap: string;
+  restPort: number;
+  host: string;
+}): string {
+  const properties: Record<string, string | number> = {
+    "bootstrap.servers": options.bootstrap,
+    "group.id": "strata-connect",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "config.storage.topic": "strata-connect-configs",
+    "offset.storage.topic": "strata-connect-offsets",
+    "status.storage.topic": "strata-connect-status",
+    "config.storage.replication.factor": 1,
+    "offset.storage.replication.factor": 1,
+    "status.storage.replication.factor": 1,
+    "offset.storage.partitions": 1,
+    "status.storage.partitions": 1,
+    listeners: `http://${options.host}:${options.restPort}`,
+    "rest.advertised.host.name": options.host,
+    "rest.advertised.port": options.restPort,
+    // Every plugin is on the classpath: scanning for service manifests only starts faster.
+    "plugin.discovery": "only_scan",
+  };
+  return Object.entries(properties)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n")
+    .concat("\n");
+}
