@@ -1,0 +1,399 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
+import { connectUrl, resolveEndpoints } from "../../dev/stack/endpoints.js";
+import { stackPaths } from "../../dev/stack/paths.js";
+import { changelogTopic } from "../../shared/changelog/topics.js";
+import { openEmbeddedEngine } from "../../shared/offline/duckdb.js";
+import { projectorGroupId } from "../../shared/offline/projector.js";
+import { offlineTableDir } from "../../shared/offline/table-names.js";
+import { decodeVersion } from "../../shared/versions/version.js";
+import { startIngestProcess, type IngestProcess } from "../support/ingest-process.js";
+import { pyIcebergPython, readIcebergTable, type IcebergRead } from "../support/pyiceberg.js";
+import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { uniqueProject, waitFor } from "../support/store.js";
+
+const REGION = "test-offline";
+const REPO = "test/support/offline-repo-module.ts";
+const COMMIT_INTERVAL_MS = 5_000;
+/** A new connector's first commits time out until its task answers on the control topic (docs/offline-store.md). */
+const COMMIT_TIMEOUT_MS = 240_000;
+const DAY_MS = 86_400_000;
+
+// Two past event days, so the table gets two day partitions.
+const day0 = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
+const dayTimes = [day0 + 3_600_123, day0 + DAY_MS + 7_200_456];
+
+/**
+ * Each driver row as pushed (JSON text: int64 values past 2^53 stay exact) and as the table
+ * must hold it (PyIceberg's plain form: longs as decimal text, binary base64, timestamps in
+ * microseconds, floats by repr).
+ */
+const DRIVER_ROWS = [
+  {
+    push: `{"driver_id":9007199254740995,"i32":-2147483648,"i64":9007199254740993,"f32":0.1,"f64":1.5,"s":"h\\u00e9llo \\"q\\"","b":"AAEC/w==","ok":true,"ts":1700000000,"tags":["a","b,c"],"nums":[9223372036854775807,-1],"flags":[true,false],"blobs":["aGk=",""],"event_timestamp":${dayTimes[0]}}`,
+    want: {
+      driver_id: "9007199254740995",
+      i32: "-2147483648",
+      i64: "9007199254740993",
+      f32: repr32(0.1),
+      f64: "1.5",
+      s: 'héllo "q"',
+      b: "AAEC/w==",
+      ok: true,
+      ts: "1700000000000",
+      tags: ["a", "b,c"],
+      nums: ["9223372036854775807", "-1"],
+      flags: [true, false],
+      blobs: ["aGk=", ""],
+      event_timestamp: String(dayTimes[0]! * 1000),
+    },
+  },
+  {
+    push: `{"driver_id":2,"i32":null,"i64":null,"f32":null,"f64":null,"s":null,"b":null,"ok":null,"ts":null,"tags":null,"nums":null,"flags":null,"blobs":null,"event_timestamp":${dayTimes[0]}}`,
+    want: {
+      driver_id: "2",
+      i32: null,
+      i64: null,
+      f32: null,
+      f64: null,
+      s: null,
+      b: null,
+      ok: null,
+      ts: null,
+      tags: null,
+      nums: null,
+      flags: null,
+      blobs: null,
+      event_timestamp: String(dayTimes[0]! * 1000),
+    },
+  },
+  {
+    push: `{"driver_id":-3,"i32":7,"i64":-9223372036854775808,"f32":-2.5,"f64":-0.000001,"s":"","b":"","ok":false,"ts":0,"tags":[],"nums":[],"flags":[],"blobs":[],"event_timestamp":${dayTimes[1]}}`,
+    want: {
+      driver_id: "-3",
+      i32: "7",
+      i64: "-9223372036854775808",
+      f32: "-2.5",
+      f64: "-1e-06",
+      s: "",
+      b: "",
+      ok: false,
+      ts: "0",
+      tags: [],
+      nums: [],
+      flags: [],
+      blobs: [],
+      event_timestamp: String(dayTimes[1]! * 1000),
+    },
+  },
+  // A later version of the first driver: the table keeps both (history, not latest).
+  {
+    push: `{"driver_id":9007199254740995,"i32":1,"i64":1,"f32":1,"f64":1,"s":"v2","b":"AQ==","ok":true,"ts":1,"tags":["z"],"nums":[1],"flags":[true],"blobs":["AQ=="],"event_timestamp":${dayTimes[1]}}`,
+    want: {
+      driver_id: "9007199254740995",
+      i32: "1",
+      i64: "1",
+      f32: "1.0",
+      f64: "1.0",
+      s: "v2",
+      b: "AQ==",
+      ok: true,
+      ts: "1000",
+      tags: ["z"],
+      nums: ["1"],
+      flags: [true],
+      blobs: ["AQ=="],
+      event_timestamp: String(dayTimes[1]! * 1000),
+    },
+  },
+];
+
+/** Python's repr of a float32 value widened to a double (what the table holds for 0.1). */
+function repr32(value: number): string {
+  return String(Math.fround(value));
+}
+
+const DRIVER_SCHEMA = {
+  driver_id: { type: "long", required: true },
+  i32: { type: "int", required: false },
+  i64: { type: "long", required: false },
+  f32: { type: "float", required: false },
+  f64: { type: "double", required: false },
+  s: { type: "string", required: false },
+  b: { type: "binary", required: false },
+  ok: { type: "boolean", required: false },
+  ts: { type: "timestamptz", required: false },
+  tags: { type: "list<string>", required: false },
+  nums: { type: "list<long>", required: false },
+  flags: { type: "list<boolean>", required: false },
+  blobs: { type: "list<binary>", required: false },
+  event_timestamp: { type: "timestamptz", required: true },
+  strata_version: { type: "string", required: true },
+  strata_written_at: { type: "timestamptz", required: true },
+  strata_table: { type: "string", required: true },
+};
+
+const ZONE_ROWS = [
+  { city: "paris", zone_id: 7, load: 0.25 },
+  { city: "oslo", zone_id: -3, load: null },
+];
+
+/** A row's identity in the table: entity and version (a duplicate delivery repeats both). */
+const identity = (row: Record<string, unknown>, keys: string[]) =>
+  JSON.stringify([...keys.map((k) => row[k]), row.strata_version]);
+
+describe("offline store: /push -> changelog -> projector -> Iceberg sink -> Iceberg tables", () => {
+  const project = uniqueProject("offline");
+  const warehouse = stackPaths.warehouse;
+  const driverTable = offlineTableDir(warehouse, project, "driver_all@1");
+  const zoneTable = offlineTableDir(warehouse, project, "zone_load@2");
+  const kafka = new Kafka({
+    brokers: resolveEndpoints().kafka.address,
+    logLevel: logLevel.NOTHING,
+  });
+  let python: string;
+  let serve: ServeProcess;
+  let ingest: IngestProcess;
+  let firstRead: IcebergRead;
+  let pushedAt = 0;
+
+  const startIngest = async () => {
+    const started = startIngestProcess({
+      project,
+      region: REGION,
+      env: {
+        STRATA_REPO: REPO,
+        STRATA_OFFLINE: "on",
+        STRATA_CONNECT_URL: connectUrl(),
+        STRATA_OFFLINE_WAREHOUSE: warehouse,
+        STRATA_OFFLINE_COMMIT_INTERVAL_MS: String(COMMIT_INTERVAL_MS),
+      },
+    });
+    await waitFor(
+      () =>
+        started.output().includes('"projecting to the offline store"') ||
+        started.child.exitCode !== null,
+      60_000,
+      "ingest starts projecting",
+      100,
+    );
+    assert.equal(started.child.exitCode, null, started.output());
+    return started;
+  };
+
+  const metric = async (name: string): Promise<number> => {
+    const response = await fetch(`http://127.0.0.1:${ingest.metricsPort()}/metrics`);
+    const text = await response.text();
+    const lines = text.split("\n").filter((line) => line.startsWith(name));
+    return lines.reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+  };
+
+  /** Reads until the table has `rows` rows (PyIceberg over the current metadata). */
+  const readWhenRows = async (tableDir: string, rows: number): Promise<IcebergRead> => {
+    let read: IcebergRead | undefined;
+    await waitFor(
+      () => {
+        try {
+          read = readIcebergTable(python, tableDir);
+        } catch {
+          return false; // not created yet
+        }
+        return read.rows.length >= rows;
+      },
+      COMMIT_TIMEOUT_MS,
+      `${tableDir} holds ${rows} rows`,
+      1_000,
+    );
+    return read!;
+  };
+
+  before(async () => {
+    python = pyIcebergPython();
+    serve = await startServeProcess({
+      project,
+      topology: "standalone",
+      region: REGION,
+      env: { STRATA_REPO: REPO },
+    });
+    ingest = await startIngest();
+  });
+
+  after(async () => {
+    await ingest?.stop();
+    await serve?.stop();
+    await fetch(`${connectUrl()}/connectors/strata-${project}-offline`, { method: "DELETE" }).catch(
+      () => undefined,
+    );
+  });
+
+  const push = async (source: string, df: string) => {
+    const response = await fetch(`${serve.url}/push`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${serve.key}` },
+      body: `{"push_source_name":"${source}","df":${df},"to":"online"}`,
+    });
+    assert.equal(response.status, 200, await response.text());
+  };
+
+  /** Rows as columns (the push df), from JSON objects written as text. */
+  const columns = (rows: string[]) => {
+    const parsedKeys = Object.keys(JSON.parse(rows[0]!) as object);
+    // Keep each value's text: split every row's object into its members' texts.
+    const texts = rows.map((row) => memberTexts(row));
+    return `{${parsedKeys.map((key) => `"${key}":[${texts.map((t) => t[key]).join(",")}]`).join(",")}}`;
+  };
+
+  it("writes every pushed row, with its types, into its view major's table, partitioned by event day", async () => {
+    await push("driver_push", columns(DRIVER_ROWS.slice(0, 3).map((r) => r.push)));
+    await push("driver_push", columns([DRIVER_ROWS[3]!.push]));
+    const zoneTime = dayTimes[1]!;
+    await push(
+      "zone_push",
+      JSON.stringify({
+        city: ZONE_ROWS.map((r) => r.city),
+        zone_id: ZONE_ROWS.map((r) => r.zone_id),
+        load: ZONE_ROWS.map((r) => r.load),
+        event_timestamp: ZONE_ROWS.map(() => zoneTime),
+      }),
+    );
+    pushedAt = performance.now();
+    firstRead = await readWhenRows(driverTable, DRIVER_ROWS.length);
+    const visibleMs = performance.now() - pushedAt;
+    const zones = await readWhenRows(zoneTable, ZONE_ROWS.length);
+    console.log(
+      `pushed rows in the Iceberg table after ${(visibleMs / 1000).toFixed(1)} s (commit interval ${COMMIT_INTERVAL_MS / 1000} s)`,
+    );
+
+    assert.deepEqual(firstRead.schema, DRIVER_SCHEMA);
+    assert.deepEqual(firstRead.partition, [{ source: "event_timestamp", transform: "day" }]);
+    const days = new Set(firstRead.files.map((values) => values[0]));
+    assert.deepEqual(
+      [...days].sort(),
+      dayTimes.map((ms) => String(Math.floor(ms / DAY_MS))).sort(),
+      "one partition per event day",
+    );
+    assert.equal(firstRead.rows.length, DRIVER_ROWS.length);
+    for (const { want } of DRIVER_ROWS) {
+      const row = firstRead.rows.find(
+        (r) => r.driver_id === want.driver_id && r.event_timestamp === want.event_timestamp,
+      );
+      assert.ok(row, `row ${JSON.stringify(want)} is in the table`);
+      const { strata_version, strata_written_at, strata_table, ...rest } = row;
+      assert.deepEqual(rest, want);
+      assert.equal(strata_table, `strata_${project}.driver_all_v1`);
+      const version = decodeVersion(strata_version as string);
+      assert.equal(String(version.eventTsMs * 1000), want.event_timestamp);
+      assert.equal(strata_written_at, String(version.hlc.wallMs * 1000));
+      assert.equal(version.originRegion, REGION);
+    }
+    // Versions sort bytewise like the online order: the later event time's is the greater.
+    const firstDriver = firstRead.rows
+      .filter((r) => r.driver_id === "9007199254740995")
+      .map((r) => r.strata_version as string);
+    assert.equal(firstDriver.length, 2);
+
+    assert.deepEqual(zones.schema.city, { type: "string", required: true });
+    assert.deepEqual(zones.schema.zone_id, { type: "int", required: true });
+    assert.deepEqual(zones.schema.load, { type: "double", required: false });
+    assert.deepEqual(zones.rows.map((r) => [r.city, r.zone_id, r.load]).sort(), [
+      ["oslo", "-3", null],
+      ["paris", "7", "0.25"],
+    ]);
+
+    await waitFor(
+      async () =>
+        (await metric("strata_offline_commit_lag_records")) === 0 &&
+        (await metric("strata_offline_projector_lag_records")) === 0,
+      30_000,
+      "the lag metrics fall to zero",
+      500,
+    );
+    assert.equal(await metric("strata_offline_commit_lag_seconds"), 0);
+    assert.equal(
+      await metric('strata_offline_projected_total{view="driver_all@1"}'),
+      DRIVER_ROWS.length,
+    );
+  });
+
+  it("reads the same rows through Strata's own reader (DuckDB's iceberg_scan)", async () => {
+    const engine = await openEmbeddedEngine({ threads: 1 });
+    try {
+      const reader = await engine.connection.runAndReadAll(
+        `SELECT CAST(driver_id AS VARCHAR) AS driver_id, CAST(i64 AS VARCHAR) AS i64, strata_version
+           FROM iceberg_scan('${driverTable}') ORDER BY strata_version`,
+      );
+      const rows = reader.getRowObjectsJS() as {
+        driver_id: string;
+        i64: string | null;
+        strata_version: string;
+      }[];
+      const want = firstRead.rows
+        .map((r) => ({ driver_id: r.driver_id, i64: r.i64, strata_version: r.strata_version }))
+        .sort((a, b) => ((a.strata_version as string) < (b.strata_version as string) ? -1 : 1));
+      assert.deepEqual(rows, want);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it("keeps the table readable and each duplicate identical when the projector delivers everything again", async () => {
+    await ingest.stop();
+    // The projector's group starts over: every changelog record is projected and written again.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.resetOffsets({
+        groupId: projectorGroupId(project, REGION),
+        topic: changelogTopic(project),
+        earliest: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    ingest = await startIngest();
+    const again = await readWhenRows(driverTable, 2 * DRIVER_ROWS.length);
+    assert.equal(again.rows.length, 2 * DRIVER_ROWS.length);
+    const groups = new Map<string, Record<string, unknown>[]>();
+    for (const row of again.rows) {
+      const key = identity(row, ["driver_id"]);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    assert.equal(groups.size, DRIVER_ROWS.length, "duplicates add no new (entity, version)");
+    for (const [key, rows] of groups) {
+      assert.equal(rows.length, 2, key);
+      assert.deepEqual(rows[0], rows[1], `the duplicate of ${key} is identical`);
+      const original = firstRead.rows.find((r) => identity(r, ["driver_id"]) === key);
+      assert.deepEqual(rows[0], original);
+    }
+  });
+});
+
+/** The members of a flat JSON object written as text, each value's text as written. */
+function memberTexts(objectText: string): Record<string, string> {
+  const parsed = JSON.parse(objectText) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  let rest = objectText.slice(1, -1);
+  for (const key of Object.keys(parsed)) {
+    const head = `${JSON.stringify(key)}:`;
+    assert.ok(rest.startsWith(head), `member ${key} of ${objectText}`);
+    rest = rest.slice(head.length);
+    // The value runs to the next top-level comma.
+    let depth = 0;
+    let inString = false;
+    let i = 0;
+    for (; i < rest.length; i++) {
+      const c = rest[i]!;
+      if (inString) {
+        if (c === "\\") i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === "[" || c === "{") depth++;
+      else if (c === "]" || c === "}") depth--;
+      else if (c === "," && depth === 0) break;
+    }
+    out[key] = rest.slice(0, i);
+    rest = rest.slice(i + 1);
+  }
+  return out;
+}
