@@ -24,6 +24,11 @@ export function renderConnectProperties(options: {
     listeners: `http://${options.host}:${options.restPort}`,
     "rest.advertised.host.name": options.host,
     "rest.advertised.port": options.restPort,
+    // A sink task calls the connector's put() only this often while its topics are idle, and
+    // the Iceberg sink answers its coordinator's commit requests (and joins its control topic)
+    // only inside put(): with Connect's default 60 s, an idle table's commits wait for the
+    // commit timeout and a new connector needs minutes before its first commit.
+    "offset.flush.interval.ms": 1_000,
     // Every plugin is on the classpath: scanning for service manifests only starts faster.
     "plugin.discovery": "only_scan",
   };
