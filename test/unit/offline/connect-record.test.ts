@@ -52,7 +52,9 @@ describe("projectRecord (changelog record -> Kafka Connect JSON with schema)", (
       schema: { type: string; fields: Record<string, unknown>[] };
     };
     assert.equal(parsed.schema.type, "struct");
-    const byName = Object.fromEntries(parsed.schema.fields.map((f) => [f.field, f]));
+    const byName: Record<string, unknown> = Object.fromEntries(
+      parsed.schema.fields.map((f) => [f.field as string, f]),
+    );
     const ts = { type: "int64", name: "org.apache.kafka.connect.data.Timestamp", version: 1 };
     assert.deepEqual(byName.driver_id, { type: "int64", optional: false, field: "driver_id" });
     assert.deepEqual(byName.i32, { type: "int32", optional: true, field: "i32" });
