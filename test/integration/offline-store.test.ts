@@ -16,8 +16,8 @@ import { uniqueProject, waitFor } from "../support/store.js";
 const REGION = "test-offline";
 const REPO = "test/support/offline-repo-module.ts";
 const COMMIT_INTERVAL_MS = 5_000;
-/** A new connector's first commits time out until its task answers on the control topic (docs/offline-store.md). */
-const COMMIT_TIMEOUT_MS = 240_000;
+/** Table creation, the sink task joining its control topic, and a commit interval or two. */
+const COMMIT_TIMEOUT_MS = 90_000;
 const DAY_MS = 86_400_000;
 
 // Two past event days, so the table gets two day partitions.
