@@ -125,7 +125,9 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
       region: config.region,
       peerRegions: config.peerRegions,
       topics: config.topics,
-      registry: () => live.registry,
+      live,
+      registryWaitMs: config.registryWaitMs,
+      maxEventTimeSkewMs: config.maxEventTimeSkewMs,
       metrics: offlineMetrics,
       lagPollMs: config.lagPollMs,
     });

@@ -9,7 +9,7 @@ import { ensureConnector } from "../../shared/offline/connect-rest.js";
 import { OfflineProjector, projectorGroupId } from "../../shared/offline/projector.js";
 import { icebergSinkConnector } from "../../shared/offline/sink-config.js";
 import { ensureOfflineTopics } from "../../shared/offline/topics.js";
-import type { FeatureRegistry } from "../../shared/registry/index.js";
+import type { LiveRegistry } from "../../shared/registry/index.js";
 import type { OfflineConfig } from "./offline-config.js";
 import type { OfflineMetrics } from "./offline-metrics.js";
 
@@ -25,7 +25,9 @@ export interface OfflineWriterOptions {
   region: string;
   peerRegions: readonly string[];
   topics: ChangelogTopicConfig;
-  registry: () => FeatureRegistry;
+  live: LiveRegistry;
+  registryWaitMs: number;
+  maxEventTimeSkewMs: number;
   metrics: OfflineMetrics;
   lagPollMs: number;
 }
@@ -55,7 +57,9 @@ export async function startOfflineWriter(options: OfflineWriterOptions): Promise
     project,
     region: options.region,
     peerRegions: options.peerRegions,
-    registry: options.registry,
+    live: options.live,
+    registryWaitMs: options.registryWaitMs,
+    eventTime: { maxSkewMs: options.maxEventTimeSkewMs },
     observer: {
       projected: (byView, produced) => {
         metrics.projectedRecords(byView);

@@ -1,10 +1,17 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "kafkajs";
-import { changelogSources, type ChangelogSource } from "../changelog/changelog-consumer.js";
+import {
+  changelogSources,
+  DEFAULT_REGISTRY_WAIT_MS,
+  type ChangelogSource,
+} from "../changelog/changelog-consumer.js";
 import { createKeyPartitioner } from "../changelog/partitioner.js";
 import { decodeChangelogRecord } from "../changelog/record.js";
-import { isStrataError } from "../errors.js";
+import { RegistryCatchUp } from "../changelog/registry-catch-up.js";
+import { isStrataError, type StrataError } from "../errors.js";
 import { decodeEntityKey } from "../key-codec.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
+import type { LiveRegistry } from "../registry/live-registry.js";
+import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
 import { projectRecord } from "./connect-record.js";
 import { offlineTopic } from "./topics.js";
 
@@ -15,8 +22,16 @@ export interface ProjectorOptions {
   region: string;
   /** The peers whose replicated changelogs the region's consumer applies: projected too. */
   peerRegions?: readonly string[];
-  /** The registry records are decoded against, read per batch (a live registry's current one). */
-  registry: () => FeatureRegistry;
+  /**
+   * The registry records are decoded against: the one served when a chunk starts, or a newer
+   * one when the chunk holds records of a view (or features) it does not know, waited for as
+   * the apply path waits (RegistryCatchUp), so that both judge a record alike.
+   */
+  live: LiveRegistry;
+  /** How long such a chunk waits for a newer registry (default DEFAULT_REGISTRY_WAIT_MS). */
+  registryWaitMs?: number;
+  /** Records the apply path dead-letters for their event time are not projected either. */
+  eventTime?: Partial<EventTimeLimit>;
   /** Records produced per send; offsets are committed after each is acknowledged. */
   chunkSize?: number;
   observer?: ProjectorObserver;
@@ -88,32 +103,33 @@ export class OfflineProjector {
     await Promise.all([consumer.connect(), producer.connect()]);
     await consumer.subscribe({ topics: sources.map((s) => s.topic), fromBeginning: true });
 
+    const timeoutMs = options.registryWaitMs ?? DEFAULT_REGISTRY_WAIT_MS;
+    const localCatchUp = new RegistryCatchUp(options.live, { timeoutMs });
+    const peerCatchUp = new RegistryCatchUp(options.live, { timeoutMs, peerRecords: true });
+    const limit = eventTimeLimit(options.eventTime);
+
     const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
       const source = byTopic.get(payload.batch.topic)!;
+      const catchUp = source.region === options.region ? localCatchUp : peerCatchUp;
       const { messages } = payload.batch;
       for (let start = 0; start < messages.length; start += chunkSize) {
         if (!payload.isRunning() || payload.isStale()) return;
         const chunk = messages.slice(start, start + chunkSize);
-        const registry = options.registry();
-        const out: { key: string; value: string }[] = [];
-        const byView = new Map<string, number>();
-        for (const message of chunk) {
-          const key = message.key?.toString();
-          try {
-            const write = decodeChangelogRecord(registry, key, message.value?.toString());
-            out.push({
-              key: key!,
-              value: projectRecord(project, write, decodeEntityKey(write.encodedKey)),
-            });
-            byView.set(write.view.key, (byView.get(write.view.key) ?? 0) + 1);
-          } catch (error) {
-            if (!isStrataError(error)) throw error;
-            observer.skipped?.(source, message, error.message, error.code);
-          }
+        const served = options.live.snapshot();
+        let projected = projectChunk(project, served.registry, chunk, limit);
+        if (projected.unknownProducedMs !== undefined) {
+          const newer = await heartbeating(
+            catchUp.newer(served.version, projected.unknownProducedMs),
+            payload,
+          );
+          if (newer) projected = projectChunk(project, newer.registry, chunk, limit);
+        }
+        for (const { message, error } of projected.skipped) {
+          observer.skipped?.(source, message, error.message, error.code);
         }
         let produced: ProducedBatch[] = [];
-        if (out.length > 0) {
-          const acks = await producer.send({ topic, acks: -1, messages: out });
+        if (projected.records.length > 0) {
+          const acks = await producer.send({ topic, acks: -1, messages: projected.records });
           const atMs = Date.now();
           produced = acks.map((ack) => ({
             partition: ack.partition,
@@ -121,7 +137,7 @@ export class OfflineProjector {
             atMs,
           }));
         }
-        observer.projected?.(byView, produced);
+        observer.projected?.(projected.byView, produced);
         payload.resolveOffset(chunk[chunk.length - 1]!.offset);
         await payload.commitOffsetsIfNecessary();
         await payload.heartbeat();
@@ -143,4 +159,63 @@ export class OfflineProjector {
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
+}
+
+interface ProjectedChunk {
+  records: { key: string; value: string }[];
+  byView: Map<string, number>;
+  skipped: { message: KafkaMessage; error: StrataError }[];
+  /** The newest produce time of a record naming a view or features this registry lacks. */
+  unknownProducedMs: number | undefined;
+}
+
+/** A chunk's records against one registry, judged as the apply path judges them (applier.ts). */
+function projectChunk(
+  project: string,
+  registry: FeatureRegistry,
+  chunk: readonly KafkaMessage[],
+  limit: EventTimeLimit,
+): ProjectedChunk {
+  const out: ProjectedChunk = {
+    records: [],
+    byView: new Map(),
+    skipped: [],
+    unknownProducedMs: undefined,
+  };
+  const nowMs = limit.now();
+  for (const message of chunk) {
+    const key = message.key?.toString();
+    // The apply path's rule: measured from the produce time when earlier than now.
+    const producedMs = Number(message.timestamp);
+    const fromMs = producedMs > 0 && producedMs < nowMs ? producedMs : nowMs;
+    try {
+      const write = decodeChangelogRecord(registry, key, message.value?.toString());
+      checkEventTime(write.version.eventTsMs, fromMs + limit.maxSkewMs, limit.maxSkewMs);
+      if (write.ignoredFeatures)
+        out.unknownProducedMs = Math.max(out.unknownProducedMs ?? 0, fromMs);
+      out.records.push({
+        key: key!,
+        value: projectRecord(project, write, decodeEntityKey(write.encodedKey)),
+      });
+      out.byView.set(write.view.key, (out.byView.get(write.view.key) ?? 0) + 1);
+    } catch (error) {
+      if (!isStrataError(error)) throw error;
+      out.skipped.push({ message, error });
+      if (error.code === "STRATA_E_UNKNOWN_VIEW") {
+        out.unknownProducedMs = Math.max(out.unknownProducedMs ?? 0, fromMs);
+      }
+    }
+  }
+  return out;
+}
+
+/** Awaits `work`, heartbeating the group every second meanwhile (a registry wait can be long). */
+async function heartbeating<T>(work: Promise<T>, payload: EachBatchPayload): Promise<T> {
+  let done = false;
+  const settled = work.finally(() => (done = true));
+  while (!done) {
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    if (!done) await payload.heartbeat().catch(() => undefined);
+  }
+  return settled;
 }
