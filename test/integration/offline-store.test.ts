@@ -3,18 +3,24 @@ import { after, before, describe, it } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { connectUrl, resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { stackPaths } from "../../dev/stack/paths.js";
-import { changelogTopic } from "../../shared/changelog/topics.js";
+import { encodeChangelogRecord } from "../../shared/changelog/record.js";
+import { changelogTopic, replicatedChangelogTopic } from "../../shared/changelog/topics.js";
 import { openEmbeddedEngine } from "../../shared/offline/duckdb.js";
 import { projectorGroupId } from "../../shared/offline/projector.js";
 import { offlineTableDir } from "../../shared/offline/table-names.js";
+import { prepareWrites } from "../../shared/online-store/write-path.js";
+import { FeatureRegistry } from "../../shared/registry/index.js";
 import { decodeVersion } from "../../shared/versions/version.js";
 import { startIngestProcess, type IngestProcess } from "../support/ingest-process.js";
+import { offlineTestRepo } from "../support/offline-repo.js";
 import { pyIcebergPython, readIcebergTable, type IcebergRead } from "../support/pyiceberg.js";
 import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { uniqueProject, waitFor } from "../support/store.js";
 
 const REGION = "test-offline";
 const REPO = "test/support/offline-repo-module.ts";
+/** A peer region whose replicated changelog copy this region's ingest reads (as MirrorMaker 2 would fill it). */
+const PEER = "test-offline-peer";
 const COMMIT_INTERVAL_MS = 5_000;
 /** Table creation, the sink task joining its control topic, and a commit interval or two. */
 const COMMIT_TIMEOUT_MS = 90_000;
@@ -162,6 +168,7 @@ describe("offline store: /push -> changelog -> projector -> Iceberg sink -> Iceb
     const started = startIngestProcess({
       project,
       region: REGION,
+      peers: [PEER],
       env: {
         STRATA_REPO: REPO,
         STRATA_OFFLINE: "on",
@@ -335,6 +342,43 @@ describe("offline store: /push -> changelog -> projector -> Iceberg sink -> Iceb
     } finally {
       engine.close();
     }
+  });
+
+  it("projects a peer region's records from its replicated changelog copy too", async () => {
+    const registry = new FeatureRegistry(offlineTestRepo(project));
+    const eventTsMs = dayTimes[1]!;
+    const [write] = prepareWrites(registry, [
+      {
+        view: "zone_load@2",
+        entity: { city: "lima", zone_id: 12 },
+        values: { load: 3.5 },
+        version: {
+          eventTsMs,
+          epoch: 0,
+          hlc: { wallMs: Date.now(), counter: 0 },
+          originRegion: PEER,
+        },
+      },
+    ]);
+    const record = encodeChangelogRecord(write!);
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: replicatedChangelogTopic(project, PEER),
+        acks: -1,
+        messages: [{ key: record.key, value: record.value }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const zones = await readWhenRows(zoneTable, ZONE_ROWS.length + 1);
+    const row = zones.rows.find((r) => r.city === "lima");
+    assert.ok(row, "the peer's row is in the table");
+    assert.equal(row.zone_id, "12");
+    assert.equal(row.load, "3.5");
+    assert.equal(row.event_timestamp, String(eventTsMs * 1000));
+    assert.equal(decodeVersion(row.strata_version as string).originRegion, PEER);
   });
 
   it("keeps the table readable and each duplicate identical when the projector delivers everything again", async () => {
