@@ -50,7 +50,13 @@ export class ConnectWorker implements StackService {
     return Number(new URL(this.url).port);
   }
 
+  /** STRATA_CONNECT_URL names a worker of the developer's own: the stack starts none. */
+  private get external(): boolean {
+    return (process.env.STRATA_CONNECT_URL ?? "").trim() !== "";
+  }
+
   async up(log: (line: string) => void): Promise<UpOutcome> {
+    if (this.external) return "external";
     if (ourRunningPid(NAME, this.dir) !== undefined) {
       if ((await waitUntil(() => this.hasSink(), { timeoutMs: READY_TIMEOUT_MS })) === "ready")
         return "reused";
@@ -110,6 +116,15 @@ export class ConnectWorker implements StackService {
   }
 
   status(): ServiceStatus {
+    if (this.external) {
+      return {
+        name: NAME,
+        state: "external",
+        address: connectUrl(),
+        pids: [],
+        source: "STRATA_CONNECT_URL",
+      };
+    }
     const pid = ourRunningPid(NAME, this.dir);
     return {
       name: NAME,
