@@ -411,6 +411,34 @@ describe("offline store: /push -> changelog -> projector -> Iceberg sink -> Iceb
       assert.deepEqual(rows[0], original);
     }
   });
+
+  it("loses no record when ingest is killed while projecting (at-least-once)", async () => {
+    const zones = Array.from({ length: 1_000 }, (_, i) => 1_000 + i);
+    const before = readIcebergTable(python, zoneTable).rows.length;
+    for (let start = 0; start < zones.length; start += 250) {
+      const slice = zones.slice(start, start + 250);
+      await push(
+        "zone_push",
+        JSON.stringify({
+          city: slice.map(() => "crash"),
+          zone_id: slice,
+          load: slice.map((z) => z / 4),
+          event_timestamp: slice.map(() => dayTimes[1]),
+        }),
+      );
+    }
+    // Killed at once: records in flight (produced but not committed, or not produced yet).
+    ingest.child.kill("SIGKILL");
+    await new Promise((resolve) => ingest.child.once("exit", resolve));
+    ingest = await startIngest();
+    const after = await readWhenRows(zoneTable, before + zones.length);
+    const crashRows = after.rows.filter((r) => r.city === "crash");
+    const distinct = new Set(crashRows.map((r) => identity(r, ["city", "zone_id"])));
+    assert.equal(distinct.size, zones.length, "every pushed row is in the table");
+    for (const row of crashRows) {
+      assert.equal(row.load, String(Number(row.zone_id) / 4).replace(/^(\d+)$/, "$1.0"));
+    }
+  });
 });
 
 /** The members of a flat JSON object written as text, each value's text as written. */
