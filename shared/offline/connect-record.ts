@@ -62,12 +62,22 @@ type PayloadWriter = (text: string) => string;
 
 /** Numbers (and numeric lists) are stored as their JSON text: exact for int64 past 2^53. */
 const verbatim: PayloadWriter = (text) => (text === "" ? "null" : text);
+/**
+ * Floats and float lists: stored as JSON numbers too, except NaN and the infinities, written
+ * by name. Kafka Connect's JsonConverter refuses those tokens (its parser does not allow
+ * non-numeric numbers), which would stop the sink; such a value (or a list holding one) is
+ * written as null instead (docs/offline-store.md).
+ */
+const float: PayloadWriter = (text) => (text === "" || NON_FINITE.test(text) ? "null" : text);
+const NON_FINITE = /NaN|Infinity/;
 /** Strings and bytes are stored behind a one-character marker; bytes are base64 already, as JsonConverter expects. */
 const marked: PayloadWriter = (text) => (text === "" ? "null" : JSON.stringify(text.slice(1)));
 const bool: PayloadWriter = (text) => (text === "" ? "null" : text === "1" ? "true" : "false");
 
 function payloadWriter(type: ResolvedView["features"][number]["type"]): PayloadWriter {
   const element = elementType(type);
+  const scalar = element ?? type;
+  if (scalar === "float32" || scalar === "float64") return float;
   if (element !== undefined) return verbatim; // lists are stored as JSON arrays of their items
   if (type === "string" || type === "bytes") return marked;
   if (type === "bool") return bool;

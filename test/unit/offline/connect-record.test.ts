@@ -125,6 +125,20 @@ describe("projectRecord (changelog record -> Kafka Connect JSON with schema)", (
     assert.equal(typeof parsed.payload.strata_version, "string");
   });
 
+  it("writes NaN and the infinities, which JsonConverter cannot read, as null", () => {
+    for (const value of [NaN, Infinity, -Infinity]) {
+      const parsed = JSON.parse(project({ ...NULLS, f64: value, f32: value })) as {
+        payload: Record<string, unknown>;
+      };
+      assert.equal(parsed.payload.f64, null);
+      assert.equal(parsed.payload.f32, null);
+    }
+    const finite = JSON.parse(project({ ...NULLS, f64: -1.5e-7 })) as {
+      payload: Record<string, unknown>;
+    };
+    assert.equal(finite.payload.f64, -1.5e-7);
+  });
+
   it("keeps every int64 exact, in values, lists and join keys (property)", () => {
     const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
     fc.assert(
