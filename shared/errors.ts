@@ -211,6 +211,35 @@ export const ERROR_CODES = {
     status: 500,
     title: "the embedded DuckDB lacks the extensions the offline store needs",
   },
+  // Drift detection and retraining triggers
+  STRATA_E_BAD_BASELINE: {
+    status: 400,
+    title: "a drift baseline is malformed, or its training data cannot give one",
+  },
+  STRATA_E_NO_BASELINE: {
+    status: 404,
+    title: "no drift baseline is stored for the feature service or model",
+  },
+  STRATA_E_PROMETHEUS_UNAVAILABLE: {
+    status: 503,
+    title: "Prometheus did not answer the drift query; nothing was decided or submitted",
+  },
+  STRATA_E_PROMETHEUS_QUERY: {
+    status: 502,
+    title: "Prometheus answered a drift query with an error or an unexpected shape",
+  },
+  STRATA_E_DRIFT_CLAIM_UNAVAILABLE: {
+    status: 503,
+    title: "the designated claim Redis did not answer, so no retraining was submitted",
+  },
+  STRATA_E_ARGO_UNAVAILABLE: {
+    status: 503,
+    title: "the Argo Workflows server did not answer or failed; the claim is retried next run",
+  },
+  STRATA_E_ARGO_REJECTED: {
+    status: 502,
+    title: "the Argo Workflows server refused the retraining submission",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

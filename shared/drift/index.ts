@@ -1,0 +1,3 @@
+export * from "./baseline.js";
+export * from "./baseline-store.js";
+export * from "./metric-names.js";
