@@ -3,3 +3,5 @@ export * from "./baseline-store.js";
 export * from "./metric-names.js";
 export * from "./statistics.js";
 export * from "./baseline-build.js";
+export * from "./prometheus-client.js";
+export * from "./evaluate.js";
