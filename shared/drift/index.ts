@@ -5,3 +5,5 @@ export * from "./statistics.js";
 export * from "./baseline-build.js";
 export * from "./prometheus-client.js";
 export * from "./evaluate.js";
+export * from "./argo-client.js";
+export * from "./retrain-trigger.js";
