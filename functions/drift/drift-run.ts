@@ -7,6 +7,7 @@ import { promString, queryVector } from "../../shared/drift/prometheus-client.js
 import { triggerRetraining, type TriggerOutcome } from "../../shared/drift/retrain-trigger.js";
 import { isStrataError, StrataError } from "../../shared/errors.js";
 import { connectFailFast } from "../../shared/online-store/connect.js";
+import { waitUntilReady } from "../../shared/online-store/redis-ready.js";
 import { argoToken } from "./argo-token.js";
 import type { DriftConfig } from "./config.js";
 
@@ -61,6 +62,7 @@ export async function runDriftCheck(
   const redis = connectFailFast(config.redis, { commandTimeoutMs: 10_000 });
   let baselines: DriftBaseline[];
   try {
+    await waitUntilReady(redis, 5_000);
     baselines = await loadActiveBaselines(redis, config.project);
   } catch (error) {
     if (isStrataError(error)) throw error;

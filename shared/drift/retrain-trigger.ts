@@ -9,7 +9,7 @@ import { submitWorkflow, workflowsWithLabel, type ArgoTarget } from "./argo-clie
  * - The claim lives in ONE designated Redis (STRATA_DRIFT_CLAIM_REDIS_URL), key
  *   `fs:{<project>}:drift:claim:<model>`, set with SET NX PX <cooldown>: the first run to set
  *   it submits, every other run in the cooldown sees it and submits nothing.
- * - The claim names its idempotency key (model, baseline version, window) and a label derived
+ * - The claim names its idempotency key (project, model, baseline version, window) and a label derived
  *   from it, which the workflow carries (`strata.io/drift-claim`). A run that crashed between
  *   claiming and recording the submission leaves a claim in state `claimed`; once that is
  *   older than the stale limit, the next run lists Argo's workflows by that label and only
@@ -76,10 +76,13 @@ export function claimRedisKey(project: string, model: string): string {
   return `fs:{${project}}:drift:claim:${model}`;
 }
 
-/** (model, baseline version, window), as text: what makes two regions' decisions the same decision. */
+/**
+ * (project, model, baseline version, window), as text: what makes two regions' decisions the
+ * same decision. The project is in it because one Argo namespace may serve several projects.
+ */
 export function idempotencyKey(request: RetrainRequest): string {
-  const { model, baselineVersion, window } = request;
-  return `${model}|${baselineVersion}|${new Date(window.startMs).toISOString()}/${new Date(window.endMs).toISOString()}`;
+  const { project, model, baselineVersion, window } = request;
+  return `${project}|${model}|${baselineVersion}|${new Date(window.startMs).toISOString()}/${new Date(window.endMs).toISOString()}`;
 }
 
 /** The workflow label of an idempotency key: 40 hex digits of its SHA-256 (a valid label value). */
