@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { isStrataError, StrataError } from "../errors.js";
-import { LuaScript } from "../online-store/lua-script.js";
+import { isNoScript, LuaScript } from "../online-store/lua-script.js";
 import { submitWorkflow, workflowsWithLabel, type ArgoTarget } from "./argo-client.js";
 
 /**
@@ -216,7 +216,14 @@ async function submitClaimed(
 }
 
 async function swap(redis: Redis, key: string, expected: string, next: string): Promise<boolean> {
-  const result = await claimCall(() => redis.eval(swapScript.source, 1, key, expected, next));
+  const result = await claimCall(async () => {
+    try {
+      return await redis.evalsha(swapScript.sha, 1, key, expected, next);
+    } catch (error) {
+      if (!isNoScript(error as Error)) throw error;
+      return redis.eval(swapScript.source, 1, key, expected, next);
+    }
+  });
   return result === 1;
 }
 
