@@ -334,6 +334,7 @@ export class FeatureRegistry {
       seenKeys.add(key.name);
     }
     const features = this.checkFeatures(name, def.features);
+    for (const feature of features) refuseColumnClash(name, feature.name, seenKeys);
     if (!Number.isFinite(def.maxAgeMs) || def.maxAgeMs <= 0) {
       throw new StrataError(
         "STRATA_E_BAD_REGISTRY",
@@ -462,6 +463,29 @@ export class FeatureRegistry {
  */
 function refListBytes(refs: readonly ResolvedFeatureRef[], key: string): number {
   return 256 + 6 * key.length + 64 * refs.length;
+}
+
+/**
+ * A view's offline table (shared/offline/connect-record.ts) has a column per join key, per
+ * feature, and its own `event_timestamp` and `strata_*` columns, and a training set puts join
+ * keys and features side by side: a feature named like any of them would make one column
+ * mean two things (and stop the Iceberg sink, which refuses a record with a field twice).
+ * Compared case-folded, as case-insensitive engines (Spark, Athena) read column names.
+ */
+function refuseColumnClash(view: string, feature: string, joinKeys: ReadonlySet<string>): void {
+  const folded = feature.toLowerCase();
+  const clash = [...joinKeys].find((key) => key.toLowerCase() === folded)
+    ? "a join key of the view"
+    : folded === "event_timestamp" || folded.startsWith("strata_")
+      ? "a column the offline store adds (event_timestamp, strata_*)"
+      : undefined;
+  if (clash) {
+    throw new StrataError(
+      "STRATA_E_BAD_REGISTRY",
+      `feature view ${view}: feature ${show(feature)} has the name of ${clash}; rename the feature`,
+      { view, feature },
+    );
+  }
 }
 
 function checkName(value: unknown, what: string, pattern: RegExp): string {

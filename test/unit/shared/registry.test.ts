@@ -137,4 +137,21 @@ describe("feature registry", () => {
     rejects((r) => (r.views[0]!.name = "a:b"), "STRATA_E_INVALID_NAME", '"a:b"'));
   it("rejects a non-positive maxAge", () =>
     rejects((r) => (r.views[0]!.maxAgeMs = 0), "STRATA_E_BAD_REGISTRY", "maxAgeMs"));
+
+  it("refuses a feature named like a join key or a column the offline store adds", () => {
+    for (const name of [
+      "driver_id",
+      "Driver_ID",
+      "event_timestamp",
+      "strata_version",
+      "strata_x",
+    ]) {
+      rejects(
+        (r) => (r.views[0]!.features = { rate: "float64", [name]: "int64" }),
+        "STRATA_E_BAD_REGISTRY",
+        name,
+      );
+    }
+    assert.ok(new FeatureRegistry({ ...base() }).views().length === 1);
+  });
 });
