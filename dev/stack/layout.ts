@@ -11,6 +11,8 @@ export const MAX_REGIONS = 8;
 const KAFKA_BLOCK_STEP = 10;
 /** The toxiproxy API, on toxiproxy's own default port (8474) moved into the stack's range. */
 const TOXIPROXY_API_BASE = 18474;
+/** Prometheus' HTTP API, on Prometheus' own default port (9090) moved into the stack's range. */
+const PROMETHEUS_BASE = 18090;
 
 /**
  * MM2 cluster aliases and topic prefixes (`<region>.strata.<project>.changelog`): the
@@ -46,6 +48,8 @@ export interface StackLayout {
   clusterPorts: number[];
   /** toxiproxy's HTTP API (multi-region only). */
   toxiproxyApiPort: number;
+  /** Prometheus (one for every region). */
+  prometheusPort: number;
 }
 
 /**
@@ -97,6 +101,7 @@ export function stackLayout(
     regions: regions.map((name, index) => regionLayout(name, index, offset)),
     clusterPorts: BASE_PORTS.cluster.map((port) => port + offset),
     toxiproxyApiPort: TOXIPROXY_API_BASE + offset,
+    prometheusPort: PROMETHEUS_BASE + offset,
   };
 }
 

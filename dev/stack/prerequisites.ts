@@ -35,6 +35,14 @@ export async function ensureRedis(log: (line: string) => void): Promise<void> {
   }
 }
 
+/**
+ * Debian's prometheus (2.42 on bookworm), which the stack runs for drift recording and its
+ * tests: installed with apt-get when missing and we are root, like redis-server.
+ */
+export async function ensurePrometheus(log: (line: string) => void): Promise<void> {
+  await ensureTool("prometheus", "prometheus", log);
+}
+
 /** Java 17+ runs the Kafka broker; Maven resolves its jars. Neither is installed for you. */
 export async function ensureJavaAndMaven(): Promise<void> {
   if (!onPath("java")) {

@@ -2,6 +2,7 @@ import { isMultiRegion, type StackLayout } from "./layout.js";
 import { ConnectWorker } from "./services/connect.js";
 import { KafkaBroker } from "./services/kafka.js";
 import { MirrorMaker } from "./services/mirror-maker.js";
+import { Prometheus } from "./services/prometheus.js";
 import { RedisCluster } from "./services/redis-cluster.js";
 import { RedisStandalone } from "./services/redis-standalone.js";
 import type { StackService } from "./services/service.js";
@@ -24,6 +25,8 @@ export interface StackServices {
   mirrorMaker?: MirrorMaker;
   /** Region 0's Kafka Connect worker with the Iceberg sink (the offline store's writer). */
   connect: ConnectWorker;
+  /** One for every region. */
+  prometheus: Prometheus;
 }
 
 export function stackServices(layout: StackLayout): StackServices {
@@ -38,6 +41,7 @@ export function stackServices(layout: StackLayout): StackServices {
     toxiproxy: multi ? new Toxiproxy(layout) : undefined,
     mirrorMaker: multi ? new MirrorMaker(layout) : undefined,
     connect: new ConnectWorker(layout.regions[0]!),
+    prometheus: new Prometheus(layout),
   };
 }
 
@@ -50,6 +54,7 @@ export function startPhases(services: StackServices): StackService[][] {
     servers.push(region.kafka);
   });
   if (services.toxiproxy) servers.push(services.toxiproxy);
+  servers.push(services.prometheus);
   // Both need the brokers up, and neither needs the other: they start side by side.
   const linked: StackService[] = [services.connect];
   if (services.mirrorMaker) linked.unshift(services.mirrorMaker);

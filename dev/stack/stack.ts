@@ -83,6 +83,7 @@ export function stackStatus(layout: StackLayout = currentLayout()): ServiceStatu
   if (services.toxiproxy) rows.push(services.toxiproxy.status());
   if (services.mirrorMaker) rows.push(services.mirrorMaker.status());
   rows.push({ ...services.connect.status(), region: layout.regions[0]!.name });
+  rows.push(services.prometheus.status());
   return rows;
 }
 

@@ -12,6 +12,7 @@ function allPorts(offset: number, regions = MAX_REGIONS): number[] {
     // A cluster node also listens on its bus port, 10000 above.
     ...layout.clusterPorts.map((port) => port + 10_000),
     layout.toxiproxyApiPort,
+    layout.prometheusPort,
     ...layout.regions.flatMap((r) => [
       r.redisPort,
       r.kafkaPort,
