@@ -10,6 +10,7 @@ import {
 } from "../../shared/config/env.js";
 import { readRegionTargets, type RegionTarget } from "../reconcile/config.js";
 import type { ApiKeyRecord } from "./auth.js";
+import { readDriftRecording, type DriftRecordingConfig } from "./drift-recording.js";
 
 /** Request limits: every one configurable, every default safe for an inference endpoint. */
 export interface ServeLimits {
@@ -60,6 +61,8 @@ export interface ServeConfig {
   shutdownGraceMs: number;
   /** The write side (POST /push); absent when KAFKA_BROKERS is not set, and then pushes get 503. */
   changelog?: ServeChangelogConfig;
+  /** Recording served values for drift detection; absent (off) unless STRATA_DRIFT_MONITOR is set. */
+  drift?: DriftRecordingConfig;
 }
 
 export interface ServeChangelogConfig {
@@ -160,6 +163,7 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       2 ** 40,
     ),
     shutdownGraceMs: read.int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    drift: readDriftRecording(env),
     changelog: kafka && {
       kafka,
       region: read.region(),

@@ -16,6 +16,7 @@ import { parseOnlineFeaturesRequest, type OnlineFeaturesRequest } from "./feast-
 import { renderOnlineFeaturesResponse } from "./feast-response.js";
 import { parseExactJson } from "../../shared/exact-json.js";
 import type { ServeMetrics } from "./metrics.js";
+import type { FeatureValueRecorder } from "../../shared/drift/value-recorder.js";
 import { feastErrorResponse } from "./feast-errors.js";
 import { parseFeastWriteRequest } from "./feast-write-request.js";
 import { parsePushRequest } from "./push-request.js";
@@ -55,6 +56,8 @@ export interface ServeDeps {
   isShuttingDown: () => boolean;
   /** The write side; absent when no changelog is configured (pushes get 503). */
   push?: { writer: ChangelogWriter; region: string; hlc: () => Hlc };
+  /** Counts served values of monitored feature services (drift); absent when recording is off. */
+  drift?: FeatureValueRecorder;
   /** Where unexpected errors are reported (they never reach the client). */
   logError: (message: string, error: unknown) => void;
 }
@@ -155,7 +158,10 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
   // commandTimeout (= requestTimeoutMs) bounds it (see runtime.ts).
   const result = await deps.store.read(parsed.entityRows, parsed.refs, registry);
   if (result.degraded) deps.metrics.degradedRead(result.degraded.length);
-  return json(200, renderOnlineFeaturesResponse(parsed, result));
+  const body = renderOnlineFeaturesResponse(parsed, result);
+  // After rendering: only values that are answered are counted.
+  deps.drift?.record(parsed.featureService, parsed.refs, result.rows);
+  return json(200, body);
 }
 
 /** Feast's push: rows validated, then written through the changelog (docs/changelog.md). */

@@ -25,6 +25,7 @@ import {
   type ServeDeps,
 } from "./handler.js";
 import { ServeMetrics } from "./metrics.js";
+import { startDriftRecording, type DriftRecording } from "./drift-recording.js";
 
 export interface ServeRuntime {
   /** The feature API (/get-online-features, /push): the public port and the function adapters. */
@@ -128,11 +129,18 @@ async function startRuntime(
       throw error;
     }
   }
+  let drift: DriftRecording | undefined;
+  if (config.drift) {
+    // Reads baselines from the serving Redis once before serving; never fails start-up.
+    drift = await startDriftRecording(config.drift, live.registry.project, client, log);
+  }
   const hlc = new HybridLogicalClock();
   let shuttingDown = false;
-  const metrics = new ServeMetrics(() => store.stats(), writer && (() => writer.stats()), [
-    observer.metrics,
-  ]);
+  const metrics = new ServeMetrics(
+    () => store.stats(),
+    writer && (() => writer.stats()),
+    drift ? [observer.metrics, drift.recorder.registry] : [observer.metrics],
+  );
   const deps: ServeDeps = {
     store,
     registry: live,
@@ -142,6 +150,7 @@ async function startRuntime(
     isReady: async () => (await client.ping()) === "PONG",
     isShuttingDown: () => shuttingDown,
     push: writer && { writer, region: config.changelog!.region, hlc: () => hlc.now() },
+    drift: drift?.recorder,
     logError,
   };
   return {
@@ -157,6 +166,7 @@ async function startRuntime(
     },
     close: async () => {
       shuttingDown = true;
+      drift?.stop();
       const unsent = await writer?.close(config.shutdownGraceMs);
       if (unsent) {
         logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
