@@ -11,6 +11,9 @@ import type { HybridLogicalClock } from "../shared/versions/index.js";
 
 export const BENCH_FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
 
+/** A feature service of bench_view's ten features. */
+export const BENCH_SERVICE = "bench_service";
+
 export function benchRepo(project: string): FeatureRepoDefinition {
   return defineRepo({
     project,
@@ -33,6 +36,8 @@ export function benchRepo(project: string): FeatureRepoDefinition {
         criticality: "critical",
       },
     ],
+    // What the serve benchmark's requests by feature service (and drift recording) name.
+    services: [{ name: BENCH_SERVICE, features: BENCH_FEATURES.map((f) => `bench_view:${f}`) }],
   });
 }
 

@@ -8,7 +8,12 @@
 //               else: what the layer costs above the floor (and the most a handler could reach)
 //   handler_loop  (in this process, no HTTP) the serving core answering the l1_hit request in a
 //               tight loop: what the request's own work costs when nothing else runs between
+//   handler_loop_service, handler_loop_drift  the same loop with the l1_hit_service and
+//               l1_hit_drift request and server: what drift recording adds to a request's work
 //   l1_hit      1 entity x 10 features, all from the hot cache
+//   l1_hit_service  l1_hit asked by feature service (the 10 features) rather than by list
+//   l1_hit_drift    l1_hit_service on a server recording drift (STRATA_DRIFT_MONITOR on the
+//               service, STRATA_DRIFT_SAMPLE_RATE=1: every value counted into its bucket)
 //   redis_read  1 entity x 10 features, hot cache off (generation pointers still cached)
 //   batch100    100 entities x 10 features, hot cache on (warm)
 // Each at 1 and 32 connections: p50, p99, p99.9 latency (us) and requests/s, the median of
@@ -25,11 +30,21 @@ import { ensureTool } from "../dev/stack/prerequisites.js";
 import { generateApiKey } from "../functions/serve/auth.js";
 import { loadServeConfig } from "../functions/serve/config.js";
 import { createServeRuntime } from "../functions/serve/runtime.js";
+import { publishBaseline } from "../shared/drift/baseline-store.js";
+import { FEATURE_VALUE_BUCKET_TOTAL } from "../shared/drift/metric-names.js";
 import { OnlineStore } from "../shared/online-store/index.js";
 import { FeatureRegistry } from "../shared/registry/index.js";
 import { HybridLogicalClock } from "../shared/versions/index.js";
 import type { BenchTableRow } from "./run.js";
-import { BENCH_FEATURES, benchRepo, benchRow, benchRowFields, benchRowKey } from "./_bench-repo.js";
+import {
+  BENCH_FEATURES,
+  BENCH_SERVICE,
+  benchRepo,
+  benchRow,
+  benchRowFields,
+  benchRowKey,
+} from "./_bench-repo.js";
+import { benchBaseline } from "./_drift-baseline.js";
 import type { AllocWindow } from "./_alloc-probe.js";
 import { processCpuMicros } from "./_process-cpu.js";
 import { median, round } from "./_stats.js";
@@ -63,6 +78,8 @@ interface RoundFigures extends WrkFigures {
 
 interface ServerProcess {
   url: string;
+  /** /metrics and the other admin routes. */
+  adminUrl: string;
   pid: number;
   /** Starts a measuring window; its result gives the CPU and heap allocation since. */
   startWindow: () => Promise<() => Promise<{ cpuMicros: number; allocatedBytes: number }>>;
@@ -78,12 +95,16 @@ export async function run(log: (line: string) => void) {
   const { key, record } = generateApiKey("bench");
   const features = BENCH_FEATURES.map((f) => `bench_view:${f}`);
   const oneEntity = JSON.stringify({ features, entities: { item_id: [ONE_ITEM_ID] } });
+  const oneEntityService = JSON.stringify({
+    feature_service: BENCH_SERVICE,
+    entities: { item_id: [ONE_ITEM_ID] },
+  });
   const hundred = JSON.stringify({
     features,
     entities: { item_id: Array.from({ length: 100 }, (_, i) => i) },
   });
   const redisUrl = resolveEndpoints().redis.address;
-  const serverEnv = (cacheEntries: number) => ({
+  const serverEnv = (cacheEntries: number, drift = false) => ({
     STRATA_REPO: path.join(here, "_bench-repo.ts"),
     BENCH_PROJECT: project,
     REDIS_URL: redisUrl,
@@ -95,12 +116,21 @@ export async function run(log: (line: string) => void) {
     STRATA_CACHE_ENTRIES: String(cacheEntries),
     // Reads only: no changelog writer, even when the environment names a broker.
     KAFKA_BROKERS: "",
+    // Drift recording of every l1_hit_drift request, or off (even when the environment sets it).
+    STRATA_DRIFT_MONITOR: drift ? BENCH_SERVICE : "",
+    STRATA_DRIFT_SAMPLE_RATE: "1",
   });
 
   const handlerLoop = await handlerLoopMicros(serverEnv(100_000), key, oneEntity);
   log(`handler_loop: ${handlerLoop} us per l1_hit request`);
+  const handlerLoopService = await handlerLoopMicros(serverEnv(100_000), key, oneEntityService);
+  const handlerLoopDrift = await handlerLoopMicros(serverEnv(100_000, true), key, oneEntityService);
+  log(
+    `handler_loop_service: ${handlerLoopService} us, handler_loop_drift: ${handlerLoopDrift} us per request`,
+  );
 
   const cached = await startProcess(["functions/serve/main.ts"], serverEnv(100_000));
+  const cachedDrift = await startProcess(["functions/serve/main.ts"], serverEnv(100_000, true));
   const uncached = await startProcess(["functions/serve/main.ts"], serverEnv(0));
   // The floor answers with exactly the bytes the real server answers l1_hit with.
   const realBody = execFileSync(
@@ -121,6 +151,16 @@ export async function run(log: (line: string) => void) {
   );
   if (!realBody.startsWith('{"metadata"'))
     throw new Error(`the serving tier answered ${realBody.slice(0, 200)}`);
+  const driftBody = await (
+    await fetch(`${cachedDrift.url}/get-online-features`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: oneEntityService,
+    })
+  ).text();
+  if (driftBody !== realBody) {
+    throw new Error(`the service request is answered differently: ${driftBody.slice(0, 200)}`);
+  }
   const floor = await startProcess(["bench/_floor-server.ts"], { FLOOR_BODY: realBody });
   const floorSpin = await startProcess(["bench/_floor-server.ts"], {
     FLOOR_BODY: realBody,
@@ -139,12 +179,15 @@ export async function run(log: (line: string) => void) {
     floor_redis: { server: floorRedis, body: oneEntity },
     http_layer: { server: httpLayer, body: oneEntity },
     l1_hit: { server: cached, body: oneEntity },
+    l1_hit_service: { server: cached, body: oneEntityService },
+    l1_hit_drift: { server: cachedDrift, body: oneEntityService },
     redis_read: { server: uncached, body: oneEntity },
     batch100: { server: cached, body: hundred },
   };
   // Rounds interleave the scenarios, and each figure is the median of its rounds: on this
   // shared machine a single run can drift by tens of microseconds between scenarios.
   const runs: Record<string, Record<string, RoundFigures[]>> = {};
+  let driftValues: number;
   try {
     for (const connections of CONNECTIONS) {
       for (let r = 1; r <= ROUNDS; r++) {
@@ -165,8 +208,19 @@ export async function run(log: (line: string) => void) {
         }
       }
     }
+    driftValues = await recordedValues(cachedDrift.adminUrl);
   } finally {
-    for (const p of [cached, uncached, floor, floorSpin, httpLayer, floorRedis]) p.stop();
+    for (const p of [cached, cachedDrift, uncached, floor, floorSpin, httpLayer, floorRedis])
+      p.stop();
+  }
+  // Ten values a request: a server that recorded nothing did not measure recording.
+  const driftRequests = Object.values(runs.l1_hit_drift!)
+    .flat()
+    .reduce((n, f) => n + f.requests, 0);
+  if (driftValues < driftRequests * BENCH_FEATURES.length) {
+    throw new Error(
+      `l1_hit_drift recorded ${driftValues} values for ${driftRequests} timed requests`,
+    );
   }
   const results: Record<string, Record<string, RoundFigures>> = {};
   for (const [name, byConn] of Object.entries(runs)) {
@@ -179,6 +233,8 @@ export async function run(log: (line: string) => void) {
   const l1 = results.l1_hit!;
   const fr = results.floor_redis!;
   const rr = results.redis_read!;
+  const ls = results.l1_hit_service!;
+  const ld = results.l1_hit_drift!;
   const summary = {
     l1_hit_p50_over_floor_c1: ratio(l1.c1!.p50_us, f.c1!.p50_us),
     l1_hit_p50_over_floor_c32: ratio(l1.c32!.p50_us, f.c32!.p50_us),
@@ -192,6 +248,15 @@ export async function run(log: (line: string) => void) {
     redis_read_p50_over_floor_redis_c1: ratio(rr.c1!.p50_us, fr.c1!.p50_us),
     redis_read_p99_over_floor_redis_c1: ratio(rr.c1!.p99_us, fr.c1!.p99_us),
     batch100_p99_us_c1: results.batch100!.c1!.p99_us,
+    l1_hit_drift_rps_share_of_l1_hit_c32: ratio(ld.c32!.rps, l1.c32!.rps),
+    l1_hit_drift_rps_share_of_l1_hit_service_c32: ratio(ld.c32!.rps, ls.c32!.rps),
+    l1_hit_drift_cpu_per_req_over_l1_hit_service_c32: ratio(
+      ld.c32!.cpu_us_per_req,
+      ls.c32!.cpu_us_per_req,
+    ),
+    handler_loop_service_us: handlerLoopService,
+    handler_loop_drift_us: handlerLoopDrift,
+    l1_hit_drift_values_recorded: driftValues,
   };
   const table: BenchTableRow[] = Object.entries(results).flatMap(([name, byConn]) =>
     Object.entries(byConn).map(([conn, fig]) => ({
@@ -240,6 +305,21 @@ export async function run(log: (line: string) => void) {
     p99_us: "",
     p999_us: "",
     rps: `${Math.round(summary.floor_spin_rps_share_of_floor_c32 * 100)}% of floor (c32)`,
+  });
+  table.push({
+    measurement: "l1_hit_drift rps / l1_hit rps, / l1_hit_service rps (c32)",
+    p50_us: "",
+    p99_us: "",
+    p999_us: "",
+    rps: `${Math.round(summary.l1_hit_drift_rps_share_of_l1_hit_c32 * 100)}%, ${Math.round(summary.l1_hit_drift_rps_share_of_l1_hit_service_c32 * 100)}%`,
+    cpu_us_per_req: `${summary.l1_hit_drift_cpu_per_req_over_l1_hit_service_c32}x l1_hit_service's`,
+  });
+  table.push({
+    measurement: "handler_loop_service, handler_loop_drift (no HTTP, us per request)",
+    p50_us: `${handlerLoopService}, ${handlerLoopDrift}`,
+    p99_us: "",
+    p999_us: "",
+    rps: "",
   });
   table.push({
     measurement: "http_layer rps / floor rps (c32)",
@@ -321,11 +401,22 @@ async function redisReadTarget(
   return { FLOOR_REDIS_KEY: key, FLOOR_REDIS_FIELDS: JSON.stringify(names) };
 }
 
+/** The drift counter's total on a server's /metrics: every value it recorded. */
+async function recordedValues(adminUrl: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${FEATURE_VALUE_BUCKET_TOTAL}{`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
 async function seed(registry: FeatureRegistry): Promise<void> {
   const client = new Redis(resolveEndpoints().redis.address);
   const store = await OnlineStore.open({ client, registry, hotCache: false });
   const clock = new HybridLogicalClock();
   await store.write(Array.from({ length: 100 }, (_, id) => benchRow(id, clock, (j) => id + j / 7)));
+  // The baseline the drift server reads at start (bench/_drift-baseline.ts).
+  await publishBaseline(client, benchBaseline(registry.project));
   await store.close();
   client.disconnect();
 }
@@ -384,24 +475,26 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(
-      () => reject(new Error(`${args.join(" ")} did not start: ${output}`)),
-      30_000,
-    );
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const line = output.split("\n").find((l) => l.includes('"serving"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`${args.join(" ")} exited with ${code}: ${output}`)),
-    );
-  });
+  const { url, adminUrl } = await new Promise<{ url: string; adminUrl: string }>(
+    (resolve, reject) => {
+      let output = "";
+      const timer = setTimeout(
+        () => reject(new Error(`${args.join(" ")} did not start: ${output}`)),
+        30_000,
+      );
+      child.stdout!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        const line = output.split("\n").find((l) => l.includes('"serving"'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line) as { url: string; adminUrl: string });
+        }
+      });
+      child.once("exit", (code) =>
+        reject(new Error(`${args.join(" ")} exited with ${code}: ${output}`)),
+      );
+    },
+  );
   const pid = child.pid!;
   const reply = <T>(send: string, pick: (message: unknown) => T | undefined) =>
     new Promise<T>((resolve) => {
@@ -421,6 +514,7 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
   };
   return {
     url,
+    adminUrl,
     pid,
     startWindow: async () => {
       await reply("alloc:start", (m) => (m === "alloc:started" ? true : undefined));
