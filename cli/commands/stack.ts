@@ -12,7 +12,7 @@ export const stackCommand: CommandSpec = {
       .command("stack")
       .summary("the local stack of real servers: up, down, status")
       .description(
-        "Runs the local development stack (Redis, a Redis Cluster, Kafka; with --regions, one Redis and broker per region linked by MirrorMaker 2) as plain processes on 127.0.0.1. " +
+        "Runs the local development stack (Redis, a Redis Cluster, Kafka, Prometheus; with --regions, one Redis and broker per region linked by MirrorMaker 2) as plain processes on 127.0.0.1. " +
           'Works in a Strata checkout (it needs dev/ and, for Kafka, Java and Maven); see the README\'s "The local stack".',
       )
       .addHelpText(
