@@ -22,6 +22,9 @@ export interface PrometheusConfigInput {
  *   serving, consumer and any other process that registers itself.
  * - `strata-defaults`: the default admin ports of `strata serve` and `strata ingest`, as a
  *   developer runs them without flags.
+ * Both honour the scraped labels: a series that carries its own `region` (the drift counter
+ * does, from the process's STRATA_REGION) keeps it rather than being renamed
+ * `exported_region` under the target's.
  */
 export function renderPrometheusConfig(input: PrometheusConfigInput): string {
   const quote = (text: string) => JSON.stringify(text);
@@ -32,10 +35,12 @@ global:
   evaluation_interval: ${LOCAL_SCRAPE_INTERVAL}
 scrape_configs:
   - job_name: strata
+    honor_labels: true
     file_sd_configs:
       - files: [${quote(`${input.targetsDir}/*.json`)}]
         refresh_interval: ${LOCAL_SCRAPE_INTERVAL}
   - job_name: strata-defaults
+    honor_labels: true
     static_configs:
       - targets: [${quote(`${LOOPBACK}:${input.servePort}`)}]
         labels: { job: strata-serve, region: ${quote(input.region)} }

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
-import { registerScrapeTarget } from "../../dev/stack/prometheus-targets.js";
 import { bucketIndex, type DriftBaseline } from "../../shared/drift/baseline.js";
 import { activeBaselinesKey, publishBaseline } from "../../shared/drift/baseline-store.js";
 import {
@@ -206,31 +205,25 @@ describe("drift recording at serving", () => {
       t.skip(`the stack's Prometheus is not running at ${url} (npm run stack -- up starts it)`);
       return;
     }
-    const remove = registerScrapeTarget({
-      address: new URL(serve.adminUrl).host,
-      job: "strata-serve",
-      labels: { region: "a" },
-    });
-    try {
-      const query = `sum by (feature, region) (${FEATURE_VALUE_BUCKET_TOTAL}{project="${project}"})`;
-      const samples = await waitForQuery(url, query, (s) => s.length === 4);
-      assert.deepEqual(samples.map((s) => s.labels.feature).sort(), [
-        "drift_stats@1:active",
-        "drift_stats@1:city",
-        "drift_stats@1:rate",
-        "drift_stats@1:trips",
-      ]);
-      assert.ok(samples.every((s) => s.labels.region === "a" && s.value > 0));
-      assert.ok(
-        (
-          await queryPrometheus(
-            url,
-            `up{job="strata-serve",instance="${new URL(serve.adminUrl).host}"}`,
-          )
-        )[0]?.value === 1,
-      );
-    } finally {
-      remove();
+    // startServeProcess registered its admin port (job strata-serve, region a).
+    const instance = new URL(serve.adminUrl).host;
+    const selector = `${FEATURE_VALUE_BUCKET_TOTAL}{project="${project}"}`;
+    const exported = (await scrape()).length;
+    const series = await waitForQuery(url, selector, (s) => s.length === exported);
+    for (const { labels } of series) {
+      assert.equal(labels.job, "strata-serve");
+      assert.equal(labels.instance, instance);
+      // The process's own region label, kept as it is (not renamed exported_region).
+      assert.equal(labels.region, "a");
+      assert.ok(!("exported_region" in labels), JSON.stringify(labels));
     }
+    const perFeature = await queryPrometheus(url, `sum by (feature) (${selector})`);
+    assert.deepEqual(perFeature.map((s) => s.labels.feature).sort(), [
+      "drift_stats@1:active",
+      "drift_stats@1:city",
+      "drift_stats@1:rate",
+      "drift_stats@1:trips",
+    ]);
+    assert.ok(perFeature.every((s) => s.value > 0));
   });
 });

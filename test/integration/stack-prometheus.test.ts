@@ -41,7 +41,10 @@ describe("local Prometheus service", () => {
     // What a serving process exposes: a counter in Prometheus' text format.
     exporter = http.createServer((_request, response) => {
       response.setHeader("content-type", "text/plain; version=0.0.4");
-      response.end(`# TYPE ${metric} counter\n${metric}{bucket="b1"} 42\n`);
+      // One series with a region of its own, as the drift counter has: it must keep it.
+      response.end(
+        `# TYPE ${metric} counter\n${metric}{bucket="b1"} 42\n${metric}{bucket="b2",region="c"} 7\n`,
+      );
     });
     await new Promise<void>((resolve) => exporter.listen(0, "127.0.0.1", resolve));
     exporterAddress = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
@@ -77,15 +80,30 @@ describe("local Prometheus service", () => {
       { address: exporterAddress, job: "strata-serve", labels: { region: "b" } },
       targetsDir,
     );
-    const [sample] = await waitForQuery(prometheus.url, metric, (s) => s.length === 1);
-    assert.equal(sample!.value, 42);
-    assert.deepEqual(sample!.labels, {
-      __name__: metric,
-      bucket: "b1",
-      instance: exporterAddress,
-      job: "strata-serve",
-      region: "b",
-    });
+    const samples = await waitForQuery(prometheus.url, metric, (s) => s.length === 2);
+    samples.sort((a, b) => a.value - b.value);
+    assert.deepEqual(samples, [
+      {
+        labels: {
+          __name__: metric,
+          bucket: "b2",
+          instance: exporterAddress,
+          job: "strata-serve",
+          region: "c",
+        },
+        value: 7,
+      },
+      {
+        labels: {
+          __name__: metric,
+          bucket: "b1",
+          instance: exporterAddress,
+          job: "strata-serve",
+          region: "b",
+        },
+        value: 42,
+      },
+    ]);
     remove();
     const deadline = Date.now() + 15_000;
     let active = true;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { repoRoot } from "../../dev/stack/paths.js";
+import { registerScrapeTarget } from "../../dev/stack/prometheus-targets.js";
 import { INGEST_NODE_FLAGS } from "../../functions/ingest/node-flags.js";
 import { TEST_TOPICS } from "./changelog.js";
 import { stopChild } from "./serve-process.js";
@@ -55,16 +56,33 @@ export function startIngestProcess(options: {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const metricsPort = () => {
+    const port = /"message":"metrics listening".*"port":(\d+)/.exec(output)?.[1];
+    return port === undefined ? undefined : Number(port);
+  };
+  // A target of the stack's Prometheus (job strata-ingest, its region) once it listens.
+  let unregister: (() => void) | undefined;
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    const port = unregister === undefined ? metricsPort() : undefined;
+    if (port !== undefined) {
+      unregister = registerScrapeTarget({
+        address: `127.0.0.1:${port}`,
+        job: "strata-ingest",
+        labels: { region: options.region },
+        ownerPid: child.pid,
+      });
+    }
+  });
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   return {
     child,
     output: () => output,
-    metricsPort: () => {
-      const port = /"message":"metrics listening".*"port":(\d+)/.exec(output)?.[1];
-      return port === undefined ? undefined : Number(port);
-    },
+    metricsPort,
     // The chunk in progress is applied and committed first: a longer grace than serving's.
-    stop: () => stopChild(child, 15_000),
+    stop: async () => {
+      unregister?.();
+      await stopChild(child, 15_000);
+    },
   };
 }

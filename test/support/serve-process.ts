@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { repoRoot } from "../../dev/stack/paths.js";
+import { registerScrapeTarget } from "../../dev/stack/prometheus-targets.js";
 import { generateApiKey } from "../../functions/serve/auth.js";
 import type { Topology } from "./servers.js";
 import { TEST_TOPICS } from "./changelog.js";
@@ -31,6 +32,11 @@ export async function startServeProcess(options: {
   kafka?: boolean;
   /** Extra environment (overrides the defaults here). */
   env?: Record<string, string>;
+  /**
+   * false: not a target of the stack's Prometheus. By default its admin port is registered
+   * (job `strata-serve`, its region) until it stops.
+   */
+  scrape?: boolean;
 }): Promise<ServeProcess> {
   const endpoints = resolveEndpoints();
   const { key, record } = generateApiKey(`serve-${options.region}`, { push: true });
@@ -79,7 +85,25 @@ export async function startServeProcess(options: {
   }
   const line = output.split("\n").find((l) => l.includes('"serving"'))!;
   const { url, adminUrl } = JSON.parse(line) as { url: string; adminUrl: string };
-  return { url, adminUrl, key, output: () => output, stop };
+  const unregister =
+    options.scrape === false
+      ? () => {}
+      : registerScrapeTarget({
+          address: new URL(adminUrl).host,
+          job: "strata-serve",
+          labels: { region: options.region },
+          ownerPid: child.pid,
+        });
+  return {
+    url,
+    adminUrl,
+    key,
+    output: () => output,
+    stop: async () => {
+      unregister();
+      await stop();
+    },
+  };
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited after `graceMs`; waits for the exit. */

@@ -46,6 +46,8 @@ describe("local Prometheus", () => {
     assert.match(text, /^ {2}scrape_interval: 1s$/m);
     assert.match(text, /files: \["\/stack\/prometheus\/targets\/\*\.json"\]/);
     assert.match(text, /refresh_interval: 1s/);
+    // A process's own labels (the drift counter's region) win over its target's.
+    assert.equal(text.match(/^ {4}honor_labels: true$/gm)?.length, 2);
     assert.match(
       text,
       /targets: \["127\.0\.0\.1:9465"\]\n\s+labels: \{ job: strata-serve, region: "a" \}/,
