@@ -72,6 +72,8 @@ export function startIngestProcess(options: {
         labels: { region: options.region },
         ownerPid: child.pid,
       });
+      // However it ends (a test may kill it directly), it is no target any more.
+      child.once("exit", unregister);
     }
   });
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -94,6 +94,8 @@ export async function startServeProcess(options: {
           labels: { region: options.region },
           ownerPid: child.pid,
         });
+  // However it ends (a test may kill it directly), it is no target any more.
+  child.once("exit", unregister);
   return {
     url,
     adminUrl,
