@@ -211,6 +211,28 @@ export const ERROR_CODES = {
     status: 500,
     title: "the embedded DuckDB lacks the extensions the offline store needs",
   },
+  STRATA_E_OFFLINE_TABLE_MISSING: {
+    status: 404,
+    title: "a view major's offline table does not exist (or cannot be read)",
+  },
+  STRATA_E_OFFLINE_TABLE_SCHEMA: {
+    status: 409,
+    title: "a view major's offline history lacks a column its view declares",
+  },
+  // Training sets (entity dataframes)
+  STRATA_E_BAD_ENTITY_FILE: {
+    status: 400,
+    title: "the entity file is missing or is neither Parquet nor CSV with a header",
+  },
+  STRATA_E_EMPTY_ENTITY_FILE: { status: 400, title: "the entity file has no rows" },
+  STRATA_E_MISSING_TIMESTAMP_COLUMN: {
+    status: 400,
+    title: "the entity file has no column of the timestamp column's name",
+  },
+  STRATA_E_BAD_TIMESTAMP_COLUMN: {
+    status: 400,
+    title: "the entity file's timestamp column is not a timestamp, or a row has none",
+  },
   // Drift detection and retraining triggers
   STRATA_E_BAD_BASELINE: {
     status: 400,
