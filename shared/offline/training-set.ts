@@ -59,8 +59,17 @@ export interface TrainingSetResult {
   seconds: number;
 }
 
+/** A checked training-set request, ready to be run (DuckDB) or written out (Spark SQL). */
+export interface TrainingSetPlan {
+  frame: EntityFrame;
+  parts: readonly ViewPart[];
+  timestampColumn: string;
+  /** The output's columns: the entity file's, then one per requested feature. */
+  columns: string[];
+}
+
 /** One view major's part of the query: its features' output names and its history. */
-interface ViewPart {
+export interface ViewPart {
   view: ResolvedView;
   refs: { ref: ResolvedFeatureRef; column: string }[];
   source: HistorySource;
@@ -83,37 +92,23 @@ export async function buildTrainingSet(
   options: TrainingSetOptions = {},
 ): Promise<TrainingSetResult> {
   const started = performance.now();
-  const refs = requestedRefs(request);
   const engine = options.engine ?? (await openEmbeddedEngine());
   try {
     const connection = engine.connection;
-    await connection.run("SET TimeZone = 'UTC'");
-    const joinKeys = uniqueJoinKeys(refs);
-    const frame = await loadEntityFrame(connection, {
-      file: request.entities,
-      joinKeys,
-      timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP_COLUMN,
-    });
-    const names = featureColumnNames(
-      refs,
-      request.fullFeatureNames === true,
-      frame.columns.map((c) => c.name),
-    );
-    const parts = groupByView(refs, names, request.history);
-    for (const part of parts) await checkHistory(connection, part);
+    const plan = await prepareTrainingSet(connection, request);
     const partial = `${request.out}.partial`;
     rmSync(partial, { force: true });
     const rows = await runWithProgress(
       connection,
-      `COPY (${trainingSetSql(frame, parts)}) TO ${quoteString(partial)} (FORMAT parquet)`,
+      `COPY (${trainingSetSql(plan)}) TO ${quoteString(partial)} (FORMAT parquet)`,
       options.onProgress,
     );
     renameSync(partial, request.out);
     return {
       out: request.out,
       rows,
-      columns: [...frame.columns.map((c) => c.name), ...names],
-      views: parts.map((p) => ({
+      columns: plan.columns,
+      views: plan.parts.map((p) => ({
         view: p.view.key,
         source: p.source.description,
         features: p.refs.map((r) => r.column),
@@ -126,7 +121,38 @@ export async function buildTrainingSet(
   }
 }
 
-function requestedRefs(request: TrainingSetRequest): readonly ResolvedFeatureRef[] {
+/**
+ * Everything a training-set query needs, checked: the features resolved, the entity file
+ * loaded into ENTITY_TABLE and checked, the output names, and each view's history present
+ * with the columns the query reads. Nothing is written.
+ */
+export async function prepareTrainingSet(
+  connection: DuckDBConnection,
+  request: Omit<TrainingSetRequest, "out">,
+): Promise<TrainingSetPlan> {
+  const refs = requestedRefs(request);
+  await connection.run("SET TimeZone = 'UTC'");
+  const frame = await loadEntityFrame(connection, {
+    file: request.entities,
+    joinKeys: uniqueJoinKeys(refs),
+    timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP_COLUMN,
+  });
+  const names = featureColumnNames(
+    refs,
+    request.fullFeatureNames === true,
+    frame.columns.map((c) => c.name),
+  );
+  const parts = groupByView(refs, names, request.history);
+  for (const part of parts) await checkHistory(connection, part);
+  return {
+    frame,
+    parts,
+    timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP_COLUMN,
+    columns: [...frame.columns.map((c) => c.name), ...names],
+  };
+}
+
+function requestedRefs(request: Omit<TrainingSetRequest, "out">): readonly ResolvedFeatureRef[] {
   const hasFeatures = (request.features?.length ?? 0) > 0;
   if (hasFeatures === (request.service !== undefined)) {
     throw new StrataError(
@@ -208,7 +234,7 @@ async function checkHistory(connection: DuckDBConnection, part: ViewPart): Promi
  * row's time. maxAge is applied to that match only: an older version never stands in for a
  * match that is too old (online, the newest value is the one that is OUTSIDE_MAX_AGE).
  */
-export function trainingSetSql(frame: EntityFrame, parts: readonly ViewPart[]): string {
+export function trainingSetSql({ frame, parts }: TrainingSetPlan): string {
   const keyIndex = new Map<string, number>();
   for (const part of parts) {
     for (const key of part.view.joinKeys) {
