@@ -11,6 +11,7 @@ import { pushCommand } from "./push.js";
 import { replayCommand } from "./replay.js";
 import { serveCommand } from "./serve.js";
 import { stackCommand } from "./stack.js";
+import { trainingSetCommand } from "./training-set.js";
 import { versionCommand } from "./version.js";
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   // Data in and out
   pushCommand,
   getCommand,
+  trainingSetCommand,
   // Operations
   replayCommand,
   checksumCommand,

@@ -45,8 +45,8 @@ export interface TrainingSetRequest {
 export interface TrainingSetOptions {
   /** An engine to run in (its session's time zone is set to UTC); one is opened and closed otherwise. */
   engine?: EmbeddedEngine;
-  /** Called while the join runs with its estimated fraction done (0..1). */
-  onProgress?: (fraction: number) => void;
+  /** Called while the join runs with its estimated fraction done (0..1) and the entity rows. */
+  onProgress?: (fraction: number, entityRows: number) => void;
 }
 
 export interface TrainingSetResult {
@@ -101,7 +101,7 @@ export async function buildTrainingSet(
     const rows = await runWithProgress(
       connection,
       `COPY (${trainingSetSql(plan)}) TO ${quoteString(partial)} (FORMAT parquet)`,
-      options.onProgress,
+      options.onProgress && ((f) => options.onProgress!(f, plan.frame.rows)),
     );
     renameSync(partial, request.out);
     return {

@@ -4,12 +4,14 @@
 // reading those same tables through DuckDB's iceberg_scan, and as the embedded engine
 // reading the Parquet they were made from.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { runSparkSql } from "../../dev/spark/spark-local.js";
 import { openEmbeddedEngine, type EmbeddedEngine } from "../../shared/offline/duckdb.js";
 import { parquetHistory, warehouseHistory } from "../../shared/offline/history-source.js";
+import { registerOfflineViews } from "../../shared/offline/offline-tables.js";
 import { trainingSetSparkSql } from "../../shared/offline/spark-training-set.js";
 import { sparkIdent } from "../../shared/offline/sql.js";
 import { offlineTableId } from "../../shared/offline/table-names.js";
@@ -26,32 +28,13 @@ import {
   writeParquet,
   type HistoryRow,
 } from "../support/offline-history.js";
+import { runInProcess } from "../support/cli.js";
+import pitRepo, { PIT_PROJECT } from "../support/pit-repo.js";
 import { seededRandom } from "../support/seeded-random.js";
 
-const project = "spark_pit";
-const registry = new FeatureRegistry({
-  project,
-  entities: [
-    { name: "driver", joinKeys: { driver_id: "int64" } },
-    { name: "zone", joinKeys: { zone_id: "string" } },
-  ],
-  views: [
-    {
-      name: "stats",
-      version: "1.2.0",
-      entities: ["driver"],
-      features: { trips: "int64", rate: "float64", note: "string" },
-      maxAgeMs: 4_000,
-    },
-    {
-      name: "zone",
-      version: "2.0.0",
-      entities: ["zone"],
-      features: { level: "int32" },
-      maxAgeMs: 7_000,
-    },
-  ],
-});
+const project = PIT_PROJECT;
+const registry = new FeatureRegistry(pitRepo);
+const repoFile = fileURLToPath(new URL("../support/pit-repo.ts", import.meta.url));
 const BASE_MS = 1_765_000_000_000;
 
 let engine: EmbeddedEngine;
@@ -150,7 +133,7 @@ test("the Spark SQL script on Spark local gives the embedded engine's training s
 
   const request: Omit<TrainingSetRequest, "out" | "history"> = {
     registry,
-    features: ["stats:trips", "stats:rate", "stats:note", "zone@2:level"],
+    service: "pit_model",
     entities: entityFile,
   };
   const plan = await prepareTrainingSet(engine.connection, {
@@ -210,5 +193,44 @@ test("the Spark SQL script on Spark local gives the embedded engine's training s
   );
   assert.deepEqual(iceberg, parquet, "DuckDB over the Iceberg tables = DuckDB over the Parquet");
   assert.deepEqual(spark, iceberg, "Spark = DuckDB");
+
+  // The command over the same warehouse: the same rows, and the same Spark script.
+  const fromCli = path.join(tmp.dir, "cli.parquet");
+  const env = { STRATA_REPO: repoFile, STRATA_OFFLINE_WAREHOUSE: warehouse };
+  const cli = await runInProcess(
+    [
+      "training-set",
+      "--entities",
+      entityFile,
+      "--service",
+      "pit_model",
+      "--out",
+      fromCli,
+      "--json",
+    ],
+    { env },
+  );
+  assert.equal(cli.code, 0, cli.stderr);
+  const answer = JSON.parse(cli.stdout) as { rows: number; columns: string[] };
+  assert.equal(answer.rows, 400);
+  assert.deepEqual(await read(`read_parquet('${fromCli}')`), iceberg);
+  const cliScript = path.join(tmp.dir, "cli.sql");
+  const emitted = await runInProcess(
+    ["training-set", "--entities", entityFile, "--service", "pit_model", "--spark-sql", cliScript],
+    { env },
+  );
+  assert.equal(emitted.code, 0, emitted.stderr);
+  assert.equal(readFileSync(cliScript, "utf8"), trainingSetSparkSql(plan, project));
+
+  // The offline tables as DuckDB views, for users' SQL.
+  const { registered } = await registerOfflineViews(engine.connection, registry, warehouse);
+  assert.deepEqual(
+    registered.map((r) => r.name),
+    ["stats_v1", "zone_v2"],
+  );
+  const counted = await engine.connection.runAndReadAll(
+    "SELECT count(*)::INTEGER AS n FROM stats_v1",
+  );
+  assert.equal(counted.getRowObjectsJS()[0]!.n, stats.length);
   console.log(`spark local: ${sparkSeconds.toFixed(1)}s including start-up`);
 });
