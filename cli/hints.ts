@@ -36,6 +36,22 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
     "another apply published this version first: run strata plan to see the registry now, then apply again",
   STRATA_E_NO_REGISTRY: "publish the project's registry first: strata apply",
   STRATA_E_REGISTRY_UNAVAILABLE: SERVER_DOWN,
+  STRATA_E_OFFLINE_TABLE_MISSING:
+    "a view's table appears with the offline sink's first commit of its rows (STRATA_OFFLINE=on); check --warehouse or STRATA_OFFLINE_WAREHOUSE",
+  STRATA_E_BAD_ENTITY_FILE: "the entity file is Parquet, or CSV with a header row",
+  STRATA_E_EMPTY_ENTITY_FILE: "the entity file needs at least one row",
+  STRATA_E_MISSING_TIMESTAMP_COLUMN:
+    "name the entity file's timestamp column with --timestamp-column",
+  STRATA_E_BAD_TIMESTAMP_COLUMN:
+    "timestamps are Parquet timestamps or dates, or ISO 8601 text in a CSV (UTC unless it has an offset)",
+};
+
+/** Codes shared with `get` and `push` whose hint differs when an entity file is at fault. */
+const ENTITY_FILE_HINTS: Partial<Record<ErrorCode, string>> = {
+  STRATA_E_MISSING_JOIN_KEY:
+    "the entity file needs a column for every join key of the requested views",
+  STRATA_E_ENTITY_KEY_TYPE:
+    "integer join keys need integer columns (CSV: integers), string join keys string columns",
 };
 
 /** The hint line for a StrataError: its code's, or one naming the setting at fault. */
@@ -53,6 +69,9 @@ export function hintFor(error: StrataError): string {
       return `fix ${variable}; the command's --help describes it`;
     }
     return "the message says what is expected; configuration: docs/cli.md";
+  }
+  if (typeof error.details.file === "string" && ENTITY_FILE_HINTS[error.code]) {
+    return ENTITY_FILE_HINTS[error.code]!;
   }
   return HINTS[error.code] ?? `see docs/errors.md for ${error.code}`;
 }

@@ -70,7 +70,7 @@ export async function loadEntityFrame(
     throw new StrataError(
       "STRATA_E_MISSING_JOIN_KEY",
       `the entity file ${options.file} has no column ${missing.map((m) => show(m)).join(", ")}; the requested views join on ${keyNames.join(", ")}`,
-      { missing, columns: [...present] },
+      { file: options.file, missing, columns: [...present] },
     );
   }
   if (!present.has(ts)) {
@@ -109,7 +109,7 @@ export async function loadEntityFrame(
       throw new StrataError(
         "STRATA_E_ENTITY_KEY_TYPE",
         `join key column ${show(key.name)} of ${options.file} is ${type}; the registry types it ${key.type} (${key.type === "string" ? "VARCHAR" : "an integer type"} expected)`,
-        { joinKey: key.name, type, expected: key.type },
+        { file: options.file, joinKey: key.name, type, expected: key.type },
       );
     }
     keyExprs.set(key.name, type === target ? column : `CAST(${column} AS ${target})`);
@@ -244,6 +244,6 @@ async function refuseUncastable(
   throw new StrataError(
     code,
     `row ${row} of ${file}: ${show(column)} is ${show(bad.value)}, not ${target === "TIMESTAMPTZ" ? "an ISO 8601 timestamp" : `a ${target.toLowerCase()}`}`,
-    { column, row, value: bad.value, expected: target },
+    { file, column, row, value: bad.value, expected: target },
   );
 }
