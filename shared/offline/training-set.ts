@@ -167,16 +167,25 @@ function requestedRefs(request: Omit<TrainingSetRequest, "out">): readonly Resol
 }
 
 function uniqueJoinKeys(refs: readonly ResolvedFeatureRef[]): JoinKey[] {
-  const keys = new Map<string, JoinKey>();
+  const keys = new Map<string, { key: JoinKey; view: string }>();
   for (const ref of refs) {
     for (const key of ref.view.joinKeys) {
       const seen = keys.get(key.name);
-      // Two views may share a join key name with different types; the integer reading is the
-      // one both can use only if both are integers.
-      if (!seen || (seen.type !== "string" && key.type === "string")) keys.set(key.name, key);
+      if (!seen) {
+        keys.set(key.name, { key, view: ref.view.key });
+      } else if ((seen.key.type === "string") !== (key.type === "string")) {
+        // One entity column cannot be read both ways.
+        throw new StrataError(
+          "STRATA_E_BAD_REQUEST",
+          `views ${seen.view} and ${ref.view.key} type join key ${key.name} differently (${seen.key.type}, ${key.type}); ask for them in separate training sets`,
+          { joinKey: key.name, views: [seen.view, ref.view.key] },
+        );
+      } else if (key.type === "int64") {
+        seen.key = key;
+      }
     }
   }
-  return [...keys.values()];
+  return [...keys.values()].map((k) => k.key);
 }
 
 function groupByView(

@@ -30,7 +30,10 @@ function literal(value: string | number | bigint | null, type: string): string {
   if (value === null) return `NULL::${type}`;
   if (type === "TIMESTAMPTZ")
     return `(make_timestamp(${String(value)}::BIGINT) AT TIME ZONE 'UTC')`;
-  if (typeof value === "string") return `${quoteString(value)}::${type}`;
+  // A double written as a SQL number is read as a DECIMAL first, which can round it; as text
+  // it is parsed to the nearest double, the same one JavaScript printed.
+  if (typeof value === "string" || type === "DOUBLE")
+    return `${quoteString(String(value))}::${type}`;
   return `${String(value)}::${type}`;
 }
 
