@@ -22,8 +22,9 @@ export interface TrainingSetBenchOptions {
 }
 
 export interface TrainingSetBenchResults {
-  training_set: { labels: number; feature_rows: number; seconds: number };
-  floor_duckdb_asof: { seconds: number };
+  /** seconds: wall time (median of the rounds); cpu_seconds: the process' CPU time, every DuckDB thread included. */
+  training_set: { labels: number; feature_rows: number; seconds: number; cpu_seconds: number };
+  floor_duckdb_asof: { seconds: number; cpu_seconds: number };
   /** training_set.seconds / floor_duckdb_asof.seconds (target: at most 1.5). */
   ratio: number;
 }
@@ -61,10 +62,15 @@ export async function runTrainingSetBench(
     log(`generated ${featureRows} feature rows over ${entities} entities, ${labels} entity rows`);
     const strataSeconds: number[] = [];
     const floorSeconds: number[] = [];
+    const strataCpu: number[] = [];
+    const floorCpu: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      floorSeconds.push(await floor(history, entityFile, path.join(tmp.dir, `floor-${r}.parquet`)));
+      const floorRun = await floor(history, entityFile, path.join(tmp.dir, `floor-${r}.parquet`));
+      floorSeconds.push(floorRun.seconds);
+      floorCpu.push(floorRun.cpuSeconds);
       const engine = await openEmbeddedEngine();
       try {
+        const cpu = process.cpuUsage();
         const result = await buildTrainingSet(
           {
             registry,
@@ -75,6 +81,7 @@ export async function runTrainingSetBench(
           },
           { engine },
         );
+        strataCpu.push(cpuSeconds(process.cpuUsage(cpu)));
         if (result.rows !== labels) throw new Error(`training set wrote ${result.rows} rows`);
         strataSeconds.push(result.seconds);
       } finally {
@@ -87,8 +94,16 @@ export async function runTrainingSetBench(
     const seconds = median(strataSeconds);
     const floorMedian = median(floorSeconds);
     return {
-      training_set: { labels, feature_rows: featureRows, seconds: round(seconds, 3) },
-      floor_duckdb_asof: { seconds: round(floorMedian, 3) },
+      training_set: {
+        labels,
+        feature_rows: featureRows,
+        seconds: round(seconds, 3),
+        cpu_seconds: round(median(strataCpu), 3),
+      },
+      floor_duckdb_asof: {
+        seconds: round(floorMedian, 3),
+        cpu_seconds: round(median(floorCpu), 3),
+      },
       ratio: round(seconds / floorMedian),
     };
   } finally {
@@ -152,10 +167,15 @@ async function generate(
 }
 
 /** The floor: the plain ASOF join one would write by hand, same inputs, Parquet out. */
-async function floor(history: string, entityFile: string, out: string): Promise<number> {
+async function floor(
+  history: string,
+  entityFile: string,
+  out: string,
+): Promise<{ seconds: number; cpuSeconds: number }> {
   const engine = await openEmbeddedEngine();
   try {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await engine.connection.run(`
       COPY (
         SELECT e.*, h.conv_rate, h.acc_rate, h.trips
@@ -163,8 +183,15 @@ async function floor(history: string, entityFile: string, out: string): Promise<
         ASOF LEFT JOIN read_parquet('${history}') h
           ON e.driver_id = h.driver_id AND e.event_timestamp >= h.event_timestamp
       ) TO '${out}' (FORMAT parquet)`);
-    return (performance.now() - started) / 1000;
+    return {
+      seconds: (performance.now() - started) / 1000,
+      cpuSeconds: cpuSeconds(process.cpuUsage(cpu)),
+    };
   } finally {
     engine.close();
   }
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
 }

@@ -16,12 +16,16 @@ export interface EntityColumn {
   type: string;
 }
 
-/** An entity file loaded into ENTITY_TABLE and checked against the join keys it must carry. */
+/** An entity file, checked against the join keys it must carry, ready to be read by a query. */
 export interface EntityFrame {
   format: "parquet" | "csv";
   rows: number;
-  /** The file's columns, in order, as stored in ENTITY_TABLE. */
+  /** The file's columns, in order, as `relation` gives them. */
   columns: readonly EntityColumn[];
+  /** What to read the rows from: the Parquet file itself, or ENTITY_TABLE (a CSV's rows). */
+  relation: string;
+  /** SQL giving a row's position in the file (for keeping the file's order). */
+  rowExpr: string;
   /** The select list that gives the file's columns their output types (CSV: keys and timestamp cast). */
   outputColumns: readonly string[];
   /** SQL giving a join key's value with its registry type (BIGINT for integer keys, VARCHAR). */
@@ -80,10 +84,27 @@ export async function loadEntityFrame(
       { timestamp_column: ts, columns: [...present] },
     );
   }
-  const textColumns = format === "csv" ? [...keyNames, ts] : [];
-  const source = reader(format, options.file, textColumns);
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${ENTITY_TABLE} AS SELECT * FROM ${source}`);
-  const columns = await describe(connection, ENTITY_TABLE, options.file);
+  // Parquet is read in place, its row numbers keeping the file's order; a CSV is loaded once
+  // (its keys and timestamp as text, to be checked), and so is a Parquet file that has a
+  // column of the row number's name.
+  const inPlace =
+    format === "parquet" && !present.has("file_row_number") && !present.has("__strata_row");
+  let relation: string;
+  let rowExpr: string;
+  let columns: EntityColumn[];
+  if (inPlace) {
+    relation = `read_parquet(${quoteString(options.file)}, file_row_number = true)`;
+    rowExpr = "file_row_number";
+    columns = probe;
+  } else {
+    const textColumns = format === "csv" ? [...keyNames, ts] : [];
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${ENTITY_TABLE} AS SELECT * FROM ${reader(format, options.file, textColumns)}`,
+    );
+    relation = ENTITY_TABLE;
+    rowExpr = "rowid";
+    columns = await describe(connection, ENTITY_TABLE, options.file);
+  }
   const typeOf = new Map(columns.map((c) => [c.name, c.type]));
 
   const keyExprs = new Map<string, string>();
@@ -140,7 +161,7 @@ export async function loadEntityFrame(
   }
 
   const counts = await connection.runAndReadAll(
-    `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE ${tsExpr} IS NULL)::BIGINT AS nulls, min(rowid) FILTER (WHERE ${tsExpr} IS NULL)::BIGINT AS first FROM ${ENTITY_TABLE}`,
+    `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE ${tsExpr} IS NULL)::BIGINT AS nulls, min(${rowExpr}) FILTER (WHERE ${tsExpr} IS NULL)::BIGINT AS first FROM ${relation}`,
   );
   const [rows, nulls, first] = counts.getRows()[0]!.map((v) => (v === null ? null : Number(v)));
   if (!rows) {
@@ -163,6 +184,8 @@ export async function loadEntityFrame(
     format,
     rows: rows,
     columns,
+    relation,
+    rowExpr,
     outputColumns: columns.map((c) => outputs.get(c.name) ?? quoteIdent(c.name)),
     keyExpr: (joinKey) => keyExprs.get(joinKey)!,
     timestampUsExpr: `epoch_us(${tsExpr})`,

@@ -253,7 +253,7 @@ export function trainingSetSql({ frame, parts }: TrainingSetPlan): string {
   const tsUs = frame.timestampUsExpr;
   const entityColumns = [
     ...frame.outputColumns,
-    `rowid AS __strata_row`,
+    `${frame.rowExpr} AS __strata_row`,
     `${tsUs} AS __strata_ts_us`,
     `CASE WHEN ${tsUs} < 0 THEN NULL ELSE lpad(lower(hex(least(${tsUs} // 1000, ${MAX_EVENT_MS}))), 12, '0') || '~' END AS __strata_bound`,
     ...[...keyIndex].map(([name, i]) => `${frame.keyExpr(name)} AS __strata_k${i}`),
@@ -289,7 +289,7 @@ export function trainingSetSql({ frame, parts }: TrainingSetPlan): string {
   });
   return [
     `SELECT ${select.join(", ")}`,
-    `FROM (SELECT ${entityColumns.join(", ")} FROM ${ENTITY_TABLE}) e`,
+    `FROM (SELECT ${entityColumns.join(", ")} FROM ${frame.relation}) e`,
     ...joins,
     `ORDER BY e.__strata_row`,
   ].join("\n");
