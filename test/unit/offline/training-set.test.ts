@@ -309,6 +309,33 @@ describe("training sets", () => {
     assert.ok(rows[0]!.ts instanceof Date);
   });
 
+  it("keeps the order of a Parquet file that has its own file_row_number column", async () => {
+    const own = file("own-row-number.parquet");
+    await writeParquet(
+      engine.connection,
+      own,
+      [
+        { name: "file_row_number", type: "INTEGER" },
+        { name: "driver_id", type: "BIGINT" },
+        { name: "event_timestamp", type: "TIMESTAMPTZ" },
+      ],
+      [
+        [7, 2, T0 * 1000],
+        [3, 1, T0 * 1000],
+        [5, 3, T0 * 1000],
+      ],
+    );
+    const { rows } = await run({ entities: own, features: ["stats@1:trips"] });
+    assert.deepEqual(
+      rows.map((r) => [r.file_row_number, r.trips]),
+      [
+        [7, 20n],
+        [3, 12n],
+        [5, null],
+      ],
+    );
+  });
+
   it("refuses bad requests and bad entity files with their codes", async () => {
     const good = await entities("good.parquet", [[1, "007", T0]]);
     await refused("STRATA_E_UNKNOWN_VIEW", run({ entities: good, features: ["nope:trips"] }));
