@@ -40,8 +40,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
     "a view's table appears with the offline sink's first commit of its rows (STRATA_OFFLINE=on); check --warehouse or STRATA_OFFLINE_WAREHOUSE",
   STRATA_E_BAD_ENTITY_FILE: "the entity file is Parquet, or CSV with a header row",
   STRATA_E_EMPTY_ENTITY_FILE: "the entity file needs at least one row",
-  STRATA_E_MISSING_TIMESTAMP_COLUMN:
-    "name the entity file's timestamp column with --timestamp-column",
+  STRATA_E_NO_TIMESTAMP_COLUMN: "name the entity file's timestamp column with --timestamp-column",
   STRATA_E_BAD_TIMESTAMP_COLUMN:
     "timestamps are Parquet timestamps or dates, or ISO 8601 text in a CSV (UTC unless it has an offset)",
 };

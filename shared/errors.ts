@@ -225,7 +225,7 @@ export const ERROR_CODES = {
     title: "the entity file is missing or is neither Parquet nor CSV with a header",
   },
   STRATA_E_EMPTY_ENTITY_FILE: { status: 400, title: "the entity file has no rows" },
-  STRATA_E_MISSING_TIMESTAMP_COLUMN: {
+  STRATA_E_NO_TIMESTAMP_COLUMN: {
     status: 400,
     title: "the entity file has no column of the timestamp column's name",
   },

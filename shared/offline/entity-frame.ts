@@ -79,7 +79,7 @@ export async function loadEntityFrame(
   }
   if (!present.has(ts)) {
     throw new StrataError(
-      "STRATA_E_MISSING_TIMESTAMP_COLUMN",
+      "STRATA_E_NO_TIMESTAMP_COLUMN",
       `the entity file ${options.file} has no timestamp column ${show(ts)} (columns: ${[...present].join(", ")})`,
       { timestamp_column: ts, columns: [...present] },
     );

@@ -348,7 +348,7 @@ describe("training sets", () => {
       run({ entities: file("missing.parquet"), features: ["risk:score"] }),
     );
     await refused(
-      "STRATA_E_MISSING_TIMESTAMP_COLUMN",
+      "STRATA_E_NO_TIMESTAMP_COLUMN",
       run({ entities: good, features: ["risk:score"], timestampColumn: "when" }),
     );
     const noKey = file("nokey.csv");
