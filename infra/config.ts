@@ -5,6 +5,7 @@
  */
 import { parsePeers, parseReconcileSchedule, type PeerRegion } from "./peers.js";
 import { MIRROR_MAKER_IMAGE } from "./replication.js";
+import { parseWorkloads, type WorkloadsConfig } from "./workloads-config.js";
 
 export const CLOUDS = ["aws", "azure", "kubernetes"] as const;
 export type Cloud = (typeof CLOUDS)[number];
@@ -81,7 +82,7 @@ export interface KubernetesOptions {
   envoyImage: string;
 }
 
-export interface StackConfig {
+export interface StackConfig extends WorkloadsConfig {
   cloud: Cloud;
   /** The cloud region (or on-prem site) this stack runs in; also the Strata region name. */
   region: string;
@@ -100,7 +101,19 @@ export interface StackConfig {
   reconcileSchedule: string;
   /** The MirrorMaker 2 image where no managed replicator fits (on AWS it must carry aws-msk-iam-auth). */
   mirrorMakerImage: string;
+  /**
+   * The metrics collector's image: ADOT (AWS, a sidecar), Prometheus in agent mode (Azure, a
+   * sidecar), Prometheus (Kubernetes without the Prometheus operator).
+   */
+  collectorImage: string;
 }
+
+/** The collector image of each cloud when `strata:collectorImage` is not set. */
+export const COLLECTOR_IMAGES: Record<Cloud, string> = {
+  aws: "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3",
+  azure: "quay.io/prometheus/prometheus:v2.53.4",
+  kubernetes: "quay.io/prometheus/prometheus:v2.53.4",
+};
 
 /** A configuration error: names the key and what it accepts. Thrown before any resource exists. */
 export class StackConfigError extends Error {
@@ -161,6 +174,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       `is ${serving.maxReplicas}; it must be at least serving.minReplicas (${serving.minReplicas})`,
     );
   }
+  const peers = parsePeers(raw.peers, region, cloud);
+  const kubernetes = cloud === "kubernetes" ? kubernetesOptions(raw.kubernetes) : undefined;
   const config: StackConfig = {
     cloud,
     region,
@@ -169,7 +184,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     kafka,
     serving,
     network: network(raw.network),
-    peers: parsePeers(raw.peers, region, cloud),
+    peers,
     reconcileSchedule: parseReconcileSchedule(raw.reconcileSchedule),
     mirrorMakerImage: string(
       "mirrorMakerImage",
@@ -177,10 +192,24 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       /^\S+$/,
       "a container image with Kafka's connect-mirror-maker.sh",
     ),
+    collectorImage: string(
+      "collectorImage",
+      raw.collectorImage ?? COLLECTOR_IMAGES[cloud],
+      /^\S+$/,
+      "a container image reference",
+    ),
+    ...parseWorkloads(
+      { offline: raw.offline, drift: raw.drift, functions: raw.functions },
+      {
+        cloud,
+        peered: peers.length > 0,
+        prometheusOperator: kubernetes?.prometheusOperator ?? false,
+      },
+    ),
   };
   if (cloud === "aws") config.aws = awsOptions(raw.aws, config);
   if (cloud === "azure") config.azure = azureOptions(raw.azure, config);
-  if (cloud === "kubernetes") config.kubernetes = kubernetesOptions(raw.kubernetes);
+  if (kubernetes) config.kubernetes = kubernetes;
   return config;
 }
 
@@ -375,3 +404,12 @@ function object(key: string, value: unknown): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
+
+/** The validators, for the sections parsed in their own files (infra/workloads-config.ts). */
+export {
+  bool as configBool,
+  int as configInt,
+  object as configObject,
+  show as showConfigValue,
+  string as configString,
+};

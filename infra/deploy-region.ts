@@ -10,6 +10,8 @@ import type { RegionComponent } from "./region-stack.js";
 export interface StackSecrets {
   /** strata:apiKeys: the JSON list of API key records, SHA-256 hashes only (docs/serving.md). */
   apiKeys: pulumi.Input<string> | undefined;
+  /** strata:argoToken: the bearer token the drift function submits retraining workflows with. */
+  argoToken: pulumi.Input<string> | undefined;
   /** strata:redisPassword: the Redis AUTH password (Kubernetes; the clouds generate their own). */
   redisPassword: pulumi.Input<string> | undefined;
   /**
@@ -38,14 +40,20 @@ function peerCredentials(config: StackConfig, secrets: StackSecrets): PeerCreden
 export function deployRegion(config: StackConfig, secrets: StackSecrets): RegionComponent {
   const apiKeys = required(secrets.apiKeys, "apiKeys", "a secret JSON list of API key hashes");
   const peers = peerCredentials(config, secrets);
+  const argoToken = required(
+    secrets.argoToken,
+    "argoToken",
+    "a secret holding Argo Workflows' bearer token (the drift function's retraining trigger)",
+  );
   switch (config.cloud) {
     case "aws":
-      return new AwsRegion(config, apiKeys, peers);
+      return new AwsRegion(config, apiKeys, argoToken, peers);
     case "azure":
-      return new AzureRegion(config, apiKeys, peers);
+      return new AzureRegion(config, apiKeys, argoToken, peers);
     case "kubernetes":
       return new KubernetesRegion(config, {
         apiKeys,
+        argoToken,
         redisPassword: required(
           secrets.redisPassword,
           "redisPassword",

@@ -11,6 +11,7 @@ const config = loadStackConfig(settings);
 const deployed = deployRegion(config, {
   apiKeys: settings.getSecret("apiKeys"),
   redisPassword: settings.getSecret("redisPassword"),
+  argoToken: settings.getSecret("argoToken"),
   peerCredentials: Object.fromEntries(
     config.peers.map((p) => [p.region, settings.getSecret(peerCredentialsKey(p.region))]),
   ),
@@ -24,3 +25,7 @@ export const redisEndpoint = deployed.outputs.redisEndpoint;
 export const kafkaBootstrap = deployed.outputs.kafkaBootstrap;
 export const metricsEndpoint = deployed.outputs.metricsEndpoint;
 export const replication = deployed.outputs.replication;
+export const offlineWarehouse = deployed.outputs.offlineWarehouse;
+export const offlineConnector = deployed.outputs.offlineConnector;
+export const backfillEndpoint = deployed.outputs.backfillEndpoint;
+export const driftSchedule = deployed.outputs.driftSchedule;

@@ -15,6 +15,10 @@ const KEYS = [
   "peers",
   "reconcileSchedule",
   "mirrorMakerImage",
+  "collectorImage",
+  "offline",
+  "drift",
+  "functions",
 ];
 
 /** Reads the `strata:` keys of the stack (structured values arrive as JSON text) and validates them. */

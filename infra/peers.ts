@@ -226,11 +226,19 @@ export function parsePeers(value: unknown, region: string, cloud: Cloud): PeerRe
  * list of numbers; day of month, month and day of week are `*`.
  */
 export function parseReconcileSchedule(value: unknown): string {
-  if (value === undefined) return DEFAULT_RECONCILE_SCHEDULE;
+  return parseCronSchedule("reconcileSchedule", value, DEFAULT_RECONCILE_SCHEDULE);
+}
+
+/**
+ * A five-field UTC cron that EventBridge Scheduler, Azure's NCRONTAB and Kubernetes read the
+ * same way: minute and hour are `*`, `*\/n`, a number or a list, the other fields `*`.
+ */
+export function parseCronSchedule(key: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
   const wanted =
     'five-field cron in UTC whose minute and hour are *, */n, a number or a list (e.g. "*/15 * * * *", "5 3 * * *"), with * for day, month and weekday';
   if (typeof value !== "string") {
-    throw new StackConfigError("reconcileSchedule", `is ${show(value)}; it must be ${wanted}`);
+    throw new StackConfigError(key, `is ${show(value)}; it must be ${wanted}`);
   }
   const fields = value.trim().split(/\s+/);
   const ok =
@@ -238,7 +246,7 @@ export function parseReconcileSchedule(value: unknown): string {
     cronField(fields[0]!, 59) &&
     cronField(fields[1]!, 23) &&
     fields.slice(2).every((f) => f === "*");
-  if (!ok) throw new StackConfigError("reconcileSchedule", `is "${value}"; it must be ${wanted}`);
+  if (!ok) throw new StackConfigError(key, `is "${value}"; it must be ${wanted}`);
   return fields.join(" ");
 }
 
@@ -253,6 +261,11 @@ function cronField(field: string, max: number): boolean {
 export function eventBridgeSchedule(cron: string): string {
   const [minute, hour] = cron.split(" ").map((f) => f.replace(/^\*\//, "0/"));
   return `cron(${minute} ${hour} * * ? *)`;
+}
+
+/** The same schedule as an Azure Functions timer reads it (NCRONTAB: seconds first). */
+export function ncrontabSchedule(cron: string): string {
+  return `0 ${cron}`;
 }
 
 /** One half of an mTLS credential (`{"certificate": PEM, "key": PEM}`), refused when absent. */

@@ -23,6 +23,21 @@ export interface RegionOutputs {
    * which peer, by what (MSK Replicator or MirrorMaker 2), and the topic it lands in here.
    */
   replication: pulumi.Output<ReplicationFlow[]>;
+  /**
+   * The offline store's Iceberg warehouse: `s3://<bucket>/warehouse` (Glue catalog),
+   * `abfss://<container>@<account>.dfs.core.windows.net/warehouse` or the on-prem
+   * `s3://<bucket>/warehouse` (Hadoop catalog).
+   */
+  offlineWarehouse: pulumi.Output<string>;
+  /** The Iceberg sink connector writing it: `strata-<project>-offline`. */
+  offlineConnector: pulumi.Output<string>;
+  /**
+   * How a backfill is started: the Lambda function URL (IAM auth), the Azure Function's HTTPS
+   * route, or on Kubernetes `configmap/<namespace>/<name>` holding the Job manifest.
+   */
+  backfillEndpoint: pulumi.Output<string>;
+  /** The drift evaluation's UTC cron (`strata:drift.schedule`). */
+  driftSchedule: pulumi.Output<string>;
 }
 
 export const REGION_OUTPUT_NAMES = [
@@ -33,21 +48,15 @@ export const REGION_OUTPUT_NAMES = [
   "kafkaBootstrap",
   "metricsEndpoint",
   "replication",
+  "offlineWarehouse",
+  "offlineConnector",
+  "backfillEndpoint",
+  "driftSchedule",
 ] as const satisfies readonly (keyof RegionOutputs)[];
 
 /** Every per-cloud region component has these outputs. */
 export interface RegionComponent {
   readonly outputs: RegionOutputs;
-}
-
-/**
- * The place where the drift and backfill functions plug in (not built yet): each cloud will
- * add its scheduled drift evaluation (EventBridge / Azure timer / CronJob) and the backfill
- * coordinator to the region component, using only these inputs from the region.
- */
-export interface RegionFunctionInputs {
-  config: StackConfig;
-  outputs: RegionOutputs;
 }
 
 /** The container command lines of the one image (functions/serve/Dockerfile). */

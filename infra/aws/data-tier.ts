@@ -19,6 +19,8 @@ export interface AwsDataTierArgs {
 export class AwsDataTier extends pulumi.ComponentResource {
   readonly redisEndpoint: pulumi.Output<string>;
   readonly redisPasswordSecretArn: pulumi.Output<string>;
+  /** The Redis user's password (secret): for Lambda, which injects no Secrets Manager values. */
+  readonly redisPassword: pulumi.Output<string>;
   readonly kafkaBootstrap: pulumi.Output<string>;
   readonly kafkaClusterArn: pulumi.Output<string>;
 
@@ -168,6 +170,7 @@ export class AwsDataTier extends pulumi.ComponentResource {
 
     this.redisEndpoint = pulumi.interpolate`${redis.configurationEndpointAddress}:6379`;
     this.redisPasswordSecretArn = redisSecret.arn;
+    this.redisPassword = pulumi.secret(password.apply((p) => p.randomPassword));
     this.kafkaBootstrap = msk.bootstrapBrokersSaslIam;
     this.kafkaClusterArn = msk.arn;
     this.registerOutputs({

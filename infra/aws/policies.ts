@@ -134,7 +134,7 @@ function kafkaPolicy(
  * copy, the copies created when replication has not yet (the local topic's creation is in the
  * project-wide statement), in the readers' own groups, which each reader deletes when it stops.
  */
-function registryReaderStatements(
+export function registryReaderStatements(
   clusterArn: string,
   project: string,
   peers: readonly string[],
@@ -250,7 +250,11 @@ export function wildcardActions(document: PolicyDocument | string): string[] {
 }
 
 /** A topic or group ARN of the MSK cluster, by name pattern (IAM wildcards). */
-function kafkaResourceArn(clusterArn: string, kind: "topic" | "group", pattern: string): string {
+export function kafkaResourceArn(
+  clusterArn: string,
+  kind: "topic" | "group" | "transactional-id",
+  pattern: string,
+): string {
   const [prefix, rest] = clusterArn.split(":cluster/");
   return `${prefix}:${kind}/${rest}/${pattern}`;
 }

@@ -10,19 +10,28 @@ import {
 } from "../region-stack.js";
 import type { PeerCredentials } from "../deploy-region.js";
 import type { ReplicationFlow } from "../replication.js";
+import { AwsBackfill } from "./backfill.js";
 import { AwsDataTier } from "./data-tier.js";
+import { AwsDrift } from "./drift.js";
 import { AwsNetwork } from "./network.js";
+import { AwsOfflineSink } from "./offline-sink.js";
+import { AwsOfflineStore } from "./offline-store.js";
 import { AwsReconcile } from "./reconcile.js";
 import { AwsReplication } from "./replication.js";
 import { AwsServingTier } from "./serving-tier.js";
 
-/** One Strata region on AWS: network, Redis, MSK, the Fargate tiers and a Prometheus workspace. */
+/**
+ * One Strata region on AWS: network, Redis, MSK, the Fargate tiers with their metrics
+ * collectors, a Prometheus workspace, the offline store and its sink, and the backfill and
+ * drift functions.
+ */
 export class AwsRegion extends pulumi.ComponentResource implements RegionComponent {
   readonly outputs: RegionOutputs;
 
   constructor(
     config: StackConfig,
     apiKeys: pulumi.Input<string>,
+    argoToken: pulumi.Input<string>,
     peerCredentials: PeerCredentials,
     opts?: pulumi.ComponentResourceOptions,
   ) {
@@ -92,6 +101,7 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
       },
       parent,
     );
+    const prometheus = new aws.amp.Workspace(`${name}-metrics`, { alias: name }, parent);
     const serving = new AwsServingTier(
       name,
       {
@@ -105,10 +115,54 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
         kafkaBootstrap: data.kafkaBootstrap,
         kafkaClusterArn: data.kafkaClusterArn,
         apiKeys,
+        metricsWorkspaceArn: prometheus.arn,
+        metricsEndpoint: prometheus.prometheusEndpoint,
       },
       parent,
     );
-    const prometheus = new aws.amp.Workspace(`${name}-metrics`, { alias: name }, parent);
+    const inVpc = {
+      config,
+      subnetIds: network.privateSubnetIds,
+      tasksSecurityGroupId: tasks.id,
+    };
+    const offline = new AwsOfflineStore(`${name}-offline`, config, parent);
+    const sink = new AwsOfflineSink(
+      `${name}-offline`,
+      {
+        ...inVpc,
+        kafkaBootstrap: data.kafkaBootstrap,
+        kafkaClusterArn: data.kafkaClusterArn,
+        bucketArn: offline.bucketArn,
+        databaseArn: offline.databaseArn,
+        warehouse: offline.warehouse,
+      },
+      parent,
+    );
+    const backfill = new AwsBackfill(
+      `${name}-backfill`,
+      {
+        ...inVpc,
+        kafkaClusterArn: data.kafkaClusterArn,
+        bucketArn: offline.bucketArn,
+        databaseArn: offline.databaseArn,
+        warehouse: offline.warehouse,
+        environment: serving.jobEnvironment,
+        redisPassword: data.redisPassword,
+      },
+      parent,
+    );
+    new AwsDrift(
+      `${name}-drift`,
+      {
+        ...inVpc,
+        workspaceArn: prometheus.arn,
+        prometheusEndpoint: prometheus.prometheusEndpoint,
+        argoToken,
+        environment: serving.jobEnvironment,
+        redisPassword: data.redisPassword,
+      },
+      parent,
+    );
     let replication: pulumi.Output<ReplicationFlow[]> = pulumi.output([]);
     // A lone region replicates nothing and has nothing to reconcile against.
     if (config.peers.length > 0) {
@@ -143,6 +197,10 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
       kafkaBootstrap: data.kafkaBootstrap,
       metricsEndpoint: prometheus.prometheusEndpoint,
       replication,
+      offlineWarehouse: offline.warehouse,
+      offlineConnector: pulumi.output(sink.connectorName),
+      backfillEndpoint: backfill.url,
+      driftSchedule: pulumi.output(config.drift.schedule),
     };
     this.registerOutputs({ ...this.outputs });
   }

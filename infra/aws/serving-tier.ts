@@ -16,7 +16,10 @@ import {
   consumerTaskPolicy,
   executionPolicy,
   servingTaskPolicy,
+  type PolicyDocument,
 } from "./policies.js";
+import { collectorContainer, remoteWriteUrl } from "./collector.js";
+import { remoteWriteStatement } from "./workload-policies.js";
 
 export interface AwsServingTierArgs {
   config: StackConfig;
@@ -31,6 +34,9 @@ export interface AwsServingTierArgs {
   kafkaClusterArn: pulumi.Input<string>;
   /** JSON list of API key records (hashes only): docs/serving.md. */
   apiKeys: pulumi.Input<string>;
+  /** The region's Managed Prometheus workspace: each task's collector writes into it. */
+  metricsWorkspaceArn: pulumi.Input<string>;
+  metricsEndpoint: pulumi.Input<string>;
 }
 
 /**
@@ -91,15 +97,20 @@ export class AwsServingTier extends pulumi.ComponentResource {
       `${name}-serve-task`,
       {
         role: serveRole.id,
-        policy: pulumi.output(args.kafkaClusterArn).apply((arn) =>
-          JSON.stringify(
-            servingTaskPolicy(
-              arn,
-              config.project,
-              config.peers.map((p) => p.region),
+        policy: pulumi
+          .all([args.kafkaClusterArn, args.metricsWorkspaceArn])
+          .apply(([arn, workspace]) =>
+            JSON.stringify(
+              withRemoteWrite(
+                servingTaskPolicy(
+                  arn,
+                  config.project,
+                  config.peers.map((p) => p.region),
+                ),
+                workspace,
+              ),
             ),
           ),
-        ),
       },
       parent,
     );
@@ -113,9 +124,14 @@ export class AwsServingTier extends pulumi.ComponentResource {
       {
         role: ingestRole.id,
         policy: pulumi
-          .output(args.kafkaClusterArn)
-          .apply((arn) =>
-            JSON.stringify(consumerTaskPolicy(arn, config.project, config.peers.length > 0)),
+          .all([args.kafkaClusterArn, args.metricsWorkspaceArn])
+          .apply(([arn, workspace]) =>
+            JSON.stringify(
+              withRemoteWrite(
+                consumerTaskPolicy(arn, config.project, config.peers.length > 0),
+                workspace,
+              ),
+            ),
           ),
       },
       parent,
@@ -137,6 +153,7 @@ export class AwsServingTier extends pulumi.ComponentResource {
       { name: "STRATA_API_KEYS", valueFrom: apiKeys.arn },
       { name: "REDIS_PASSWORD", valueFrom: args.redisPasswordSecretArn },
     ];
+    const writeUrl = remoteWriteUrl(args.metricsEndpoint);
     const container = (role: "serve" | "ingest", logGroup: aws.cloudwatch.LogGroup) =>
       pulumi.jsonStringify([
         {
@@ -162,6 +179,13 @@ export class AwsServingTier extends pulumi.ComponentResource {
             },
           },
         },
+        collectorContainer(
+          config,
+          role,
+          role === "serve" ? SERVE_ADMIN_PORT : INGEST_METRICS_PORT,
+          writeUrl,
+          logGroup.name,
+        ),
       ]);
     const cpu = String(Math.round(config.serving.cpu * 1024));
     const memory = String(config.serving.memoryMiB);
@@ -292,4 +316,9 @@ export class AwsServingTier extends pulumi.ComponentResource {
     this.jobSecrets = secrets.filter((s) => s.name !== "STRATA_API_KEYS");
     this.registerOutputs({ servingUrl: this.servingUrl, clusterArn: this.clusterArn });
   }
+}
+
+/** A task role's policy plus the collector sidecar's one right: remote-write to the workspace. */
+function withRemoteWrite(document: PolicyDocument, workspaceArn: string): PolicyDocument {
+  return { ...document, Statement: [...document.Statement, remoteWriteStatement(workspaceArn)] };
 }

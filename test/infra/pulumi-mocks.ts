@@ -52,6 +52,16 @@ function computed(
       };
     case "aws:ecs/taskDefinition:TaskDefinition":
       return { arn: `${arn}:1`, arnWithoutRevision: arn };
+    case "aws:glue/catalogDatabase:CatalogDatabase":
+      return { arn: `arn:aws:glue:us-east-1:111122223333:database/${String(inputs.name)}` };
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::${name}`, bucket: name };
+    case "aws:lambda/functionUrl:FunctionUrl":
+      return { functionUrl: `https://${name}.lambda-url.us-east-1.on.aws/` };
+    case "aws:lambda/function:Function":
+      return { arn, name };
+    case "aws:mskconnect/customPlugin:CustomPlugin":
+      return { arn, latestRevision: 1 };
     case "aws:amp/workspace:Workspace":
       return { arn, prometheusEndpoint: `https://aps.example/workspaces/${name}/` };
     case "aws:msk/configuration:Configuration":
@@ -147,9 +157,11 @@ export async function runStack(stack: string, config: Record<string, unknown>): 
   }
   flat["strata:apiKeys"] ??= JSON.stringify([{ id: "ops", sha256: "0".repeat(64) }]);
   flat["strata:redisPassword"] ??= "mock-redis-password";
+  flat["strata:argoToken"] ??= "mock-argo-token";
   pulumi.runtime.setAllConfig(flat, [
     "strata:apiKeys",
     "strata:redisPassword",
+    "strata:argoToken",
     ...Object.keys(flat).filter((key) => key.startsWith("strata:peerCredentials-")),
   ]);
   await pulumi.runtime.setMocks(

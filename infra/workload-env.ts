@@ -1,0 +1,76 @@
+/**
+ * The environment of the backfill coordinator and the drift function (CONTRACTS.md), assembled
+ * once for the three clouds. Each cloud adds its own login (secrets, SASL, certificates).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config.js";
+import { peerEnvironment } from "./region-stack.js";
+
+export interface EnvVar {
+  name: string;
+  value: pulumi.Input<string>;
+}
+
+type Env = readonly { name: string; value?: pulumi.Input<string> }[];
+
+function required(env: Env, name: string): pulumi.Input<string> {
+  const value = env.find((v) => v.name === name)?.value;
+  if (value === undefined) throw new Error(`the job environment has no ${name}`);
+  return value;
+}
+
+/** The commands of the image (functions/serve/Dockerfile) for the Kubernetes Job / CronJob. */
+export const BACKFILL_JOB_COMMAND = ["node", "dist/functions/backfill/job.js"];
+export const DRIFT_JOB_COMMAND = ["node", "dist/functions/drift/job.js"];
+/** The Lambda handlers, in the function package (dist/ of `npm run build`). */
+export const BACKFILL_LAMBDA_HANDLER = "dist/functions/backfill/lambda.handler";
+export const DRIFT_LAMBDA_HANDLER = "dist/functions/drift/lambda.handler";
+
+/**
+ * The backfill coordinator's variables besides the consumer's job environment (`env`, which it
+ * also gets: Redis and Kafka as the consumer reaches them, with TLS): the contract's names for
+ * the same Redis and Kafka, the warehouse it reads, and the peers' registry copies to follow.
+ */
+export function backfillEnvironment(
+  config: StackConfig,
+  env: Env,
+  warehouse: pulumi.Input<string>,
+): EnvVar[] {
+  return [
+    { name: "STRATA_REDIS_CLUSTER", value: required(env, "REDIS_CLUSTER_NODES") },
+    { name: "STRATA_KAFKA_BROKERS", value: required(env, "KAFKA_BROKERS") },
+    { name: "STRATA_OFFLINE_WAREHOUSE", value: warehouse },
+    ...peerEnvironment(config, "ingest"),
+  ];
+}
+
+/**
+ * The drift function's variables: what it queries (Prometheus), where it submits (Argo), the
+ * Argo token (`token`: STRATA_ARGO_TOKEN with a value, or STRATA_ARGO_TOKEN_SECRET naming the
+ * platform's secret), and where it claims a retraining (`drift.claimRedis`, by default this
+ * region's own Redis, `cluster://<REDIS_CLUSTER_NODES of env>`), reached over TLS.
+ */
+export function driftEnvironment(
+  config: StackConfig,
+  args: { prometheusUrl: pulumi.Input<string>; env: Env; token: EnvVar },
+): EnvVar[] {
+  const claim =
+    config.drift.claimRedis ??
+    pulumi.output(required(args.env, "REDIS_CLUSTER_NODES")).apply((n) => `cluster://${n}`);
+  return [
+    { name: "STRATA_PROJECT", value: config.project },
+    { name: "STRATA_REGION", value: config.region },
+    { name: "STRATA_PROMETHEUS_URL", value: args.prometheusUrl },
+    { name: "STRATA_ARGO_URL", value: config.drift.argoUrl },
+    { name: "STRATA_ARGO_NAMESPACE", value: config.drift.argoNamespace },
+    { name: "STRATA_ARGO_TEMPLATE", value: config.drift.argoTemplate },
+    args.token,
+    { name: "STRATA_DRIFT_CLAIM_REDIS_URL", value: claim },
+    { name: "REDIS_TLS", value: "on" },
+  ];
+}
+
+/** Lambda and Functions app settings take a map, not a list. */
+export function asMap(env: readonly EnvVar[]): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(env.map((v) => [v.name, v.value]));
+}
