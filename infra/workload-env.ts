@@ -46,13 +46,13 @@ export function backfillEnvironment(
 
 /**
  * The drift function's variables: what it queries (Prometheus), where it submits (Argo), the
- * Argo token (`token`: STRATA_ARGO_TOKEN with a value, or STRATA_ARGO_TOKEN_SECRET naming the
- * platform's secret), and where it claims a retraining (`drift.claimRedis`, by default this
+ * Argo token (`token`: STRATA_ARGO_TOKEN_SECRET naming the platform's secret; on Kubernetes the
+ * caller adds STRATA_ARGO_TOKEN from a Secret instead), and where it claims a retraining (`drift.claimRedis`, by default this
  * region's own Redis, `cluster://<REDIS_CLUSTER_NODES of env>`), reached over TLS.
  */
 export function driftEnvironment(
   config: StackConfig,
-  args: { prometheusUrl: pulumi.Input<string>; env: Env; token: EnvVar },
+  args: { prometheusUrl: pulumi.Input<string>; env: Env; token?: EnvVar },
 ): EnvVar[] {
   const claim =
     config.drift.claimRedis ??
@@ -64,7 +64,7 @@ export function driftEnvironment(
     { name: "STRATA_ARGO_URL", value: config.drift.argoUrl },
     { name: "STRATA_ARGO_NAMESPACE", value: config.drift.argoNamespace },
     { name: "STRATA_ARGO_TEMPLATE", value: config.drift.argoTemplate },
-    args.token,
+    ...(args.token ? [args.token] : []),
     { name: "STRATA_DRIFT_CLAIM_REDIS_URL", value: claim },
     { name: "REDIS_TLS", value: "on" },
   ];

@@ -5,6 +5,7 @@ import { ENVOY_LABELS } from "./envoy.js";
 import { REDIS_LABELS } from "./redis-cluster.js";
 import { MIRROR_MAKER_LABELS } from "./replication.js";
 import { PEER_LISTENER_PORT } from "./strimzi-kafka.js";
+import { DRIFT_LABELS, PROMETHEUS_LABELS, PROMETHEUS_PORT } from "./labels.js";
 import { CLIENT_LABEL } from "./security.js";
 import { INGEST_LABELS, SERVE_LABELS } from "./serving.js";
 
@@ -18,6 +19,8 @@ export interface NetworkPoliciesArgs {
    * the peers' replicators reach Kafka's peer listener.
    */
   mirrorMaker: boolean;
+  /** The region runs its own Prometheus (no Prometheus operator): it scrapes the admin ports. */
+  ownPrometheus: boolean;
 }
 
 /**
@@ -53,6 +56,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         from: [
           { podSelector: { matchLabels: CLIENT_LABEL } },
           { podSelector: { matchLabels: REDIS_LABELS } },
+          // The drift function claims retraining here (unless strata:drift.claimRedis is elsewhere).
+          { podSelector: { matchLabels: DRIFT_LABELS } },
         ],
         ports: [{ port: 6379 }],
       },
@@ -74,13 +79,26 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         ports: [{ port: 9090 }, { port: 9091 }, { port: 9092 }, { port: 8080 }],
       },
     ]);
+    const scrapers = [
+      monitoring,
+      ...(args.ownPrometheus ? [{ podSelector: { matchLabels: PROMETHEUS_LABELS } }] : []),
+    ];
     policy("serve", { matchLabels: SERVE_LABELS }, [
       { from: [{ podSelector: { matchLabels: ENVOY_LABELS } }], ports: [{ port: SERVE_PORT }] },
-      { from: [monitoring], ports: [{ port: SERVE_ADMIN_PORT }] },
+      { from: scrapers, ports: [{ port: SERVE_ADMIN_PORT }] },
     ]);
     policy("ingest", { matchLabels: INGEST_LABELS }, [
-      { from: [monitoring], ports: [{ port: INGEST_METRICS_PORT }] },
+      { from: scrapers, ports: [{ port: INGEST_METRICS_PORT }] },
     ]);
+    if (args.ownPrometheus) {
+      // Queried by the drift function, and by the monitoring namespace (dashboards).
+      policy("prometheus", { matchLabels: PROMETHEUS_LABELS }, [
+        {
+          from: [{ podSelector: { matchLabels: DRIFT_LABELS } }, monitoring],
+          ports: [{ port: PROMETHEUS_PORT }],
+        },
+      ]);
+    }
     policy("envoy", { matchLabels: ENVOY_LABELS }, [{ ports: [{ port: 8443 }] }]);
     if (args.mirrorMaker) {
       // MM2 takes no traffic but the operator's calls to its Connect REST API.

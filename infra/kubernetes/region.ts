@@ -1,16 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
-import {
-  resourceName,
-  SERVE_ADMIN_PORT,
-  type RegionComponent,
-  type RegionOutputs,
-} from "../region-stack.js";
+import { resourceName, type RegionComponent, type RegionOutputs } from "../region-stack.js";
 import type { PeerCredentials } from "../deploy-region.js";
 import type { ReplicationFlow } from "../replication.js";
+import { KubernetesBackfill } from "./backfill.js";
+import { KubernetesDrift } from "./drift.js";
 import { EnvoyFront } from "./envoy.js";
 import { NetworkPolicies } from "./network-policies.js";
+import { KubernetesOfflineSink } from "./offline-sink.js";
+import { KubernetesPrometheus } from "./prometheus.js";
 import { KubernetesReconcile } from "./reconcile.js";
 import { RedisCluster } from "./redis-cluster.js";
 import { KubernetesReplication } from "./replication.js";
@@ -19,6 +18,7 @@ import { StrimziKafka } from "./strimzi-kafka.js";
 
 export interface KubernetesSecrets {
   apiKeys: pulumi.Input<string>;
+  argoToken: pulumi.Input<string>;
   redisPassword: pulumi.Input<string>;
   peerCredentials: PeerCredentials;
 }
@@ -78,6 +78,7 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
         kafkaClusterName: kafka.clusterName,
         monitoringNamespace: "monitoring",
         mirrorMaker: peered,
+        ownPrometheus: !config.kubernetes!.prometheusOperator,
       },
       parent,
     );
@@ -101,6 +102,47 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
         parent,
       );
     }
+    const sink = new KubernetesOfflineSink(
+      `${name}-offline`,
+      {
+        config,
+        namespace,
+        kafkaClusterName: kafka.clusterName,
+        kafkaBootstrap: kafka.bootstrap,
+      },
+      parent,
+    );
+    const backfill = new KubernetesBackfill(
+      `${name}-backfill`,
+      {
+        config,
+        namespace,
+        kafkaClusterName: kafka.clusterName,
+        jobPodSpec: serving.jobPodSpec,
+        warehouse: sink.warehouse,
+      },
+      parent,
+    );
+    // The operator's Prometheus scrapes through the ServiceMonitors below; without it, the
+    // region runs its own.
+    const ownPrometheus = !config.kubernetes!.prometheusOperator;
+    const prometheusUrl = ownPrometheus
+      ? new KubernetesPrometheus(`${name}-prometheus`, { config, namespace }, parent).url
+      : pulumi.output(config.drift.prometheusUrl!);
+    new KubernetesDrift(
+      `${name}-drift`,
+      {
+        config,
+        namespace,
+        prometheusUrl,
+        ownPrometheus,
+        argoToken: secrets.argoToken,
+        redisEndpoint: redis.endpoint,
+        redisPasswordSecret: redis.passwordSecretName,
+        redisTlsSecret: redis.tlsSecretName,
+      },
+      parent,
+    );
     if (config.kubernetes!.prometheusOperator) {
       const monitor = (suffix: string, labels: Record<string, string>) =>
         new k8s.apiextensions.CustomResource(
@@ -125,8 +167,12 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
       servingUrl: envoy.url,
       redisEndpoint: redis.endpoint,
       kafkaBootstrap: kafka.bootstrap,
-      metricsEndpoint: pulumi.interpolate`${serving.adminServiceHost}:${SERVE_ADMIN_PORT}/metrics`,
+      metricsEndpoint: prometheusUrl,
       replication,
+      offlineWarehouse: pulumi.output(sink.warehouse),
+      offlineConnector: pulumi.output(sink.connectorName),
+      backfillEndpoint: backfill.endpoint,
+      driftSchedule: pulumi.output(config.drift.schedule),
     };
     this.registerOutputs({ ...this.outputs });
   }
