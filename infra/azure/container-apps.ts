@@ -15,6 +15,7 @@ import {
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
+import { collectorContainer } from "./collector.js";
 import { PrivateEndpoint } from "./private-endpoint.js";
 import { roleDefinitionId, ROLE_DEFINITIONS } from "./roles.js";
 
@@ -30,7 +31,9 @@ export interface AzureContainerAppsArgs {
   kafkaBootstrap: pulumi.Input<string>;
   kafkaConnectionString: pulumi.Input<string>;
   eventHubsNamespaceId: pulumi.Input<string>;
-  metricsWorkspaceId: pulumi.Input<string>;
+  /** The data collection rule the collectors write through, and its remote-write URL. */
+  metricsRuleId: pulumi.Input<string>;
+  metricsRemoteWriteUrl: pulumi.Input<string>;
   apiKeys: pulumi.Input<string>;
 }
 
@@ -55,6 +58,12 @@ export class AzureContainerApps extends pulumi.ComponentResource {
   }[];
   /** The role assignments the identity needs before any app can read its secrets. */
   readonly grants: pulumi.Resource[];
+  readonly vaultId: pulumi.Output<string>;
+  /** The vault's secrets by name: id (a role's scope) and URI (an app's reference). */
+  readonly vaultSecrets: Record<
+    "redis-password" | "kafka-connection",
+    { id: pulumi.Output<string>; uri: pulumi.Output<string> }
+  >;
 
   constructor(name: string, args: AzureContainerAppsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:azure:ContainerApps", name, {}, opts);
@@ -128,7 +137,8 @@ export class AzureContainerApps extends pulumi.ComponentResource {
       grant("kv-secrets", vault.id, ROLE_DEFINITIONS.keyVaultSecretsUser),
       grant("eh-send", args.eventHubsNamespaceId, ROLE_DEFINITIONS.eventHubsDataSender),
       grant("eh-receive", args.eventHubsNamespaceId, ROLE_DEFINITIONS.eventHubsDataReceiver),
-      grant("metrics", args.metricsWorkspaceId, ROLE_DEFINITIONS.monitoringMetricsPublisher),
+      // The collectors' remote-write is authorized on the data collection rule.
+      grant("metrics", args.metricsRuleId, ROLE_DEFINITIONS.monitoringMetricsPublisher),
     ];
 
     const logs = new operationalinsights.Workspace(
@@ -187,6 +197,8 @@ export class AzureContainerApps extends pulumi.ComponentResource {
       workloadProfileName: "Consumption",
       identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
     };
+    const collector = (role: "serve" | "ingest", port: number) =>
+      collectorContainer(config, role, port, args.metricsRemoteWriteUrl, identity.clientId);
     const serve = new app.ContainerApp(
       `${name}-serve`,
       {
@@ -216,6 +228,7 @@ export class AzureContainerApps extends pulumi.ComponentResource {
                 { type: "Readiness", httpGet: { path: "/ready", port: SERVE_ADMIN_PORT } },
               ],
             },
+            collector("serve", SERVE_ADMIN_PORT),
           ],
           scale: {
             minReplicas: config.serving.minReplicas,
@@ -248,6 +261,7 @@ export class AzureContainerApps extends pulumi.ComponentResource {
                 { type: "Liveness", httpGet: { path: "/health", port: INGEST_METRICS_PORT } },
               ],
             },
+            collector("ingest", INGEST_METRICS_PORT),
           ],
           scale: {
             minReplicas: config.serving.consumerReplicas,
@@ -264,6 +278,15 @@ export class AzureContainerApps extends pulumi.ComponentResource {
     this.jobEnv = jobEnvironment(env).filter((v) => v.name !== "STRATA_API_KEYS");
     this.jobSecrets = appSecrets.filter((s) => s.name !== "api-keys");
     this.grants = grants;
+    this.vaultId = vault.id;
+    const ref = (s: keyvault.Secret) => ({
+      id: s.id,
+      uri: s.properties.apply((p) => p.secretUri),
+    });
+    this.vaultSecrets = {
+      "redis-password": ref(secrets["redis-password"]),
+      "kafka-connection": ref(secrets["kafka-connection"]),
+    };
     this.registerOutputs({ servingUrl: this.servingUrl });
   }
 }

@@ -1,6 +1,7 @@
 import eventhub from "@pulumi/azure-native/eventhub/index.js";
 import redis from "@pulumi/azure-native/redis/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import { backfillTopic, offlineControlTopic, offlineTopic } from "../offline/names.js";
 import { registryTopic } from "../../shared/registry-log/registry-topics.js";
 import type { StackConfig } from "../config.js";
 import { PrivateEndpoint } from "./private-endpoint.js";
@@ -119,6 +120,24 @@ export class AzureDataTier extends pulumi.ComponentResource {
       },
       parent,
     );
+    // The offline store's topics, for the same reason: the projection the consumer produces
+    // and the sink reads, the sink's control topic (one partition: Iceberg's coordination),
+    // and the backfill coordinator's topic. Plain retention: all three are transient.
+    const transient = (suffix: string, topic: string, partitionCount: number) =>
+      new eventhub.EventHub(
+        `${name}-${suffix}`,
+        {
+          resourceGroupName,
+          namespaceName: namespace.name,
+          eventHubName: topic,
+          partitionCount,
+          retentionDescription: { cleanupPolicy: "Delete", retentionTimeInHours: 168 },
+        },
+        parent,
+      );
+    transient("offline", offlineTopic(config.project), config.kafka.partitions);
+    transient("offline-control", offlineControlTopic(config.project), 1);
+    transient("backfill", backfillTopic(config.project), config.kafka.partitions);
     // Kafka clients authenticate with this rule's connection string (SASL PLAIN over TLS):
     // send and listen on the namespace, no manage rights.
     const rule = new eventhub.NamespaceAuthorizationRule(

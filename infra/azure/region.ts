@@ -5,9 +5,16 @@ import type { StackConfig } from "../config.js";
 import { resourceName, type RegionComponent, type RegionOutputs } from "../region-stack.js";
 import type { PeerCredentials } from "../deploy-region.js";
 import type { ReplicationFlow } from "../replication.js";
+import authorization from "@pulumi/azure-native/authorization/index.js";
+import { AzureBackfill } from "./backfill.js";
+import { AzureMetricsIngestion } from "./collector.js";
 import { AzureContainerApps } from "./container-apps.js";
 import { AzureDataTier } from "./data-tier.js";
+import { AzureDrift } from "./drift.js";
+import { FunctionsHostStorage } from "./function-app.js";
 import { AzureNetwork } from "./network.js";
+import { AzureOfflineSink } from "./offline-sink.js";
+import { AzureOfflineStore } from "./offline-store.js";
 import { AzureReconcile } from "./reconcile.js";
 import { AzureReplication } from "./replication.js";
 
@@ -18,6 +25,7 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
   constructor(
     config: StackConfig,
     apiKeys: pulumi.Input<string>,
+    argoToken: pulumi.Input<string>,
     peerCredentials: PeerCredentials,
     opts?: pulumi.ComponentResourceOptions,
   ) {
@@ -48,6 +56,11 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
       { resourceGroupName, location },
       parent,
     );
+    const ingestion = new AzureMetricsIngestion(
+      `${name}-metrics`,
+      { resourceGroupName, location, workspaceId: metrics.id },
+      parent,
+    );
     const apps = new AzureContainerApps(
       name,
       {
@@ -62,8 +75,64 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
         kafkaBootstrap: data.kafkaBootstrap,
         kafkaConnectionString: data.kafkaConnectionString,
         eventHubsNamespaceId: data.eventHubsNamespaceId,
-        metricsWorkspaceId: metrics.id,
+        metricsRuleId: ingestion.ruleId,
+        metricsRemoteWriteUrl: ingestion.remoteWriteUrl,
         apiKeys,
+      },
+      parent,
+    );
+    const inVnet = {
+      resourceGroupName,
+      location,
+      vnetId: network.vnetId,
+      endpointsSubnetId: network.endpointsSubnetId,
+    };
+    const offline = new AzureOfflineStore(`${name}-offline`, inVnet, parent);
+    const client = authorization.getClientConfigOutput(parent);
+    const sink = new AzureOfflineSink(
+      `${name}-offline`,
+      {
+        config,
+        resourceGroupName,
+        location,
+        environmentId: apps.environmentId,
+        tenantId: client.tenantId,
+        kafkaBootstrap: data.kafkaBootstrap,
+        kafkaConnectionSecret: apps.vaultSecrets["kafka-connection"],
+        warehouseContainerId: offline.containerId,
+        warehouse: offline.warehouse,
+      },
+      parent,
+    );
+    const host = new FunctionsHostStorage(`${name}-fnhost`, inVnet, parent);
+    const inEnvironmentOf = {
+      config,
+      resourceGroupName,
+      location,
+      environmentId: apps.environmentId,
+      host,
+      env: apps.jobEnv,
+    };
+    const backfill = new AzureBackfill(
+      `${name}-backfill`,
+      {
+        ...inEnvironmentOf,
+        vaultSecrets: apps.vaultSecrets,
+        warehouseContainerId: offline.containerId,
+        warehouse: offline.warehouse,
+      },
+      parent,
+    );
+    const prometheusUrl = metrics.metrics.apply((m) => m?.prometheusQueryEndpoint ?? "");
+    new AzureDrift(
+      `${name}-drift`,
+      {
+        ...inEnvironmentOf,
+        vaultName: apps.vaultName,
+        redisPasswordSecret: apps.vaultSecrets["redis-password"],
+        argoToken,
+        workspaceId: metrics.id,
+        prometheusUrl,
       },
       parent,
     );
@@ -101,8 +170,12 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
       servingUrl: apps.servingUrl,
       redisEndpoint: data.redisEndpoint,
       kafkaBootstrap: data.kafkaBootstrap,
-      metricsEndpoint: metrics.metrics.apply((m) => m.prometheusQueryEndpoint),
+      metricsEndpoint: prometheusUrl,
       replication,
+      offlineWarehouse: offline.warehouse,
+      offlineConnector: pulumi.output(sink.connectorName),
+      backfillEndpoint: backfill.url,
+      driftSchedule: pulumi.output(config.drift.schedule),
     };
     this.registerOutputs({ ...this.outputs });
   }

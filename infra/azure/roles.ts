@@ -23,3 +23,15 @@ export const BROAD_ROLES = new Set([
 export function roleDefinitionId(subscriptionId: string, role: string): string {
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`;
 }
+
+/** Data-plane roles of the offline store, the functions' host storage and the drift query. */
+export const WORKLOAD_ROLES = {
+  /** Read, write and delete blobs (the sink, on the warehouse container only). */
+  storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+  /** Read blobs (the backfill coordinator, on the warehouse container only). */
+  storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410ae84e7d1",
+  /** What the Functions host needs on its own storage account (leases, keys), identity-based. */
+  storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+  /** Query an Azure Monitor workspace's Prometheus metrics (the drift function). */
+  monitoringDataReader: "b0d8363b-8ddd-447d-831f-62ca05bff136",
+} as const;
