@@ -75,14 +75,19 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
         .predefinedMetricSpecification.predefinedMetricType,
       "ECSServiceAverageCPUUtilization",
     );
-    assert.equal(ofType(run, "aws:cloudwatch/logGroup:LogGroup").length, 2);
+    assert.deepEqual(
+      ofType(run, "aws:cloudwatch/logGroup:LogGroup")
+        .map((g) => g.name.replace(/^strata-demo-us-east-1-/, ""))
+        .sort(),
+      ["backfill", "drift", "ingest", "offline-connect", "serve"],
+    );
     for (const g of ofType(run, "aws:cloudwatch/logGroup:LogGroup"))
       assert.equal(g.inputs.retentionInDays, 30);
     assert.equal(ofType(run, "aws:amp/workspace:Workspace").length, 1);
     assert.equal(
       ofType(run, "aws:secretsmanager/secret:Secret").length,
-      2,
-      "API key hashes and the Redis password",
+      3,
+      "API key hashes, the Redis password and the Argo token",
     );
   });
 
@@ -132,7 +137,19 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
 
   it("grants no IAM '*' action, and runs containers as non-root on a read-only filesystem", () => {
     const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy");
-    assert.equal(policies.length, 3, "execution, serving and consumer roles");
+    assert.deepEqual(
+      policies.map((p) => p.name.replace(/^strata-demo-us-east-1-/, "")).sort(),
+      [
+        "backfill",
+        "drift",
+        "drift-scheduler",
+        "execution",
+        "ingest-task",
+        "offline-connect",
+        "serve-task",
+      ],
+      "the tiers' execution and task roles, the sink's, the functions' and the drift scheduler's",
+    );
     for (const p of policies) assert.deepEqual(wildcardActions(p.inputs.policy), [], p.name);
     assert.equal(
       ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length,

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../../dev/stack/paths.js";
 import { INGEST_COMMAND, RECONCILE_COMMAND, SERVE_COMMAND } from "../../infra/region-stack.js";
+import { BACKFILL_JOB_COMMAND, DRIFT_JOB_COMMAND } from "../../infra/workload-env.js";
 import { ofType, type StackRun } from "./pulumi-mocks.js";
 
 export interface StackContainer {
@@ -47,8 +48,14 @@ export function imageEnvironment(): Record<string, string> {
   return env;
 }
 
-function roleOf(command: unknown, owner: string): StackContainer["role"] {
+/** The backfill and drift jobs run the image too; their environments have tests of their own. */
+const WORKLOAD_COMMANDS = new Set(
+  [BACKFILL_JOB_COMMAND, DRIFT_JOB_COMMAND].map((c) => JSON.stringify(c)),
+);
+
+function roleOf(command: unknown, owner: string): StackContainer["role"] | undefined {
   const text = JSON.stringify(command);
+  if (WORKLOAD_COMMANDS.has(text)) return undefined;
   if (text === JSON.stringify(SERVE_COMMAND)) return "serve";
   if (text === JSON.stringify(INGEST_COMMAND)) return "ingest";
   if (text === JSON.stringify(RECONCILE_COMMAND)) return "reconcile";
@@ -75,8 +82,10 @@ export function stackContainers(run: StackRun, strataImage: string): StackContai
     variables: () => [string, string][],
   ) => {
     if (containerImage !== strataImage) return;
+    const role = roleOf(command, owner);
+    if (role === undefined) return;
     found.push({
-      role: roleOf(command, owner),
+      role,
       owner,
       env: { ...image, ...Object.fromEntries(variables()) },
     });

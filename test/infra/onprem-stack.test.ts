@@ -26,10 +26,17 @@ function podSpecs(run: StackRun): { owner: string; spec: any }[] {
     ...ofType(run, "kubernetes:apps/v1:Deployment"),
     ...ofType(run, "kubernetes:apps/v1:StatefulSet"),
     ...ofType(run, "kubernetes:batch/v1:Job"),
-  ].map((r: DeclaredResource) => ({
-    owner: `${r.type} ${r.name}`,
-    spec: r.inputs.spec.template.spec,
-  }));
+  ]
+    .map((r: DeclaredResource) => ({
+      owner: `${r.type} ${r.name}`,
+      spec: r.inputs.spec.template.spec,
+    }))
+    .concat(
+      ofType(run, "kubernetes:batch/v1:CronJob").map((r) => ({
+        owner: `${r.type} ${r.name}`,
+        spec: r.inputs.spec.jobTemplate.spec.template.spec,
+      })),
+    );
 }
 
 describe("the onprem-dc1 example stack under Pulumi mocks", () => {
@@ -137,7 +144,12 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
       assert.equal(l.type, "internal");
       assert.equal(l.authentication.type, "tls");
     }
-    assert.equal(ofType(run, `${CUSTOM}KafkaUser`).length, 2);
+    assert.deepEqual(
+      ofType(run, `${CUSTOM}KafkaUser`)
+        .map((u) => u.name.replace(/^strata-demo-dc1-/, ""))
+        .sort(),
+      ["backfill-user", "offline-user", "strata-kafka-ingest", "strata-kafka-serve"],
+    );
     const ingestUser = ofType(run, `${CUSTOM}KafkaUser`).find((u) => u.name.endsWith("-ingest"))!;
     const writes = (
       ingestUser.inputs.spec.authorization.acls as {
@@ -188,7 +200,11 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
 
   it("runs every container as non-root with a read-only root filesystem", () => {
     const specs = podSpecs(run);
-    assert.equal(specs.length, 5, "serve, ingest, envoy, redis, the cluster-init job");
+    assert.equal(
+      specs.length,
+      6,
+      "serve, ingest, envoy, redis, the cluster-init job, the drift CronJob",
+    );
     for (const { owner, spec } of specs) {
       assert.equal(spec.securityContext.runAsNonRoot, true, owner);
       assert.ok(spec.securityContext.runAsUser > 0, owner);
@@ -292,9 +308,10 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
         ],
       ],
     );
-    assert.match(
-      String(run.exports.metricsEndpoint),
-      new RegExp(`-serve-admin.*:${SERVE_ADMIN_PORT}/metrics$`),
+    // With the Prometheus operator, the region's metrics are queried where it runs.
+    assert.equal(
+      run.exports.metricsEndpoint,
+      (config["strata:drift"] as { prometheusUrl: string }).prometheusUrl,
     );
   });
 });

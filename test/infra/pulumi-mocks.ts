@@ -226,7 +226,8 @@ export const MOCK_PEM = (kind: string) =>
 
 /**
  * The stack's configuration with a plausible secret credential for each of its peers, as
- * `pulumi config set --secret strata:peerCredentials-<peer>` would give it.
+ * `pulumi config set --secret strata:peerCredentials-<peer>` would give it, and, when it has
+ * peers, the shared retraining claim Redis a peered region must name.
  */
 export function withPeerCredentials(config: Record<string, unknown>): Record<string, unknown> {
   const peers = (config["strata:peers"] ?? []) as {
@@ -246,5 +247,11 @@ export function withPeerCredentials(config: Record<string, unknown>): Record<str
           ? "Endpoint=sb://peer/;SharedAccessKeyName=replication;SharedAccessKey=x"
           : "mock-scram-password";
   }
-  return { ...config, ...credentials };
+  // Peered regions claim retraining in one designated Redis (strata:drift.claimRedis).
+  const drift = config["strata:drift"] as Record<string, unknown> | undefined;
+  const claim =
+    peers.length > 0 && drift !== undefined && drift.claimRedis === undefined
+      ? { "strata:drift": { ...drift, claimRedis: "cluster://redis-claims.example:6379" } }
+      : {};
+  return { ...config, ...credentials, ...claim };
 }

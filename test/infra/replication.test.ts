@@ -374,7 +374,7 @@ describe("the aws-eu-west-1 example stack (peer: onprem-dc1) under Pulumi mocks"
   });
 
   it("schedules the reconcile task with EventBridge Scheduler, every 15 minutes", () => {
-    const schedule = one(run, "aws:scheduler/schedule:Schedule");
+    const schedule = one(run, "aws:scheduler/schedule:Schedule", "reconcile");
     assert.equal(schedule.inputs.scheduleExpression, "cron(0/15 * * * ? *)");
     assert.equal(schedule.inputs.scheduleExpressionTimezone, "UTC");
     const definition = one(run, "aws:ecs/taskDefinition:TaskDefinition", "reconcile");
@@ -507,7 +507,13 @@ describe("the three example stacks given peers", () => {
         targetTopic: "dc1.strata.demo.registry",
       },
     ]);
-    assert.equal(ofType(run, "aws:scheduler/schedule:Schedule").length, 1);
+    assert.deepEqual(
+      ofType(run, "aws:scheduler/schedule:Schedule")
+        .map((r) => r.name.replace(/^.*-/, ""))
+        .sort(),
+      ["drift", "reconcile"],
+      "the reconcile schedule, besides the drift evaluation's",
+    );
     const job = JSON.parse(
       one(run, "aws:ecs/taskDefinition:TaskDefinition", "reconcile").inputs.containerDefinitions,
     )[0].environment as { name: string; value?: string }[];
@@ -636,7 +642,7 @@ describe("the three example stacks given peers", () => {
       [auth.westeurope.type, auth.westeurope.username],
       ["plain", "$ConnectionString"],
     );
-    const cron = one(run, "kubernetes:batch/v1:CronJob");
+    const cron = one(run, "kubernetes:batch/v1:CronJob", "reconcile");
     assert.equal(cron.inputs.spec.schedule, "*/15 * * * *");
     assert.equal(cron.inputs.spec.concurrencyPolicy, "Forbid");
     const pod = cron.inputs.spec.jobTemplate.spec.template.spec;
@@ -718,10 +724,11 @@ describe("the three example stacks given peers", () => {
       assert.deepEqual(exportsContract(run), [], stack);
       assert.deepEqual(
         run.resources
-          .filter((r) =>
-            /msk\/replicator|scheduler\/|CronJob|KafkaMirrorMaker2|app:Job|^strata:\w+:(Replication|Reconcile)$/.test(
-              r.type,
-            ),
+          .filter(
+            (r) =>
+              /msk\/replicator|scheduler\/|CronJob|KafkaMirrorMaker2|app:Job|^strata:\w+:(Replication|Reconcile)$/.test(
+                r.type,
+              ) && !/-drift$/.test(r.name),
           )
           .map((r) => r.type),
         [],
