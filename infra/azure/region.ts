@@ -57,7 +57,7 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
       parent,
     );
     const ingestion = new AzureMetricsIngestion(
-      `${name}-metrics`,
+      `${name}-metrics-ingest`,
       { resourceGroupName, location, workspaceId: metrics.id },
       parent,
     );

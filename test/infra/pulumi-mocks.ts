@@ -81,7 +81,10 @@ function computed(
     case "azure-native:monitor:AzureMonitorWorkspace":
       return { metrics: { prometheusQueryEndpoint: `https://${name}.prometheus.example` } };
     case "azure-native:managedidentity:UserAssignedIdentity":
-      return { principalId: "00000000-0000-0000-0000-00000000aaaa" };
+      return {
+        principalId: "00000000-0000-0000-0000-00000000aaaa",
+        clientId: `${name}-client-id`,
+      };
     case "azure-native:keyvault:Secret":
       return {
         properties: {
