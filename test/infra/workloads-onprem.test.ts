@@ -139,14 +139,13 @@ describe("the onprem-dc1 stack's offline sink, backfill template, drift CronJob 
     assert.equal(env.STRATA_API_KEYS, undefined, "no API keys");
     assert.equal(env.KAFKA_TLS_CERT_FILE, "/etc/strata/kafka-user/user.crt");
     assert.equal(
-      pod.volumes.find((v: { name: string }) => v.name === "kafka-user").secret.secretName,
+      (pod.volumes as { name: string; secret: { secretName: string } }[]).find(
+        (v) => v.name === "kafka-user",
+      )!.secret.secretName,
       "strata-kafka-backfill",
     );
     assert.deepEqual(job.spec.template.metadata.labels["strata.io/client"], "true");
-    assert.equal(
-      run.exports.backfillEndpoint,
-      `configmap/${NS}/${map.metadata?.name ?? "strata-demo-dc1-backfill"}`,
-    );
+    assert.equal(run.exports.backfillEndpoint, `configmap/${NS}/${NS}-backfill`);
   });
 
   it("limits the backfill KafkaUser to its topic, the changelog and registry reads, its groups", () => {
@@ -233,9 +232,8 @@ describe("the onprem-dc1 stack's offline sink, backfill template, drift CronJob 
     // Redis admits the drift pods (its claim), which carry no Kafka client label.
     const redisPolicy = one(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "-redis").inputs;
     assert.ok(
-      redisPolicy.spec.ingress[0].from.some(
-        (f: { podSelector?: { matchLabels: object } }) =>
-          JSON.stringify(f.podSelector?.matchLabels) === JSON.stringify(DRIFT_LABELS),
+      (redisPolicy.spec.ingress[0].from as { podSelector?: { matchLabels: object } }[]).some(
+        (f) => JSON.stringify(f.podSelector?.matchLabels) === JSON.stringify(DRIFT_LABELS),
       ),
     );
   });
