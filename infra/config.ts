@@ -202,6 +202,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       { offline: raw.offline, drift: raw.drift, functions: raw.functions },
       {
         cloud,
+        region,
         peered: peers.length > 0,
         prometheusOperator: kubernetes?.prometheusOperator ?? false,
       },

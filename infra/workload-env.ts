@@ -46,17 +46,20 @@ export function backfillEnvironment(
 
 /**
  * The drift function's variables: what it queries (Prometheus), where it submits (Argo), the
- * Argo token (`token`: STRATA_ARGO_TOKEN_SECRET naming the platform's secret; on Kubernetes the
- * caller adds STRATA_ARGO_TOKEN from a Secret instead), and where it claims a retraining (`drift.claimRedis`, by default this
- * region's own Redis, `cluster://<REDIS_CLUSTER_NODES of env>`), reached over TLS.
+ * Argo token (`token`: STRATA_ARGO_TOKEN_SECRET naming the platform's secret, or
+ * STRATA_ARGO_TOKEN as a Key Vault reference; on Kubernetes the caller adds STRATA_ARGO_TOKEN
+ * from a Secret), where it claims a retraining (`drift.claimRedis`, by default this region's
+ * own Redis, `rediss://<first seed of REDIS_CLUSTER_NODES>`) and this region's Redis (its
+ * baselines), both over TLS.
  */
 export function driftEnvironment(
   config: StackConfig,
   args: { prometheusUrl: pulumi.Input<string>; env: Env; token?: EnvVar },
 ): EnvVar[] {
+  const nodes = required(args.env, "REDIS_CLUSTER_NODES");
   const claim =
     config.drift.claimRedis ??
-    pulumi.output(required(args.env, "REDIS_CLUSTER_NODES")).apply((n) => `cluster://${n}`);
+    pulumi.output(nodes).apply((n) => `rediss://${n.split(",")[0]!.trim()}`);
   return [
     { name: "STRATA_PROJECT", value: config.project },
     { name: "STRATA_REGION", value: config.region },
@@ -66,6 +69,8 @@ export function driftEnvironment(
     { name: "STRATA_ARGO_TEMPLATE", value: config.drift.argoTemplate },
     ...(args.token ? [args.token] : []),
     { name: "STRATA_DRIFT_CLAIM_REDIS_URL", value: claim },
+    // This region's Redis, where the baselines are; TLS to it and to the claim Redis.
+    { name: "REDIS_CLUSTER_NODES", value: nodes },
     { name: "REDIS_TLS", value: "on" },
   ];
 }

@@ -56,8 +56,8 @@ export interface DriftConfig {
   argoNamespace: string;
   argoTemplate: string;
   /**
-   * The one Redis every region's drift function claims retraining in (`cluster://host:port`,
-   * `rediss://host:port`); a lone region defaults to its own Redis.
+   * The one Redis every region's drift function claims retraining in (`rediss://host:port`); a
+   * lone region defaults to its own Redis.
    */
   claimRedis?: string;
   /** Kubernetes with the Prometheus operator: the Prometheus to query (http(s)://host:port). */
@@ -67,6 +67,11 @@ export interface DriftConfig {
 export interface FunctionsConfig {
   /** AWS: the Lambda package (zip of dist/, node_modules, package.json) both functions run from. */
   lambdaPackage?: S3Location;
+  /**
+   * AWS: the AWS Parameters and Secrets Lambda Extension layer of the region (x86-64), through
+   * which the drift function reads the Argo token's secret.
+   */
+  secretsExtensionLayer?: string;
   /** Azure: Functions v4 Node images whose package.json `main` is the backfill / drift registration. */
   azureBackfillImage?: string;
   azureDriftImage?: string;
@@ -178,10 +183,10 @@ function drift(raw: unknown, cloud: Cloud, peered: boolean, prometheusOperator: 
     config.claimRedis = configString(
       "drift.claimRedis",
       d.claimRedis,
-      /^(cluster|rediss?):\/\/[^\s@/]+$/,
+      /^rediss?:\/\/[^\s@/,]+$/,
       peered
-        ? "the one Redis all regions claim retraining in (cluster://host:port or rediss://host:port, no credentials); required with peers"
-        : "cluster://host:port or rediss://host:port, without credentials",
+        ? "the one Redis all regions claim retraining in (rediss://host:port, no credentials); required with peers"
+        : "rediss://host:port, without credentials",
     );
   }
   if (cloud === "kubernetes" && prometheusOperator) {
@@ -190,10 +195,23 @@ function drift(raw: unknown, cloud: Cloud, peered: boolean, prometheusOperator: 
   return config;
 }
 
-function functions(raw: unknown, cloud: Cloud): FunctionsConfig {
+/** AWS's published extension layer (account 177933569100 in most commercial regions). */
+export function secretsExtensionLayer(region: string): string {
+  return `arn:aws:lambda:${region}:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12`;
+}
+
+function functions(raw: unknown, cloud: Cloud, region: string): FunctionsConfig {
   const f = optionalObject("functions", raw);
   if (cloud === "aws") {
-    return { lambdaPackage: parseS3Location("functions.lambdaPackage", f.lambdaPackage) };
+    return {
+      lambdaPackage: parseS3Location("functions.lambdaPackage", f.lambdaPackage),
+      secretsExtensionLayer: configString(
+        "functions.secretsExtensionLayer",
+        f.secretsExtensionLayer ?? secretsExtensionLayer(region),
+        /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$/,
+        "a Lambda layer version ARN",
+      ),
+    };
   }
   if (cloud === "azure") {
     const image = (key: "azureBackfillImage" | "azureDriftImage", what: string) =>
@@ -209,11 +227,11 @@ function functions(raw: unknown, cloud: Cloud): FunctionsConfig {
 /** The three sections, validated for the stack's cloud. */
 export function parseWorkloads(
   raw: { offline: unknown; drift: unknown; functions: unknown },
-  context: { cloud: Cloud; peered: boolean; prometheusOperator: boolean },
+  context: { cloud: Cloud; region: string; peered: boolean; prometheusOperator: boolean },
 ): WorkloadsConfig {
   return {
     offline: offline(raw.offline, context.cloud),
     drift: drift(raw.drift, context.cloud, context.peered, context.prometheusOperator),
-    functions: functions(raw.functions, context.cloud),
+    functions: functions(raw.functions, context.cloud, context.region),
   };
 }

@@ -53,6 +53,7 @@ export class AwsBackfill extends pulumi.ComponentResource {
               backfillPolicy(
                 cluster,
                 config.project,
+                config.region,
                 config.peers.map((p) => p.region),
                 bucket,
                 database,

@@ -49,6 +49,8 @@ export class AwsDrift extends pulumi.ComponentResource {
       {
         config,
         handler: DRIFT_LAMBDA_HANDLER,
+        // functions/drift reads STRATA_ARGO_TOKEN_SECRET through this extension's local endpoint.
+        layers: [config.functions.secretsExtensionLayer!],
         timeoutSeconds: 300,
         memoryMiB: 1024,
         subnetIds: args.subnetIds,

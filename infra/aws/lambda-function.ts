@@ -13,6 +13,8 @@ export interface VpcLambdaArgs {
   subnetIds: pulumi.Input<string>[];
   securityGroupId: pulumi.Input<string>;
   environment: EnvVar[];
+  /** Lambda layers (ARNs of layer versions). */
+  layers?: string[];
   /** The role's one inline policy, given the function's log group ARN. */
   policy: (logGroupArn: string) => pulumi.Input<PolicyDocument>;
 }
@@ -64,6 +66,7 @@ export class VpcLambda extends pulumi.ComponentResource {
         vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
         environment: { variables: asMap(args.environment) },
         loggingConfig: { logFormat: "JSON", logGroup: logs.name },
+        layers: args.layers ?? [],
       },
       { parent: this, dependsOn: [policy] },
     );

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 import { offlineConnectorName } from "../offline/names.js";
-import { offlineSinkConfig } from "../offline/sink-config.js";
+import { deployedSinkConnector } from "../offline/deployed-sink.js";
 import { assumeRolePolicy } from "./policies.js";
 import { sinkConnectorPolicy } from "./workload-policies.js";
 
@@ -62,24 +62,21 @@ export class AwsOfflineSink extends pulumi.ComponentResource {
       parent,
     );
     const sink = pulumi.output(args.warehouse).apply((warehouse) =>
-      offlineSinkConfig({
-        project: config.project,
-        commitIntervalMs: config.offline.commitIntervalMs,
-        catalog: {
-          "iceberg.catalog.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
-          "iceberg.catalog.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
-          "iceberg.catalog.warehouse": warehouse,
-          "iceberg.catalog.client.region": config.region,
+      deployedSinkConnector(
+        {
+          project: config.project,
+          commitIntervalMs: config.offline.commitIntervalMs,
+          catalog: { type: "glue", warehouse, properties: { "client.region": config.region } },
         },
-        // The control topic's clients log in like the workers: IAM, signed with the role.
-        controlClient: {
+        {
+          // The control topic's clients log in like the workers: IAM, signed with the role.
           "iceberg.kafka.security.protocol": "SASL_SSL",
           "iceberg.kafka.sasl.mechanism": "AWS_MSK_IAM",
           "iceberg.kafka.sasl.jaas.config": "software.amazon.msk.auth.iam.IAMLoginModule required;",
           "iceberg.kafka.sasl.client.callback.handler.class":
             "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
         },
-      }),
+      ),
     );
     this.connectorName = offlineConnectorName(config.project);
     new aws.mskconnect.Connector(

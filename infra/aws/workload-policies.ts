@@ -1,7 +1,9 @@
+import { consumerGroupId } from "../../shared/changelog/changelog-consumer.js";
 import { changelogTopic } from "../../shared/changelog/topics.js";
 import {
   backfillGroupPrefix,
   backfillTopic,
+  offlineControlGroupPrefix,
   offlineControlTopic,
   offlineTopic,
   sinkConsumerGroup,
@@ -107,7 +109,7 @@ export function sinkConnectorPolicy(
         Action: ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
         Resource: [
           group(sinkConsumerGroup(project)),
-          group(`${offlineControlTopic(project)}*`),
+          group(`${offlineControlGroupPrefix(project)}*`),
           group(internal),
         ],
       },
@@ -171,6 +173,7 @@ export function lambdaBaseStatements(logGroupArn: string): PolicyStatement[] {
 export function backfillPolicy(
   clusterArn: string,
   project: string,
+  region: string,
   peers: readonly string[],
   bucketArn: string,
   databaseArn: string,
@@ -213,6 +216,12 @@ export function backfillPolicy(
           "kafka-cluster:DeleteGroup",
         ],
         Resource: [kafkaResourceArn(clusterArn, "group", `${backfillGroupPrefix(project)}*`)],
+      },
+      {
+        Effect: "Allow",
+        // The consumer group's committed offsets (a generation's cleanup waits for them).
+        Action: ["kafka-cluster:DescribeGroup"],
+        Resource: [kafkaResourceArn(clusterArn, "group", consumerGroupId(project, region))],
       },
       ...registryReaderStatements(clusterArn, project, peers),
       ...warehouseReadStatements(bucketArn, databaseArn),

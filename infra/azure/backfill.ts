@@ -71,7 +71,8 @@ export class AzureBackfill extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.url = functionApp.url;
+    // functions/backfill/azure.ts: app.http("backfill", { route: "backfill/{action}" }).
+    this.url = pulumi.interpolate`${functionApp.url}/api/backfill`;
     this.registerOutputs({ url: this.url });
   }
 }

@@ -59,9 +59,11 @@ export class AzureDrift extends pulumi.ComponentResource {
           ...driftEnvironment(config, {
             prometheusUrl: args.prometheusUrl,
             env: args.env,
+            // Resolved by the Functions host with the app's identity (functions/drift reads
+            // STRATA_ARGO_TOKEN as given).
             token: {
-              name: "STRATA_ARGO_TOKEN_SECRET",
-              value: token.properties.apply((p) => p.secretUri),
+              name: "STRATA_ARGO_TOKEN",
+              value: keyVaultReference(token.properties.apply((p) => p.secretUri)),
             },
           }),
           { name: "REDIS_PASSWORD", value: keyVaultReference(args.redisPasswordSecret.uri) },

@@ -9,7 +9,7 @@ import {
   toProperties,
 } from "../offline/connect-properties.js";
 import { offlineConnectorName } from "../offline/names.js";
-import { offlineSinkConfig } from "../offline/sink-config.js";
+import { deployedSinkConnector } from "../offline/deployed-sink.js";
 import { grant } from "./grant.js";
 import { ROLE_DEFINITIONS, WORKLOAD_ROLES } from "./roles.js";
 
@@ -67,24 +67,23 @@ export class AzureOfflineSink extends pulumi.ComponentResource {
     const sink = pulumi
       .all([args.warehouse, identity.clientId, args.tenantId])
       .apply(([warehouse, clientId, tenantId]) =>
-        offlineSinkConfig({
-          project: config.project,
-          commitIntervalMs: config.offline.commitIntervalMs,
-          catalog: {
-            "iceberg.catalog.type": "hadoop",
-            "iceberg.catalog.warehouse": warehouse,
+        deployedSinkConnector(
+          {
+            project: config.project,
+            commitIntervalMs: config.offline.commitIntervalMs,
+            catalog: { type: "hadoop", warehouse },
+          },
+          {
             // ABFS authenticates with the app's managed identity: no key or SAS anywhere.
             "iceberg.hadoop.fs.azure.account.auth.type": "OAuth",
             "iceberg.hadoop.fs.azure.account.oauth.provider.type":
               "org.apache.hadoop.fs.azurebfs.oauth2.MsiTokenProvider",
             "iceberg.hadoop.fs.azure.account.oauth2.client.id": clientId,
             "iceberg.hadoop.fs.azure.account.oauth2.msi.tenant": tenantId,
-          },
-          controlClient: {
             "iceberg.kafka.bootstrap.servers": "${env:KAFKA_BOOTSTRAP}",
             ...eventHubsClient("iceberg.kafka.", SECRET_ENV),
           },
-        }),
+        ),
       );
     this.connectorName = offlineConnectorName(config.project);
     new app.ContainerApp(

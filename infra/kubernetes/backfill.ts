@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { consumerGroupId } from "../../shared/changelog/changelog-consumer.js";
 import { changelogTopic } from "../../shared/changelog/topics.js";
 import {
   registryReaderGroupPrefix,
@@ -82,6 +83,15 @@ export class KubernetesBackfill extends pulumi.ComponentResource {
               patternType: "prefix",
             },
             ["Describe", "Read", "Delete"],
+          ),
+          // The consumer group's committed offsets (a generation's cleanup waits for them).
+          acl(
+            {
+              type: "group",
+              name: consumerGroupId(config.project, config.region),
+              patternType: "literal",
+            },
+            ["Describe"],
           ),
           acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
         ],

@@ -3,12 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config.js";
 import {
   connectClusterNames,
+  offlineControlGroupPrefix,
   offlineControlTopic,
   offlineTopic,
   sinkConsumerGroup,
   WAREHOUSE_PREFIX,
 } from "../offline/names.js";
-import { offlineSinkConfig } from "../offline/sink-config.js";
+import { deployedSinkConnector } from "../offline/deployed-sink.js";
 import { acl, kafkaUser } from "./kafka-user.js";
 import { CLIENT_LABEL, CONTAINER_SECURITY, podSecurity } from "./security.js";
 
@@ -83,10 +84,14 @@ export class KubernetesOfflineSink extends pulumi.ComponentResource {
             "Describe",
             "Read",
           ]),
-          acl({ type: "group", name: offlineControlTopic(config.project), patternType: "prefix" }, [
-            "Describe",
-            "Read",
-          ]),
+          acl(
+            {
+              type: "group",
+              name: offlineControlGroupPrefix(config.project),
+              patternType: "prefix",
+            },
+            ["Describe", "Read"],
+          ),
           // Iceberg commits through transactions on the control topic, with ids it derives.
           acl({ type: "transactionalId", name: "*", patternType: "literal" }, [
             "Describe",
@@ -151,17 +156,18 @@ export class KubernetesOfflineSink extends pulumi.ComponentResource {
       },
       parent,
     );
-    const sink = offlineSinkConfig({
-      project: config.project,
-      commitIntervalMs: config.offline.commitIntervalMs,
-      catalog: {
-        "iceberg.catalog.type": "hadoop",
-        "iceberg.catalog.warehouse": onPremWarehouse(config),
+    const sink = deployedSinkConnector(
+      {
+        project: config.project,
+        commitIntervalMs: config.offline.commitIntervalMs,
+        catalog: { type: "hadoop", warehouse: onPremWarehouse(config) },
+      },
+      {
         "iceberg.hadoop.fs.s3a.endpoint": store.endpoint,
         "iceberg.hadoop.fs.s3a.endpoint.region": store.region,
         "iceberg.hadoop.fs.s3a.path.style.access": "true",
       },
-    });
+    );
     const { "connector.class": connectorClass, "tasks.max": tasksMax, ...rest } = sink.config;
     new k8s.apiextensions.CustomResource(
       `${name}-connector`,

@@ -15,7 +15,12 @@ export function offlineConnectorName(project: string): string {
 
 /** The sink's control topic (Iceberg's commit coordination), kept inside the project's prefix. */
 export function offlineControlTopic(project: string): string {
-  return `strata.${project}.offline-control`;
+  return `strata.${project}.offline.control`;
+}
+
+/** The prefix of the consumer groups Iceberg's workers and coordinator read the control topic in. */
+export function offlineControlGroupPrefix(project: string): string {
+  return `strata.${project}.offline.control`;
 }
 
 /** Kafka Connect's consumer group of a sink connector (`connect-<connector>`). */

@@ -1,56 +1,70 @@
-import {
-  offlineConnectorName,
-  offlineControlTopic,
-  offlineNamespace,
-  offlineTopic,
-} from "./names.js";
+import { offlineConnectorName, offlineControlTopic, offlineTopic } from "./names.js";
 
-/**
- * The Iceberg sink connector's configuration, as Kafka Connect's REST API and Strimzi's
- * KafkaConnector take it.
- *
- * Stand-in until `shared/offline/sink-config.ts` (the sink helper's, same shape) is on main:
- * replace this function by that one. What stays here is the deployment's part (catalog, control
- * topic, commit interval, the Kafka client of the control topic), which `catalog` and
- * `controlClient` carry in.
- */
-export interface SinkConnectorConfig {
+// Stand-in for the sink helper's shared/offline/sink-config.ts (same API, same output) until
+// that file is on main: then import icebergSinkConnector from there and delete this one.
+
+/** Where the Iceberg tables are registered; `properties` become `iceberg.catalog.<key>`. */
+export type OfflineCatalog =
+  | { type: "hadoop"; warehouse: string; properties?: Record<string, string> }
+  | { type: "glue"; warehouse: string; properties?: Record<string, string> }
+  | { type: "rest"; uri: string; warehouse?: string; properties?: Record<string, string> };
+
+export interface IcebergSinkOptions {
+  project: string;
+  catalog: OfflineCatalog;
+  /** iceberg.control.commit.interval-ms: the bound on a table's lag. */
+  commitIntervalMs?: number;
+  tasks?: number;
+}
+
+/** The field of each record naming its table (`<namespace>.<table>`): dynamic routing. */
+const ROUTE_FIELD = "strata_table";
+
+function catalogProperties(catalog: OfflineCatalog): Record<string, string> {
+  const base: Record<string, string> =
+    catalog.type === "hadoop"
+      ? { "iceberg.catalog.type": "hadoop", "iceberg.catalog.warehouse": catalog.warehouse }
+      : catalog.type === "glue"
+        ? {
+            "iceberg.catalog.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+            "iceberg.catalog.warehouse": catalog.warehouse,
+            "iceberg.catalog.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+          }
+        : {
+            "iceberg.catalog.type": "rest",
+            "iceberg.catalog.uri": catalog.uri,
+            ...(catalog.warehouse ? { "iceberg.catalog.warehouse": catalog.warehouse } : {}),
+          };
+  for (const [key, value] of Object.entries(catalog.properties ?? {})) {
+    base[`iceberg.catalog.${key}`] = value;
+  }
+  return base;
+}
+
+/** The connector's name and configuration, as Connect's REST API and Strimzi take them. */
+export function icebergSinkConnector(options: IcebergSinkOptions): {
   name: string;
   config: Record<string, string>;
-}
-
-export interface SinkConfigInput {
-  project: string;
-  commitIntervalMs: number;
-  /** `iceberg.catalog.*` properties of the cloud's catalog (Glue, Hadoop on ADLS or S3). */
-  catalog: Record<string, string>;
-  /** `iceberg.kafka.*`: how the sink's own control-topic clients log in to Kafka. */
-  controlClient?: Record<string, string>;
-  tasksMax?: number;
-}
-
-export function offlineSinkConfig(input: SinkConfigInput): SinkConnectorConfig {
-  const { project } = input;
+} {
+  const { project } = options;
   return {
     name: offlineConnectorName(project),
     config: {
       "connector.class": "org.apache.iceberg.connect.IcebergSinkConnector",
-      "tasks.max": String(input.tasksMax ?? 1),
+      "tasks.max": String(options.tasks ?? 1),
       topics: offlineTopic(project),
       "key.converter": "org.apache.kafka.connect.storage.StringConverter",
       "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-      "value.converter.schemas.enable": "false",
-      // One topic fans out to a table per view major, named by a field of each record.
+      "value.converter.schemas.enable": "true",
+      "errors.tolerance": "none",
       "iceberg.tables.dynamic-enabled": "true",
-      "iceberg.tables.route-field": "strata_table",
+      "iceberg.tables.route-field": ROUTE_FIELD,
       "iceberg.tables.auto-create-enabled": "true",
+      "iceberg.tables.evolve-schema-enabled": "true",
       "iceberg.tables.default-partition-by": "day(event_timestamp)",
-      "iceberg.tables.default-namespace": offlineNamespace(project),
       "iceberg.control.topic": offlineControlTopic(project),
-      "iceberg.control.group-id-prefix": offlineControlTopic(project),
-      "iceberg.control.commit.interval-ms": String(input.commitIntervalMs),
-      ...input.catalog,
-      ...(input.controlClient ?? {}),
+      "iceberg.control.commit.interval-ms": String(options.commitIntervalMs ?? 60_000),
+      ...catalogProperties(options.catalog),
     },
   };
 }

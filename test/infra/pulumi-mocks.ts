@@ -256,7 +256,7 @@ export function withPeerCredentials(config: Record<string, unknown>): Record<str
   const drift = config["strata:drift"] as Record<string, unknown> | undefined;
   const claim =
     peers.length > 0 && drift !== undefined && drift.claimRedis === undefined
-      ? { "strata:drift": { ...drift, claimRedis: "cluster://redis-claims.example:6379" } }
+      ? { "strata:drift": { ...drift, claimRedis: "rediss://redis-claims.example:6379" } }
       : {};
   return { ...config, ...credentials, ...claim };
 }

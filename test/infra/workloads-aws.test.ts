@@ -96,7 +96,7 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
     assert.equal(c["iceberg.catalog.catalog-impl"], "org.apache.iceberg.aws.glue.GlueCatalog");
     assert.equal(c["iceberg.catalog.warehouse"], `s3://${PREFIX}-offline-warehouse/warehouse`);
     assert.equal(c["iceberg.control.commit.interval-ms"], "60000");
-    assert.equal(c["iceberg.control.topic"], "strata.demo.offline-control");
+    assert.equal(c["iceberg.control.topic"], "strata.demo.offline.control");
     assert.equal(
       connector.serviceExecutionRoleArn,
       `${ACCOUNT}:${PREFIX}-offline-connect`,
@@ -109,7 +109,7 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
     const group = (g: string) => `${MSK}:group/${CLUSTER}/${g}`;
     const glue = [`${GLUE}:catalog`, `${GLUE}:database/strata_demo`, `${GLUE}:table/strata_demo/*`];
     const cluster = `${MSK}:cluster/${CLUSTER}`;
-    const control = [topic("strata.demo.offline-control"), topic("__amazon_msk_connect_*")];
+    const control = [topic("strata.demo.offline.control"), topic("__amazon_msk_connect_*")];
     assert.deepEqual(
       grants(policyOf(run, "offline-connect")),
       [
@@ -124,7 +124,7 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
         ...["DescribeGroup", "AlterGroup"].flatMap((a) =>
           [
             group("connect-strata-demo-offline"),
-            group("strata.demo.offline-control*"),
+            group("strata.demo.offline.control*"),
             group("__amazon_msk_connect_*"),
           ].map((g) => `kafka-cluster:${a} ${g}`),
         ),
@@ -198,6 +198,7 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
         ...["DescribeGroup", "AlterGroup", "DeleteGroup"].map(
           (a) => `kafka-cluster:${a} ${MSK}:group/${CLUSTER}/strata.demo.registry-reader.*`,
         ),
+        `kafka-cluster:DescribeGroup ${MSK}:group/${CLUSTER}/strata.demo.us-east-1.apply`,
         `s3:GetObject ${BUCKET}/warehouse/*`,
         `s3:ListBucket ${BUCKET} if {"StringLike":{"s3:prefix":["warehouse/*","warehouse"]}}`,
         ...["GetDatabase", "GetTable", "GetTables"].flatMap((a) =>
@@ -217,6 +218,9 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
     assert.deepEqual(grants(policyOf(run, "drift-scheduler")), [`lambda:InvokeFunction ${fnArn}`]);
     const fn = one(run, "aws:lambda/function:Function", "drift").inputs;
     assert.equal(fn.handler, "dist/functions/drift/lambda.handler");
+    assert.deepEqual(fn.layers, [
+      "arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12",
+    ]);
     const env = fn.environment.variables as Record<string, string>;
     assert.equal(env.STRATA_PROMETHEUS_URL, `https://aps.example/workspaces/${PREFIX}-metrics/`);
     assert.equal(env.STRATA_ARGO_URL, "https://argo.ml.example.com");
@@ -224,7 +228,7 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
     assert.equal(env.STRATA_ARGO_TEMPLATE, "retrain-model");
     assert.equal(env.STRATA_ARGO_TOKEN_SECRET, `${ACCOUNT}:${PREFIX}-drift-argo-token`);
     assert.equal(env.STRATA_ARGO_TOKEN, undefined, "the token itself stays in Secrets Manager");
-    assert.match(env.STRATA_DRIFT_CLAIM_REDIS_URL!, /^cluster:\/\/.*:6379$/);
+    assert.match(env.STRATA_DRIFT_CLAIM_REDIS_URL!, /^rediss:\/\/[^,]*:6379$/);
     assert.equal(env.REDIS_USERNAME, "strata");
     const version = ofType(run, "aws:secretsmanager/secretVersion:SecretVersion").find((v) =>
       v.name.endsWith("argo-token"),

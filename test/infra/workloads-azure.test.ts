@@ -62,7 +62,7 @@ describe("the azure-westeurope stack's offline store, sink, backfill, drift and 
     );
     for (const hub of [
       "strata.demo.offline",
-      "strata.demo.offline-control",
+      "strata.demo.offline.control",
       "strata.demo.backfill",
     ])
       assert.ok(
@@ -136,14 +136,14 @@ describe("the azure-westeurope stack's offline store, sink, backfill, drift and 
     assert.equal(env.STRATA_PROMETHEUS_URL, `https://${PREFIX}-metrics.prometheus.example`);
     assert.equal(env.STRATA_PROMETHEUS_URL, run.exports.metricsEndpoint);
     assert.equal(
-      env.STRATA_ARGO_TOKEN_SECRET,
-      `https://vault.example/secrets/${PREFIX}-drift-argo-token`,
+      env.STRATA_ARGO_TOKEN,
+      `@Microsoft.KeyVault(SecretUri=https://vault.example/secrets/${PREFIX}-drift-argo-token)`,
     );
     assert.deepEqual(
       [env.STRATA_ARGO_URL, env.STRATA_ARGO_NAMESPACE, env.STRATA_ARGO_TEMPLATE],
       ["https://argo.ml.example.com", "ml", "retrain-model"],
     );
-    assert.match(env.STRATA_DRIFT_CLAIM_REDIS_URL!, /^cluster:\/\/.*:6380$/);
+    assert.match(env.STRATA_DRIFT_CLAIM_REDIS_URL!, /^rediss:\/\/[^,]*:6380$/);
     assert.deepEqual(rolesOf(run, "drift"), [
       `keyVaultSecretsUser on ${PREFIX}-drift-argo-token-id`,
       `keyVaultSecretsUser on ${PREFIX}-redis-password-id`,

@@ -95,14 +95,14 @@ describe("the onprem-dc1 stack's offline sink, backfill template, drift CronJob 
       [
         "Describe topic:strata.demo.offline(literal)",
         "Read topic:strata.demo.offline(literal)",
-        ...rw("strata.demo.offline-control"),
+        ...rw("strata.demo.offline.control"),
         ...rw("strata.demo.connect-configs"),
         ...rw("strata.demo.connect-offsets"),
         ...rw("strata.demo.connect-status"),
         ...["Describe", "Read"].flatMap((op) => [
           `${op} group:strata.demo.connect(literal)`,
           `${op} group:connect-strata-demo-offline(literal)`,
-          `${op} group:strata.demo.offline-control(prefix)`,
+          `${op} group:strata.demo.offline.control(prefix)`,
         ]),
         "Describe transactionalId:*(literal)",
         "Write transactionalId:*(literal)",
@@ -163,6 +163,7 @@ describe("the onprem-dc1 stack's offline sink, backfill template, drift CronJob 
           `${op} group:strata.demo.backfill(prefix)`,
           `${op} group:strata.demo.registry-reader.(prefix)`,
         ]),
+        "Describe group:strata.demo.dc1.apply(literal)",
         "Describe cluster:()",
         "IdempotentWrite cluster:()",
       ].sort(),
@@ -184,7 +185,7 @@ describe("the onprem-dc1 stack's offline sink, backfill template, drift CronJob 
     assert.equal(env.STRATA_ARGO_TOKEN, `secret:${NS}-drift-argo-token/token`);
     assert.equal(env.STRATA_PROMETHEUS_URL, "http://prometheus-operated.monitoring.svc:9090");
     assert.equal(env.STRATA_ARGO_URL, "https://argo-server.argo.svc:2746");
-    assert.match(env.STRATA_DRIFT_CLAIM_REDIS_URL!, /^cluster:\/\/.*:6379$/);
+    assert.match(env.STRATA_DRIFT_CLAIM_REDIS_URL!, /^rediss:\/\/[^,]*:6379$/);
     assert.equal(env.REDIS_PASSWORD, `secret:${NS}-redis-password/password`);
     assert.equal(
       one(run, "kubernetes:core/v1:Secret", "argo-token").inputs.stringData.token,
