@@ -75,6 +75,17 @@ export function driftEnvironment(
   ];
 }
 
+/**
+ * The consumer's offline projection (functions/ingest, docs/offline-store.md): on, with the
+ * sink's commit interval; the sink itself is the stack's, so no STRATA_CONNECT_URL.
+ */
+export function offlineProjectionEnvironment(config: StackConfig): EnvVar[] {
+  return [
+    { name: "STRATA_OFFLINE", value: "on" },
+    { name: "STRATA_OFFLINE_COMMIT_INTERVAL_MS", value: String(config.offline.commitIntervalMs) },
+  ];
+}
+
 /** Lambda and Functions app settings take a map, not a list. */
 export function asMap(env: readonly EnvVar[]): Record<string, pulumi.Input<string>> {
   return Object.fromEntries(env.map((v) => [v.name, v.value]));

@@ -17,9 +17,11 @@ import {
   executionPolicy,
   servingTaskPolicy,
   type PolicyDocument,
+  type PolicyStatement,
 } from "./policies.js";
 import { collectorContainer, remoteWriteUrl } from "./collector.js";
-import { remoteWriteStatement } from "./workload-policies.js";
+import { offlineProjectionEnvironment } from "../workload-env.js";
+import { offlineProjectionStatements, remoteWriteStatement } from "./workload-policies.js";
 
 export interface AwsServingTierArgs {
   config: StackConfig;
@@ -128,7 +130,10 @@ export class AwsServingTier extends pulumi.ComponentResource {
           .apply(([arn, workspace]) =>
             JSON.stringify(
               withRemoteWrite(
-                consumerTaskPolicy(arn, config.project, config.peers.length > 0),
+                withStatements(
+                  consumerTaskPolicy(arn, config.project, config.peers.length > 0),
+                  offlineProjectionStatements(arn, config.project),
+                ),
                 workspace,
               ),
             ),
@@ -168,7 +173,11 @@ export class AwsServingTier extends pulumi.ComponentResource {
             ? [SERVE_PORT, SERVE_ADMIN_PORT]
             : [INGEST_METRICS_PORT]
           ).map((containerPort) => ({ containerPort, protocol: "tcp" })),
-          environment: [...environment, ...peerEnvironment(config, role)],
+          environment: [
+            ...environment,
+            ...peerEnvironment(config, role),
+            ...(role === "ingest" ? offlineProjectionEnvironment(config) : []),
+          ],
           secrets,
           logConfiguration: {
             logDriver: "awslogs",
@@ -320,5 +329,9 @@ export class AwsServingTier extends pulumi.ComponentResource {
 
 /** A task role's policy plus the collector sidecar's one right: remote-write to the workspace. */
 function withRemoteWrite(document: PolicyDocument, workspaceArn: string): PolicyDocument {
-  return { ...document, Statement: [...document.Statement, remoteWriteStatement(workspaceArn)] };
+  return withStatements(document, [remoteWriteStatement(workspaceArn)]);
+}
+
+function withStatements(document: PolicyDocument, added: PolicyStatement[]): PolicyDocument {
+  return { ...document, Statement: [...document.Statement, ...added] };
 }

@@ -252,6 +252,33 @@ export function driftPolicy(
   };
 }
 
+/**
+ * The consumer's offline projection (STRATA_OFFLINE=on): produce to the offline topic with an
+ * idempotent producer, and read the sink's committed offsets (the commit lag metric).
+ */
+export function offlineProjectionStatements(
+  clusterArn: string,
+  project: string,
+): PolicyStatement[] {
+  return [
+    {
+      Effect: "Allow",
+      Action: ["kafka-cluster:WriteDataIdempotently"],
+      Resource: [clusterArn],
+    },
+    {
+      Effect: "Allow",
+      Action: ["kafka-cluster:WriteData"],
+      Resource: [kafkaTopicArn(clusterArn, offlineTopic(project))],
+    },
+    {
+      Effect: "Allow",
+      Action: ["kafka-cluster:DescribeGroup"],
+      Resource: [kafkaResourceArn(clusterArn, "group", sinkConsumerGroup(project))],
+    },
+  ];
+}
+
 /** The metrics collector (an ADOT sidecar): remote-write into the region's workspace only. */
 export function remoteWriteStatement(workspaceArn: string): PolicyStatement {
   return { Effect: "Allow", Action: ["aps:RemoteWrite"], Resource: [workspaceArn] };

@@ -15,6 +15,7 @@ import {
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
+import { offlineProjectionEnvironment } from "../workload-env.js";
 import { collectorContainer } from "./collector.js";
 import { PrivateEndpoint } from "./private-endpoint.js";
 import { roleDefinitionId, ROLE_DEFINITIONS } from "./roles.js";
@@ -255,7 +256,11 @@ export class AzureContainerApps extends pulumi.ComponentResource {
               name: "ingest",
               image: config.serving.image,
               command: INGEST_COMMAND,
-              env: [...env, ...peerEnvironment(config, "ingest")],
+              env: [
+                ...env,
+                ...peerEnvironment(config, "ingest"),
+                ...offlineProjectionEnvironment(config),
+              ],
               resources,
               probes: [
                 { type: "Liveness", httpGet: { path: "/health", port: INGEST_METRICS_PORT } },

@@ -11,6 +11,7 @@ import {
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
+import { offlineProjectionEnvironment } from "../workload-env.js";
 import { CLIENT_LABEL, CONTAINER_SECURITY, podSecurity } from "./security.js";
 
 export interface KubernetesServingArgs {
@@ -98,7 +99,11 @@ export class KubernetesServing extends pulumi.ComponentResource {
           name: role,
           image: config.serving.image,
           command: role === "serve" ? SERVE_COMMAND : INGEST_COMMAND,
-          env: [...env, ...peerEnvironment(config, role)],
+          env: [
+            ...env,
+            ...peerEnvironment(config, role),
+            ...(role === "ingest" ? offlineProjectionEnvironment(config) : []),
+          ],
           ports: [
             ...(role === "serve" ? [{ name: "http", containerPort: SERVE_PORT }] : []),
             { name: "admin", containerPort: adminPort(role) },

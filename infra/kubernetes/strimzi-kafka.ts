@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { offlineSinkGroupId, offlineTopic } from "../../shared/offline/topics.js";
 import * as pulumi from "@pulumi/pulumi";
 import {
   registryReaderGroupPrefix,
@@ -231,10 +232,16 @@ export class StrimziKafka extends pulumi.ComponentResource {
       acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
     ]);
     this.consumerUser = `${name}-ingest`;
-    // The consumer writes the dead-letter topic and no other.
+    // The consumer writes the dead-letter topic and, projecting for the offline store
+    // (STRATA_OFFLINE=on), the offline topic with an idempotent producer; no other.
     user("ingest", [
       acl(topics, ["Describe", "DescribeConfigs", "Create", "Read"]),
       acl({ type: "topic", name: dlq, patternType: "literal" }, ["Write"]),
+      acl({ type: "topic", name: offlineTopic(config.project), patternType: "literal" }, ["Write"]),
+      // The sink's committed offsets: the offline commit lag metric.
+      acl({ type: "group", name: offlineSinkGroupId(config.project), patternType: "literal" }, [
+        "Describe",
+      ]),
       // The peers' changelogs and registries, replicated here as <peer>.strata.<project>.*; the
       // consumer creates one that MirrorMaker 2 has not created yet.
       ...config.peers.map((peer) =>
@@ -253,7 +260,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
       ]),
       // Its registry reader's group, deleted when it stops.
       acl(readerGroups, ["Delete"]),
-      acl({ type: "cluster" }, ["Describe"]),
+      acl({ type: "cluster" }, ["Describe", "IdempotentWrite"]),
     ]);
     // One KafkaUser per peer: its replicator reads the changelog and the registry here, and
     // writes nothing.

@@ -1,31 +1,20 @@
 /**
- * Names of the offline store's pieces, the same on every cloud (CONTRACTS.md): the topics the
- * sink and the backfill coordinator use, the sink connector, and the Iceberg namespace.
+ * Names of the offline store's pieces, the same on every cloud (CONTRACTS.md): the sink's
+ * topics and connector (shared/offline/topics.ts), Connect's own, the backfill coordinator's,
+ * and the Iceberg namespace.
  */
 
-/** The offline projection's topic (produced by the consumer, read by the sink). */
-export function offlineTopic(project: string): string {
-  return `strata.${project}.offline`;
-}
-
-/** The Kafka Connect Iceberg sink connector of a project. */
-export function offlineConnectorName(project: string): string {
-  return `strata-${project}-offline`;
-}
-
-/** The sink's control topic (Iceberg's commit coordination), kept inside the project's prefix. */
-export function offlineControlTopic(project: string): string {
-  return `strata.${project}.offline.control`;
-}
+export {
+  offlineConnectorName,
+  offlineControlTopic,
+  offlineTopic,
+  offlineSinkGroupId as sinkConsumerGroup,
+} from "../../shared/offline/topics.js";
+import { offlineControlTopic } from "../../shared/offline/topics.js";
 
 /** The prefix of the consumer groups Iceberg's workers and coordinator read the control topic in. */
 export function offlineControlGroupPrefix(project: string): string {
-  return `strata.${project}.offline.control`;
-}
-
-/** Kafka Connect's consumer group of a sink connector (`connect-<connector>`). */
-export function sinkConsumerGroup(project: string): string {
-  return `connect-${offlineConnectorName(project)}`;
+  return offlineControlTopic(project);
 }
 
 /** The Connect worker group and its three internal topics (self-managed Connect: Azure, Strimzi). */

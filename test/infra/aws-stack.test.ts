@@ -198,7 +198,10 @@ describe("the aws-us-east-1 example stack under Pulumi mocks", () => {
         .filter((s) => s.Action.includes("kafka-cluster:WriteData"))
         .flatMap((s) => s.Resource);
     const msk = "strata-demo-us-east-1-kafka/0000";
-    assert.deepEqual(writes("ingest-task"), [`${cluster}:topic/${msk}/strata.demo.dlq`]);
+    assert.deepEqual(writes("ingest-task"), [
+      `${cluster}:topic/${msk}/strata.demo.dlq`,
+      `${cluster}:topic/${msk}/strata.demo.offline`,
+    ]);
     assert.deepEqual(writes("serve-task"), [`${cluster}:topic/${msk}/strata.demo.changelog`]);
     assert.ok(
       statements("serve-task").some((s) =>

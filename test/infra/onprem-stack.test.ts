@@ -159,8 +159,11 @@ describe("the onprem-dc1 example stack under Pulumi mocks", () => {
     ).filter((a) => a.operations.includes("Write"));
     assert.deepEqual(
       writes.map((a) => a.resource),
-      [{ type: "topic", name: "strata.demo.dlq", patternType: "literal" }],
-      "the consumer writes the dead-letter topic only",
+      [
+        { type: "topic", name: "strata.demo.dlq", patternType: "literal" },
+        { type: "topic", name: "strata.demo.offline", patternType: "literal" },
+      ],
+      "the consumer writes the dead-letter topic and its offline projection only",
     );
   });
 

@@ -247,6 +247,39 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
     );
   });
 
+  it("has the consumer project to the offline topic, with only the rights that takes", () => {
+    const ingest = (
+      JSON.parse(
+        one(run, "aws:ecs/taskDefinition:TaskDefinition", "-ingest").inputs
+          .containerDefinitions as string,
+      ) as { name: string; environment: { name: string; value: string }[] }[]
+    )[0]!;
+    const env = Object.fromEntries(ingest.environment.map((v) => [v.name, v.value]));
+    assert.deepEqual(
+      [env.STRATA_OFFLINE, env.STRATA_OFFLINE_COMMIT_INTERVAL_MS, env.STRATA_CONNECT_URL],
+      ["on", "60000", undefined],
+    );
+    const serve = (
+      JSON.parse(
+        one(run, "aws:ecs/taskDefinition:TaskDefinition", "-serve").inputs
+          .containerDefinitions as string,
+      ) as { environment: { name: string }[] }[]
+    )[0]!;
+    assert.ok(
+      !serve.environment.some((v) => v.name === "STRATA_OFFLINE"),
+      "serving projects nothing",
+    );
+    const writes = grants(policyOf(run, "ingest-task")).filter((g) =>
+      /WriteData|DescribeGroup .*connect-/.test(g),
+    );
+    assert.deepEqual(writes, [
+      `kafka-cluster:DescribeGroup ${MSK}:group/${CLUSTER}/connect-strata-demo-offline`,
+      `kafka-cluster:WriteData ${MSK}:topic/${CLUSTER}/strata.demo.dlq`,
+      `kafka-cluster:WriteData ${MSK}:topic/${CLUSTER}/strata.demo.offline`,
+      `kafka-cluster:WriteDataIdempotently ${MSK}:cluster/${CLUSTER}`,
+    ]);
+  });
+
   it("scrapes each task's admin port with an ADOT sidecar that remote-writes to the workspace", () => {
     for (const [role, port] of [
       ["serve", SERVE_ADMIN_PORT],

@@ -71,6 +71,12 @@ describe("the azure-westeurope stack's offline store, sink, backfill, drift and 
       );
   });
 
+  it("has the consumer app project to the offline topic", () => {
+    const ingest = one(run, "azure-native:app:ContainerApp", "-ingest").inputs.template
+      .containers[0] as { env: { name: string; value?: string }[] };
+    assert.equal(ingest.env.find((v) => v.name === "STRATA_OFFLINE")?.value, "on");
+  });
+
   it("runs the sink as standalone Kafka Connect with an identity on the warehouse container only", () => {
     const connect = one(run, "azure-native:app:ContainerApp", "offline-connect").inputs;
     const container = connect.template.containers[0];

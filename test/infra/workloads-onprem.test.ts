@@ -85,6 +85,19 @@ describe("the onprem-dc1 stack's offline sink, backfill template, drift CronJob 
     assert.equal(run.exports.offlineConnector, "strata-demo-offline");
   });
 
+  it("lets the consumer project to the offline topic (and no other new one)", () => {
+    const acls = aclsOf(run, "strata-kafka-ingest");
+    assert.deepEqual(
+      acls.filter((a) => a.startsWith("Write ")),
+      ["Write topic:strata.demo.dlq(literal)", "Write topic:strata.demo.offline(literal)"],
+    );
+    assert.ok(acls.includes("Describe group:connect-strata-demo-offline(literal)"));
+    assert.ok(acls.includes("IdempotentWrite cluster:()"));
+    const ingest = one(run, "kubernetes:apps/v1:Deployment", "-ingest").inputs.spec.template.spec
+      .containers[0];
+    assert.equal(envOf(ingest).STRATA_OFFLINE, "on");
+  });
+
   it("limits the sink's KafkaUser to its topics and groups", () => {
     const rw = (topic: string) =>
       ["Create", "Describe", "DescribeConfigs", "Read", "Write"].map(
