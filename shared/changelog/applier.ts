@@ -50,6 +50,13 @@ export interface ApplierOptions {
    * given one, the chunk is judged again with it. Absent: judged by the registry served.
    */
   catchUp?: RegistryCatchUp;
+  /**
+   * The generations each view major's rows go into (view major -> generations), read before
+   * every attempt to apply a chunk, so always after its records were fetched: the backfill
+   * coordinator's proof that no live write is lost rests on that order (docs/backfill.md).
+   * Views it does not list, or when absent, go to the active generation.
+   */
+  generations?: () => Promise<ReadonlyMap<string, readonly number[]>>;
 }
 
 /** A chunk's records judged against one registry. */
@@ -106,7 +113,10 @@ export class ChangelogApplier {
     if (writes.length === 0)
       return { byView, rejected, ignoredFeatures, maxEventTsMs, minEventTsMs };
     const store = this.options.store;
-    const report = await this.retry("apply", () => store.writePrepared(writes));
+    const generationsOf = this.options.generations;
+    const report = await this.retry("apply", async () =>
+      store.writePrepared(writes, generationsOf ? { generations: await generationsOf() } : {}),
+    );
     // What this region now knows of each origin region, for the clock vectors its writers
     // carry: every row it applied or found stale (a corrupt one it has not looked at). Retried
     // on its own: the rows are applied already, and applying them again would count them stale.

@@ -128,6 +128,9 @@ export class ChangelogConsumer {
         onRetry: (what, error, attempt) => observer.retry?.(what, error, attempt),
         eventTime: options.eventTime,
         catchUp: source.region === options.region ? localCatchUp : peerCatchUp,
+        // Read per chunk, after the batch was fetched: while a backfill runs, its view's live
+        // records go to the active and the new generation (docs/backfill.md, "Live writes").
+        generations: () => options.store.writingGenerations(),
       });
       await applyBatchInChunks(payload, applier, chunkSize, observer, source);
     };

@@ -17,7 +17,7 @@ import {
 } from "./pipeline.js";
 import { readFeatures, type ReadContext, type ReadResult } from "./read-path.js";
 import { waitUntilReady } from "./redis-ready.js";
-import { rowFields } from "./redis-layout.js";
+import { backfillKeys, parseGenerationList, rowFields } from "./redis-layout.js";
 import { SeenClock } from "./seen-clock.js";
 import { prepareWrites, type PreparedWrite, type WriteRow } from "./write-path.js";
 
@@ -75,6 +75,12 @@ export interface WriteReport {
 export interface WriteOptions {
   /** Write into this generation instead of the active one (backfills write the next one). */
   generation?: number;
+  /**
+   * Per view major (`view@major`), the generations to write its rows into, each row into every
+   * one: what the changelog consumer does while a backfill runs (the active and the new
+   * generation; docs/backfill.md). Views not listed go to `generation` or the active one.
+   */
+  generations?: ReadonlyMap<string, readonly number[]>;
   /** The registry to validate the rows against (a request's snapshot); default the one served now. */
   registry?: FeatureRegistry;
 }
@@ -194,16 +200,43 @@ export class OnlineStore {
     options: WriteOptions = {},
   ): Promise<WriteReport> {
     const generationOf = await this.targetGenerations(prepared, options.generation);
-    const groups = groupCasCalls(
-      prepared.map((p) => p.redisKey),
-      isCluster(this.client),
-    );
-    const fieldsOf = (p: PreparedWrite) => rowFields(p.view, generationOf.get(p.view.key)!);
+    // A row of a view written into several generations is sent once per generation; `slots`
+    // maps each sent row back to its input row, whose outcome is the first generation's.
+    const extra = options.generations;
+    let sent: { write: PreparedWrite; generation: number; input: number }[] | undefined;
+    if (extra && prepared.some((p) => extra.has(p.view.key))) {
+      sent = [];
+      prepared.forEach((write, input) => {
+        const listed = extra.get(write.view.key);
+        if (listed === undefined || listed.length === 0) {
+          sent!.push({ write, generation: generationOf.get(write.view.key)!, input });
+          return;
+        }
+        for (const generation of listed) {
+          checkGeneration(generation);
+          sent!.push({ write, generation, input });
+        }
+      });
+    }
+    const keys = sent ? sent.map((s) => s.write.redisKey) : prepared.map((p) => p.redisKey);
+    const groups = groupCasCalls(keys, isCluster(this.client));
     const calls = groups.map((rows) => {
-      const writes = rows.map((i) => prepared[i]!);
-      const argv = CAS_SCRIPT.evalshaArgv(writes.map((p) => p.redisKey));
-      appendCasCallArguments(argv, writes, fieldsOf);
-      return { key: writes[0]!.redisKey, argv };
+      const argv = CAS_SCRIPT.evalshaArgv(rows.map((i) => keys[i]!));
+      if (sent) {
+        const entries = rows.map((i) => sent[i]!);
+        appendCasCallArguments(
+          argv,
+          entries.map((e) => ({ ...e.write, fields: rowFields(e.write.view, e.generation) })),
+          (row) => row.fields,
+        );
+      } else {
+        appendCasCallArguments(
+          argv,
+          rows.map((i) => prepared[i]!),
+          (p) => rowFields(p.view, generationOf.get(p.view.key)!),
+        );
+      }
+      return { key: keys[rows[0]!]!, argv };
     });
     let replies: Reply[];
     try {
@@ -216,9 +249,21 @@ export class OnlineStore {
       if (this.cache) for (const p of prepared) this.cache.invalidate(p.redisKey);
     }
     const codes = new Array<number>(prepared.length);
+    const generationOfRow = new Array<number>(prepared.length);
     groups.forEach((rows, c) => {
       const rowCodes = replies[c]![1] as number[];
-      rows.forEach((i, n) => (codes[i] = rowCodes[n]!));
+      rows.forEach((i, n) => {
+        const input = sent ? sent[i]!.input : i;
+        const code = rowCodes[n]!;
+        // The first generation's answer, unless a later one found the row corrupt: a corrupt
+        // row in any generation is reported (dead-lettered by the consumer) rather than hidden.
+        if (codes[input] === undefined || code === CAS_CORRUPT) {
+          codes[input] = code;
+          generationOfRow[input] = sent
+            ? sent[i]!.generation
+            : generationOf.get(prepared[i]!.view.key)!;
+        }
+      });
     });
     const report: WriteReport = { rows: [], applied: 0, stale: 0, concurrent: 0, corrupt: 0 };
     codes.forEach((code, i) => {
@@ -230,7 +275,7 @@ export class OnlineStore {
         index: p.index,
         outcome,
         concurrent,
-        generation: generationOf.get(p.view.key)!,
+        generation: generationOfRow[i]!,
       });
       report[outcome]++;
       if (concurrent) report.concurrent++;
@@ -274,6 +319,26 @@ export class OnlineStore {
     return (await this.generations.active([view.key])).get(view.key)!;
   }
 
+  /**
+   * Where live records go while backfills run: view major -> every generation its rows must be
+   * written into (the active one and the backfill's). One HGETALL; views not listed go to
+   * their active generation.
+   */
+  async writingGenerations(): Promise<Map<string, number[]>> {
+    let entries: Record<string, string>;
+    try {
+      entries = await this.client.hgetall(backfillKeys.writing(this.project));
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const generations = new Map<string, number[]>();
+    for (const [viewKey, text] of Object.entries(entries)) {
+      const list = parseGenerationList(text);
+      if (list.length > 0) generations.set(viewKey, list);
+    }
+    return generations;
+  }
+
   /** Flips a view major to another generation: one SET, seen by readers as all-old or all-new. */
   async activateGeneration(viewRef: string, generation: number): Promise<void> {
     await this.generations.activate(this.registry.viewByRef(viewRef).key, generation);
@@ -307,13 +372,7 @@ export class OnlineStore {
   ): Promise<Map<string, number>> {
     const viewKeys = [...new Set(prepared.map((p) => p.view.key))];
     if (explicit !== undefined) {
-      if (!Number.isSafeInteger(explicit) || explicit < 0) {
-        throw new StrataError(
-          "STRATA_E_BAD_ROW",
-          `generation ${explicit} is not a non-negative integer`,
-          { generation: explicit },
-        );
-      }
+      checkGeneration(explicit);
       return new Map(viewKeys.map((key) => [key, explicit]));
     }
     return this.generations.active(viewKeys);
@@ -349,5 +408,15 @@ export class OnlineStore {
         : unavailable(failed[0]);
     }
     return replies;
+  }
+}
+
+function checkGeneration(generation: number): void {
+  if (!Number.isSafeInteger(generation) || generation < 0) {
+    throw new StrataError(
+      "STRATA_E_BAD_ROW",
+      `generation ${generation} is not a non-negative integer`,
+      { generation },
+    );
   }
 }

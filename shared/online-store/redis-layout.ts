@@ -6,6 +6,16 @@
  * - row clock field      <view>@<major>#<gen>:_cv
  * - generation pointer   fs:{<project>}:gen:<view>@<major>
  * - seen clock           fs:{<project>}:seen (origin region -> highest HLC applied here)
+ * - writing generations  fs:{<project>}:backfill:writing (view major -> "g1,g2": where live
+ *                        records go while a backfill runs)
+ * - backfill state       fs:{<project>}:backfill:state:<view>@<major> (JSON)
+ * - backfill lease       fs:{<project>}:backfill:lease:<view>@<major> (owner token, PX)
+ * - backfill epochs      fs:{<project>}:backfill:epoch (INCR)
+ * - generation counter   fs:{<project>}:backfill:gens:<view>@<major> (highest allocated)
+ * - loaded rows          fs:{<project>}:backfill:loaded:<view>@<major> (bitmap of row numbers)
+ * - populated marker     fs:{<project>}:populated:<view>@<major> (generation holding its history)
+ * Every name of a project's metadata has the hash tag {<project>}: one slot, so one Lua call can
+ * check a backfill's lease and flip the pointer atomically on Redis Cluster too.
  * View and feature names are identifiers, so `@`, `#` and `:` separate them unambiguously.
  */
 export const VERSION_FIELD = "_v";
@@ -21,6 +31,26 @@ export function generationPointerKey(project: string, viewKey: string): string {
 
 export function seenClockKey(project: string): string {
   return `fs:{${project}}:seen`;
+}
+
+/** The backfill keys of a project's metadata slot (docs/backfill.md, "State"). */
+export const backfillKeys = {
+  writing: (project: string) => `fs:{${project}}:backfill:writing`,
+  state: (project: string, viewKey: string) => `fs:{${project}}:backfill:state:${viewKey}`,
+  lease: (project: string, viewKey: string) => `fs:{${project}}:backfill:lease:${viewKey}`,
+  epoch: (project: string) => `fs:{${project}}:backfill:epoch`,
+  generations: (project: string, viewKey: string) => `fs:{${project}}:backfill:gens:${viewKey}`,
+  loaded: (project: string, viewKey: string) => `fs:{${project}}:backfill:loaded:${viewKey}`,
+  populated: (project: string, viewKey: string) => `fs:{${project}}:populated:${viewKey}`,
+};
+
+/** The writing-generations hash's value: generation numbers joined by `,`. */
+export function parseGenerationList(text: string): number[] {
+  return text
+    .split(",")
+    .filter((part) => part !== "")
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n >= 0);
 }
 
 /** A view with no pointer yet reads and writes generation 0. */
