@@ -206,6 +206,29 @@ export const ERROR_CODES = {
     status: 409,
     title: "another apply published the same or a newer registry version first",
   },
+  // Backfills
+  STRATA_E_BACKFILL_SOURCE: {
+    status: 400,
+    title: "a backfill's source cannot be read (file, format or SQL)",
+  },
+  STRATA_E_BACKFILL_SCHEMA: {
+    status: 400,
+    title: "a backfill source's columns do not match its view's join keys, features and types",
+  },
+  STRATA_E_BACKFILL_EMPTY: { status: 400, title: "a backfill source has no rows" },
+  STRATA_E_BACKFILL_LEASE_HELD: {
+    status: 409,
+    title: "another coordinator holds the backfill lease of this view",
+  },
+  STRATA_E_BACKFILL_STAGE: {
+    status: 409,
+    title: "the backfill is not in a stage that allows this command",
+  },
+  STRATA_E_BACKFILL_NOT_FOUND: { status: 404, title: "no backfill of this view major" },
+  STRATA_E_BACKFILL_VERIFY_FAILED: {
+    status: 409,
+    title: "the new generation does not match the backfill's manifest",
+  },
   // Offline store
   STRATA_E_OFFLINE_ENGINE_MISSING: {
     status: 500,
