@@ -334,6 +334,7 @@ export class BackfillCoordinator {
 
   /** Pass 1 over the source: schema, emptiness, future event times, every row's values; the manifest. */
   private async validate(source: Exclude<BackfillSource, { kind: "replay" }>) {
+    const options = { source };
     const reader = await SourceReader.open(
       this.registry,
       this.viewKey,
@@ -362,7 +363,7 @@ export class BackfillCoordinator {
       const rejected: RejectedRow[] = [];
       let index = 0;
       const probe = { id: "", stampMs: 0, epoch: 1, region: this.deps.region } as BackfillState;
-      for await (const batch of reader.rows()) {
+      for await (const batch of sourceRows(reader, options)) {
         const first = index;
         index += batch.length;
         try {
@@ -513,5 +514,20 @@ export class BackfillCoordinator {
       if (error) throw error;
       return value as string | null;
     });
+  }
+}
+
+/** The source's rows, a failure of DuckDB to read or convert one reported as the source's. */
+async function* sourceRows(reader: SourceReader, context: { source: BackfillSource }) {
+  try {
+    yield* reader.rows();
+  } catch (error) {
+    if (error instanceof StrataError) throw error;
+    throw new StrataError(
+      "STRATA_E_BACKFILL_SOURCE",
+      `the backfill source cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      context,
+      { cause: error },
+    );
   }
 }

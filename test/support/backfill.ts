@@ -15,7 +15,7 @@ export interface BackfillBed {
   fixture: ChangelogFixture;
   /** The coordinator's store: no hot cache. */
   coordinatorStore: OpenedStore;
-  coordinator: (deps?: Partial<CoordinatorDeps>) => BackfillCoordinator;
+  coordinator: (deps?: Partial<CoordinatorDeps>, view?: string) => BackfillCoordinator;
   dir: string;
   writeCsv: (name: string, lines: string[]) => string;
   close: () => Promise<void>;
@@ -33,7 +33,7 @@ export async function backfillBed(topology: Topology, prefix = "bf"): Promise<Ba
     fixture,
     coordinatorStore,
     dir,
-    coordinator: (deps = {}) =>
+    coordinator: (deps = {}, view = "stats@1") =>
       new BackfillCoordinator(
         {
           store: coordinatorStore.store,
@@ -44,7 +44,7 @@ export async function backfillBed(topology: Topology, prefix = "bf"): Promise<Ba
           drainTimeoutMs: 20_000,
           ...deps,
         },
-        "stats@1",
+        view,
       ),
     writeCsv: (name, lines) => {
       const file = path.join(dir, name);
