@@ -63,6 +63,11 @@ export interface ServeConfig {
   changelog?: ServeChangelogConfig;
   /** Recording served values for drift detection; absent (off) unless STRATA_DRIFT_MONITOR is set. */
   drift?: DriftRecordingConfig;
+  /**
+   * GET /ready/feature-services/<name> answers 503 while the region's consumer has more records
+   * than this left to apply (STRATA_READY_MAX_LAG_RECORDS, default 1,000).
+   */
+  readyMaxLagRecords?: number;
 }
 
 export interface ServeChangelogConfig {
@@ -95,6 +100,8 @@ export interface ServeChangelogConfig {
    * a push may ask for (STRATA_REPLICATION_TIMEOUT_MS, default 5,000).
    */
   replicationTimeoutMs?: number;
+  /** STRATA_PEER_REGIONS: the peers whose changelog copies this region's consumer applies (readiness reads its lag). */
+  peerRegionNames?: string[];
 }
 
 /** The hot cache's safety TTL: a degraded value is never older than a cached one can be. */
@@ -164,6 +171,7 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
     ),
     shutdownGraceMs: read.int("STRATA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     drift: readDriftRecording(env),
+    readyMaxLagRecords: read.int("STRATA_READY_MAX_LAG_RECORDS", 1_000, 0, 1_000_000_000),
     changelog: kafka && {
       kafka,
       region: read.region(),
@@ -174,6 +182,7 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       ackTimeoutMs: read.int("STRATA_ACK_TIMEOUT_MS", 10_000, 100, 600_000),
       maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
       peers: peerRegions(read),
+      peerRegionNames: read.peerRegions(),
       replicationTimeoutMs: read.int(
         "STRATA_REPLICATION_TIMEOUT_MS",
         DEFAULT_REPLICATION_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import type { ServiceReadiness } from "../../shared/backfill/readiness.js";
 import type { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
 import { isStrataError, show, StrataError } from "../../shared/errors.js";
 import type { OnlineStore } from "../../shared/online-store/index.js";
@@ -60,6 +61,8 @@ export interface ServeDeps {
   drift?: FeatureValueRecorder;
   /** Where unexpected errors are reported (they never reach the client). */
   logError: (message: string, error: unknown) => void;
+  /** GET /ready/feature-services/<name> (admin port): views populated and the consumer caught up. */
+  serviceReadiness?: (service: string) => Promise<ServiceReadiness>;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -107,8 +110,16 @@ export function createServeHandler(
   const routes = surface === "admin" ? ADMIN_ROUTES : FEATURE_ROUTES;
   return async (request) => {
     const started = performance.now();
-    const byMethod = routes[request.path];
-    const routeLabel = byMethod ? request.path : "unmatched";
+    const byMethod =
+      surface === "admin" && request.path.startsWith(SERVICE_READY_PREFIX)
+        ? SERVICE_READY_ROUTE
+        : routes[request.path];
+    // One label for every service's readiness: a label per name would grow without bound.
+    const routeLabel = !byMethod
+      ? "unmatched"
+      : byMethod === SERVICE_READY_ROUTE
+        ? `${SERVICE_READY_PREFIX}:name`
+        : request.path;
     deps.metrics.inFlightChange(1);
     let response: CoreResponse;
     try {
@@ -293,6 +304,30 @@ async function ready(_request: CoreRequest, deps: ServeDeps): Promise<CoreRespon
   return ok
     ? json(200, JSON.stringify({ status: "ready", registry }))
     : json(503, JSON.stringify({ status: "not ready", reason: "redis unreachable", registry }));
+}
+
+const SERVICE_READY_PREFIX = "/ready/feature-services/";
+const SERVICE_READY_ROUTE: Partial<Record<string, Route>> = { GET: readyService };
+
+/**
+ * Readiness of one feature service: 200 when every view major it reads is populated and the
+ * region's consumer is caught up, else 503; the body names each view's reasons.
+ */
+async function readyService(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
+  const name = decodeURIComponent(request.path.slice(SERVICE_READY_PREFIX.length));
+  if (!deps.serviceReadiness) {
+    return json(
+      503,
+      JSON.stringify({ status: "not ready", service: name, reason: "no readiness configured" }),
+    );
+  }
+  if (deps.isShuttingDown())
+    return json(503, JSON.stringify({ status: "shutting down", service: name }));
+  const readiness = await deps.serviceReadiness(name);
+  return json(
+    readiness.ready ? 200 : 503,
+    JSON.stringify({ status: readiness.ready ? "ready" : "not ready", ...readiness }),
+  );
 }
 
 async function metrics(_request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {

@@ -1,3 +1,4 @@
+import { createServiceReadiness } from "./service-readiness.js";
 import { ChangelogWriter } from "../../shared/changelog/changelog-writer.js";
 import { createKafka, kafkaConnection } from "../../shared/changelog/kafka-client.js";
 import { ensureChangelogTopics } from "../../shared/changelog/topics.js";
@@ -141,6 +142,12 @@ async function startRuntime(
     writer && (() => writer.stats()),
     drift ? [observer.metrics, drift.recorder.registry] : [observer.metrics],
   );
+  const readiness = createServiceReadiness(
+    client,
+    store,
+    config.changelog,
+    config.readyMaxLagRecords ?? 1_000,
+  );
   const deps: ServeDeps = {
     store,
     registry: live,
@@ -152,6 +159,7 @@ async function startRuntime(
     push: writer && { writer, region: config.changelog!.region, hlc: () => hlc.now() },
     drift: drift?.recorder,
     logError,
+    serviceReadiness: readiness.check,
   };
   return {
     handle: createServeHandler(deps, "feature"),
@@ -171,6 +179,7 @@ async function startRuntime(
       if (unsent) {
         logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
       }
+      await readiness.close().catch(() => undefined);
       await store.close();
       await releaseRegistry().catch((error: unknown) =>
         logError("stopping the registry source failed", error),
