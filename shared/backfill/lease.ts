@@ -20,6 +20,7 @@ export class BackfillLease {
   lost: Error | undefined;
 
   private constructor(
+    /** A connection of its own: renewals must not queue behind the loader's large pipelines. */
     private readonly client: RedisClient,
     private readonly key: string,
     readonly token: string,
@@ -48,7 +49,7 @@ export class BackfillLease {
         { view: viewKey, holder: reply[1], remainingMs: reply[2] },
       );
     }
-    const lease = new BackfillLease(client, key, token, ttlMs);
+    const lease = new BackfillLease(client.duplicate(), key, token, ttlMs);
     lease.timer = setInterval(() => void lease.renew(), Math.max(100, Math.floor(ttlMs / 3)));
     lease.timer.unref();
     return lease;
@@ -73,11 +74,16 @@ export class BackfillLease {
   /** Stops renewing and deletes the lease if still ours. */
   async release(): Promise<void> {
     clearInterval(this.timer);
-    await this.client.eval(LEASE_SCRIPT.source, 1, this.key, this.token, "release", 0);
+    try {
+      await this.client.eval(LEASE_SCRIPT.source, 1, this.key, this.token, "release", 0);
+    } finally {
+      this.client.disconnect();
+    }
   }
 
   /** Stops renewing without releasing (the lease lapses by itself; tests of a crash). */
   abandon(): void {
     clearInterval(this.timer);
+    this.client.disconnect();
   }
 }
