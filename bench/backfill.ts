@@ -177,7 +177,7 @@ export async function run(
           (s, n) => s.slice(marks[n]).find((m) => m.value === valueOf(target))?.atMs,
         );
         if (firsts.every((f) => f !== undefined)) {
-          when = Math.max(...(firsts as number[]));
+          when = Math.max(...firsts);
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, 1));

@@ -72,7 +72,7 @@ export async function produceRows(
   // so a resumed produce never skips a row whose batch failed.
   const pending: { end: number; acked: boolean }[] = [];
   const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+  let failure: Error | undefined;
   try {
     for await (const batch of reader.rows(row)) {
       if (failure) throw failure;
@@ -101,7 +101,7 @@ export async function produceRows(
           if (acknowledged !== undefined) await onProduced(acknowledged);
         })
         .catch((error: unknown) => {
-          failure ??= error;
+          failure ??= error instanceof Error ? error : new Error(String(error));
         })
         .finally(() => inFlight.delete(send));
       inFlight.add(send);

@@ -44,8 +44,8 @@ export class SourceReader {
       try {
         const described = await engine.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${base}`);
         columns = described.getRowObjectsJS().map((row) => ({
-          name: String(row.column_name),
-          type: String(row.column_type),
+          name: row.column_name as string,
+          type: row.column_type as string,
         }));
       } catch (error) {
         throw new StrataError(
@@ -172,7 +172,7 @@ function projectColumns(
       );
   }
   for (const feature of view.features) {
-    const type = feature.type as FeatureType;
+    const type = feature.type;
     need(
       feature.name,
       (t) => accepts(type, t),

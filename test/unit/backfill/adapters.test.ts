@@ -87,7 +87,8 @@ test("the Lambda adapter answers 202 while waiting and maps Strata errors to the
   );
   const response = await refused(apiEvent("advance", { view: "stats@1" }));
   assert.equal(response.statusCode, 409);
-  assert.equal(JSON.parse(response.body!).error.code, "STRATA_E_BACKFILL_LEASE_HELD");
+  const body = JSON.parse(response.body!) as { error: { code: string } };
+  assert.equal(body.error.code, "STRATA_E_BACKFILL_LEASE_HELD");
   const bad = createLambdaHandler((input) => Promise.resolve(parseCommand(input) && flipped));
   assert.equal((await bad(apiEvent("explode", { view: "stats@1" }))).statusCode, 400);
   assert.equal(
