@@ -20,8 +20,9 @@ export class BackfillLease {
   lost: Error | undefined;
 
   private constructor(
-    /** A connection of its own: renewals must not queue behind the loader's large pipelines. */
     private readonly client: RedisClient,
+    /** A connection of its own: renewals must not queue behind the loader's large pipelines. */
+    private readonly renewer: RedisClient,
     private readonly key: string,
     readonly token: string,
     private readonly ttlMs: number,
@@ -49,7 +50,10 @@ export class BackfillLease {
         { view: viewKey, holder: reply[1], remainingMs: reply[2] },
       );
     }
-    const lease = new BackfillLease(client.duplicate(), key, token, ttlMs);
+    const renewer = client.duplicate();
+    // Its failures show as a failed renewal (the lease then lapses and fences the holder).
+    renewer.on("error", () => undefined);
+    const lease = new BackfillLease(client, renewer, key, token, ttlMs);
     lease.timer = setInterval(() => void lease.renew(), Math.max(100, Math.floor(ttlMs / 3)));
     lease.timer.unref();
     return lease;
@@ -57,7 +61,7 @@ export class BackfillLease {
 
   private async renew(): Promise<void> {
     try {
-      const reply = (await this.client.eval(
+      const reply = (await this.renewer.eval(
         LEASE_SCRIPT.source,
         1,
         this.key,
@@ -77,13 +81,13 @@ export class BackfillLease {
     try {
       await this.client.eval(LEASE_SCRIPT.source, 1, this.key, this.token, "release", 0);
     } finally {
-      this.client.disconnect();
+      this.renewer.disconnect();
     }
   }
 
   /** Stops renewing without releasing (the lease lapses by itself; tests of a crash). */
   abandon(): void {
     clearInterval(this.timer);
-    this.client.disconnect();
+    this.renewer.disconnect();
   }
 }

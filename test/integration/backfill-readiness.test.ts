@@ -9,7 +9,7 @@ import { openStore, waitFor, type OpenedStore } from "../support/store.js";
 
 const clock = new HybridLogicalClock();
 
-describe("feature service readiness (prewarm of a new major)", () => {
+describe("feature service readiness (replay prewarm)", () => {
   let bed: BackfillBed;
   let server: TestServer;
   let consumerStore: OpenedStore;
