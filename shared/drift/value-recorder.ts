@@ -47,8 +47,8 @@ interface FeatureSlot {
   offset: number;
   bucket: BucketFunction;
   labels: Record<FeatureValueLabel, string>[];
-  /** Created (and exported at 0) when a request's features first map onto this slot. */
-  children?: CounterChild[];
+  /** Created (and exported at 0) when the baseline comes into force. */
+  children: CounterChild[];
 }
 
 /** A feature service being recorded under one baseline. */
@@ -210,7 +210,15 @@ export class FeatureValueRecorder {
         bucket: String(b),
       }));
       slotByName.set(feature.name, slots.length);
-      slots.push({ feature, offset, bucket: compileBucketFunction(feature), labels });
+      // Every series is exported at 0 from the moment the baseline is in force, before any
+      // request: Prometheus' increase() counts from a series' first sample, so counts that
+      // arrived with the first scrape of a series would never show in any window.
+      const children = labels.map((set) => {
+        const child = this.counter.labels(set);
+        child.inc(0);
+        return child;
+      });
+      slots.push({ feature, offset, bucket: compileBucketFunction(feature), labels, children });
       offset += buckets;
     }
     return { baseline, pending: new Float64Array(offset), slots, slotByName };
@@ -227,10 +235,10 @@ export class FeatureValueRecorder {
         served.add(name);
         const s = monitored.slotByName.get(name);
         if (s === undefined) return;
-        const slot = monitored.slots[s]!;
         // Lists and bytes have no buckets a baseline could describe: every value would count
         // as null and look like drift.
         if (ref.feature.type.endsWith("[]") || ref.feature.type === "bytes") {
+          for (const labels of monitored.slots[s]!.labels) this.counter.remove(labels);
           this.onNotice(
             "a drift baseline names a feature whose type cannot be bucketed; not recorded",
             {
@@ -241,12 +249,6 @@ export class FeatureValueRecorder {
           );
           return;
         }
-        slot.children ??= slot.labels.map((labels) => {
-          const child = this.counter.labels(labels);
-          // Exported at 0 from the start, so that increase() sees a series' first counts.
-          child.inc(0);
-          return child;
-        });
         slotOf[f] = s;
       });
       const missing = monitored.slots
@@ -275,7 +277,6 @@ export class FeatureValueRecorder {
 
   private flushOne({ pending, slots }: Monitored): void {
     for (const slot of slots) {
-      if (!slot.children) continue;
       for (let b = 0; b < slot.children.length; b++) {
         const count = pending[slot.offset + b]!;
         if (count > 0) {
@@ -298,7 +299,7 @@ export class FeatureValueRecorder {
       if (this.monitored.get(featureService)?.baseline.baselineVersion === baselineVersion)
         continue;
       for (const slot of entry.monitored.slots) {
-        if (slot.children) for (const labels of slot.labels) this.counter.remove(labels);
+        for (const labels of slot.labels) this.counter.remove(labels);
       }
     }
     this.retired = keep;
