@@ -3,6 +3,7 @@
 // floor of a raw pipelined HSET of the same rows into Redis in the same run; then the flip's
 // visibility: from the pointer SET until each of 4 serving-tier reader processes (hot cache and
 // invalidation, as serving has) returns the new generation's value. Training sets: the hook below.
+import { runTrainingSetBench } from "./_training-set-bench.js";
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -190,21 +191,8 @@ export async function run(
     const [p50, p99, max] = percentiles(visible, [0.5, 0.99, 1]);
     log(`flip visible: p50 ${round(p50!)} ms, p99 ${round(p99!)} ms over ${FLIPS} flips`);
 
-    // Training sets: another helper writes bench/_training-set-bench.ts.
-    let trainingSet: Record<string, unknown>;
-    try {
-      const hookPath = "./_training-set-bench.js";
-      const hook = (await import(hookPath)) as {
-        run: (log: (line: string) => void) => Promise<Record<string, unknown>>;
-      };
-      trainingSet = await hook.run(log);
-    } catch (error) {
-      // HOOK: not wired yet; bench/_training-set-bench.ts is not on main.
-      trainingSet = {
-        hook: "bench/_training-set-bench.ts is not on this branch yet",
-        error: error instanceof Error ? error.message : String(error),
-      };
-    }
+    // Training sets: the same run, over Parquet history (bench/_training-set-bench.ts).
+    const trainingSet = await runTrainingSetBench(log);
 
     const results = {
       backfill: {
@@ -224,7 +212,9 @@ export async function run(
         visible_p99_ms: round(p99!),
         visible_max_ms: round(max!),
       },
-      training_set: trainingSet,
+      training_set: trainingSet.training_set,
+      floor_duckdb_asof: trainingSet.floor_duckdb_asof,
+      training_set_vs_floor: trainingSet.ratio,
     };
     const table: BenchTableRow[] = [
       {
@@ -250,6 +240,16 @@ export async function run(
         rows: FLIPS,
         p50_ms: results.flip.visible_p50_ms,
         p99_ms: results.flip.visible_p99_ms,
+      },
+      {
+        measurement: "training set (DuckDB ASOF on strata_version)",
+        rows: results.training_set.labels,
+        seconds: results.training_set.seconds,
+      },
+      {
+        measurement: "floor: hand-written DuckDB ASOF join",
+        rows: results.training_set.labels,
+        seconds: results.floor_duckdb_asof.seconds,
       },
     ];
     return { results, table };

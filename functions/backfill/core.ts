@@ -6,6 +6,8 @@ import {
 } from "../../shared/backfill/index.js";
 import { createKafka, kafkaConnection } from "../../shared/changelog/index.js";
 import { StrataError } from "../../shared/errors.js";
+import { offlineWarehouse } from "../../shared/offline/history-source.js";
+import { registerOfflineViews } from "../../shared/offline/offline-tables.js";
 import { connectFailFast, OnlineStore } from "../../shared/online-store/index.js";
 import { openRegistrySource } from "../../shared/registry/open-registry-source.js";
 import type { BackfillConfig } from "./config.js";
@@ -141,6 +143,11 @@ export async function withCoordinator<T>(
         maxEventTimeSkewMs: config.maxEventTimeSkewMs,
         drainTimeoutMs: config.drainTimeoutMs,
         onProgress,
+        // A --sql source reads the offline store's tables by their view names (<view>_v<major>).
+        prepareSql: async (connection) => {
+          const warehouse = offlineWarehouse();
+          if (warehouse) await registerOfflineViews(connection, registry, warehouse);
+        },
       },
       view,
     );
