@@ -11,13 +11,12 @@
 //      the folder, both servers' keys of the test projects, the Kafka topics)
 // STRATA_FEAST_CACHE: where venvs are kept (default .cache/feast in the clone).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { Redis } from "ioredis";
 import os from "node:os";
 import path from "node:path";
+import { cachedVenv } from "../dev/python-venv.js";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
 import { repoRoot } from "../dev/stack/paths.js";
 import { stackStatus, stackUp } from "../dev/stack/stack.js";
@@ -51,38 +50,12 @@ function run(
   }
 }
 
-/** The venv for the lockfile's hash: reused when complete, else built; older ones removed. */
+/** The venv for the lockfile's hash (STRATA_FEAST_CACHE, default .cache/feast in the clone). */
 function ensureVenv(): string {
-  const hash = createHash("sha256").update(readFileSync(LOCKFILE)).digest("hex").slice(0, 16);
   const cacheRoot = path.resolve(
     process.env.STRATA_FEAST_CACHE ?? path.join(repoRoot, ".cache/feast"),
   );
-  const venv = path.join(cacheRoot, `venv-${hash}`);
-  // Written last: a venv without it was cut short and is built again.
-  const ready = path.join(venv, ".ready");
-  if (existsSync(ready)) {
-    log(`reusing the Python venv ${venv}`);
-    return venv;
-  }
-  const started = performance.now();
-  log(`creating the Python venv ${venv} from ${path.relative(repoRoot, LOCKFILE)} ...`);
-  rmSync(venv, { recursive: true, force: true });
-  run("python3", ["-m", "venv", venv]);
-  run(path.join(venv, "bin/pip"), [
-    "install",
-    "--quiet",
-    "--disable-pip-version-check",
-    "-r",
-    LOCKFILE,
-  ]);
-  writeFileSync(ready, `${new Date().toISOString()}\n`);
-  log(`venv ready in ${seconds(started)}`);
-  for (const entry of readdirSync(cacheRoot)) {
-    if (entry.startsWith("venv-") && entry !== `venv-${hash}`) {
-      rmSync(path.join(cacheRoot, entry), { recursive: true, force: true });
-    }
-  }
-  return venv;
+  return cachedVenv(LOCKFILE, cacheRoot, log);
 }
 
 /** Region 0's Redis and Kafka: used as they run (the helper stack, CI's after npm test), else brought up. */

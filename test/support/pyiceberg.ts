@@ -2,9 +2,8 @@
 // test/offline/requirements.lock, cached by that file's hash (like the Feast suite's venv) in
 // STRATA_PYICEBERG_CACHE (default .cache/pyiceberg in the clone; CI keeps it outside).
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { cachedVenv } from "../../dev/python-venv.js";
 import { repoRoot } from "../../dev/stack/paths.js";
 
 const LOCKFILE = path.join(repoRoot, "test/offline/requirements.lock");
@@ -21,32 +20,10 @@ function run(command: string, args: string[]): string {
 
 /** The venv's python: reused when complete for this lockfile, else built from PyPI (fails loudly). */
 export function pyIcebergPython(): string {
-  const hash = createHash("sha256").update(readFileSync(LOCKFILE)).digest("hex").slice(0, 16);
   const cacheRoot = path.resolve(
     process.env.STRATA_PYICEBERG_CACHE ?? path.join(repoRoot, ".cache/pyiceberg"),
   );
-  const venv = path.join(cacheRoot, `venv-${hash}`);
-  // Written last: a venv without it was cut short and is built again.
-  const ready = path.join(venv, ".ready");
-  if (!existsSync(ready)) {
-    mkdirSync(cacheRoot, { recursive: true });
-    rmSync(venv, { recursive: true, force: true });
-    run("python3", ["-m", "venv", venv]);
-    run(path.join(venv, "bin/pip"), [
-      "install",
-      "--quiet",
-      "--disable-pip-version-check",
-      "-r",
-      LOCKFILE,
-    ]);
-    writeFileSync(ready, `${new Date().toISOString()}\n`);
-    for (const entry of readdirSync(cacheRoot)) {
-      if (entry.startsWith("venv-") && entry !== `venv-${hash}`) {
-        rmSync(path.join(cacheRoot, entry), { recursive: true, force: true });
-      }
-    }
-  }
-  return path.join(venv, "bin/python");
+  return path.join(cachedVenv(LOCKFILE, cacheRoot), "bin/python");
 }
 
 /** A table as PyIceberg reads it (test/offline/read_iceberg.py): exact values as text. */
