@@ -18,6 +18,11 @@ export interface DriftConfig {
   region: string;
   /** STRATA_PROMETHEUS_URL: one or more (comma-separated) Prometheus HTTP API base URLs; their answers are summed. */
   prometheusUrls: string[];
+  /**
+   * STRATA_PROMETHEUS_SIGV4_REGION: sign queries with AWS SigV4 for this region (Amazon Managed
+   * Service for Prometheus answers nothing else); unset for a plain Prometheus.
+   */
+  prometheusSigV4Region: string | undefined;
   /** REDIS_URL / REDIS_CLUSTER_NODES: this region's Redis, where the baselines are. */
   redis: RedisAddress;
   /** STRATA_DRIFT_CLAIM_REDIS_URL: the one designated place of retraining claims. */
@@ -84,6 +89,7 @@ export function loadDriftConfig(env: NodeJS.ProcessEnv = process.env): DriftConf
     project,
     region: read.region(),
     prometheusUrls,
+    prometheusSigV4Region: read.get("STRATA_PROMETHEUS_SIGV4_REGION"),
     redis: read.redis(),
     claimRedisUrl,
     argo,

@@ -4,6 +4,7 @@ import type { DriftBaseline } from "../../shared/drift/baseline.js";
 import { evaluateModel, windowCounts, type ModelEvaluation } from "../../shared/drift/evaluate.js";
 import { ALL_REGIONS, FEATURE_VALUE_BUCKET_TOTAL } from "../../shared/drift/metric-names.js";
 import { promString, queryVector } from "../../shared/drift/prometheus-client.js";
+import { sigV4PrometheusSigner } from "../../shared/drift/prometheus-sigv4.js";
 import { triggerRetraining, type TriggerOutcome } from "../../shared/drift/retrain-trigger.js";
 import { isStrataError, StrataError } from "../../shared/errors.js";
 import { connectFailFast } from "../../shared/online-store/connect.js";
@@ -177,8 +178,11 @@ async function queryBaselineWindow(
   window: { startMs: number; endMs: number },
 ): Promise<{ feature: string; region: string; bucket: string; count: number }[]> {
   const query = windowQuery(config.project, baseline, window.endMs - window.startMs);
+  const sign = config.prometheusSigV4Region
+    ? sigV4PrometheusSigner(config.prometheusSigV4Region)
+    : undefined;
   const answers = await Promise.all(
-    config.prometheusUrls.map((url) => queryVector(url, query, { timeMs: window.endMs })),
+    config.prometheusUrls.map((url) => queryVector(url, query, { timeMs: window.endMs, sign })),
   );
   return answers.flat().map(({ metric, value }) => ({
     feature: metric.feature ?? "",

@@ -61,6 +61,8 @@ export class AwsDrift extends pulumi.ComponentResource {
             env: args.environment,
             token: { name: "STRATA_ARGO_TOKEN_SECRET", value: token.arn },
           }),
+          // Amazon Managed Prometheus answers only SigV4-signed queries (the role's aps:QueryMetrics).
+          { name: "STRATA_PROMETHEUS_SIGV4_REGION", value: config.region },
           ...redisLogin,
           { name: "REDIS_PASSWORD", value: pulumi.secret(args.redisPassword) },
         ],

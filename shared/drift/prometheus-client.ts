@@ -1,4 +1,5 @@
 import { StrataError, show } from "../errors.js";
+import type { PrometheusRequestSigner } from "./prometheus-sigv4.js";
 
 /** One series of an instant vector: its labels and value. */
 export interface VectorSample {
@@ -12,6 +13,8 @@ export interface PrometheusQueryOptions {
   timeoutMs?: number;
   /** Bearer token or headers an endpoint needs (e.g. a gateway in front of a managed Prometheus). */
   headers?: Record<string, string>;
+  /** Signs each request (Amazon Managed Prometheus: SigV4, prometheus-sigv4.ts). */
+  sign?: PrometheusRequestSigner;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -28,12 +31,28 @@ export async function queryVector(
   options: PrometheusQueryOptions,
 ): Promise<VectorSample[]> {
   const url = new URL("api/v1/query", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
-  const body = new URLSearchParams({ query, time: (options.timeMs / 1000).toFixed(3) });
+  const body = new URLSearchParams({ query, time: (options.timeMs / 1000).toFixed(3) }).toString();
+  let headers: Record<string, string> = {
+    "content-type": "application/x-www-form-urlencoded",
+    ...options.headers,
+  };
+  if (options.sign) {
+    try {
+      headers = await options.sign({ url, method: "POST", headers, body });
+    } catch (error) {
+      throw new StrataError(
+        "STRATA_E_PROMETHEUS_UNAVAILABLE",
+        `the query to Prometheus at ${url.origin} could not be signed: ${causeText(error)}`,
+        { prometheus: url.origin },
+        { cause: error },
+      );
+    }
+  }
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", ...options.headers },
+      headers,
       body,
       signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });

@@ -223,6 +223,7 @@ describe("the aws-us-east-1 stack's offline store, sink, backfill, drift and col
     ]);
     const env = fn.environment.variables as Record<string, string>;
     assert.equal(env.STRATA_PROMETHEUS_URL, `https://aps.example/workspaces/${PREFIX}-metrics/`);
+    assert.equal(env.STRATA_PROMETHEUS_SIGV4_REGION, "us-east-1");
     assert.equal(env.STRATA_ARGO_URL, "https://argo.ml.example.com");
     assert.equal(env.STRATA_ARGO_NAMESPACE, "ml");
     assert.equal(env.STRATA_ARGO_TEMPLATE, "retrain-model");
