@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { connectUrl, resolveEndpoints } from "../../dev/stack/endpoints.js";
@@ -6,6 +9,8 @@ import { stackPaths } from "../../dev/stack/paths.js";
 import { encodeChangelogRecord } from "../../shared/changelog/record.js";
 import { changelogTopic, replicatedChangelogTopic } from "../../shared/changelog/topics.js";
 import { openEmbeddedEngine } from "../../shared/offline/duckdb.js";
+import { warehouseHistory } from "../../shared/offline/history-source.js";
+import { buildTrainingSet } from "../../shared/offline/training-set.js";
 import { projectorGroupId } from "../../shared/offline/projector.js";
 import { offlineTableDir } from "../../shared/offline/table-names.js";
 import { prepareWrites } from "../../shared/online-store/write-path.js";
@@ -221,6 +226,51 @@ describe("offline store: /push -> changelog -> projector -> Iceberg sink -> Iceb
       assert.deepEqual(rows, want);
     } finally {
       engine.close();
+    }
+  });
+
+  it("answers a training set from the sink's table: each entity row gets the value as of its time, within maxAge", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "strata-offline-ts-"));
+    try {
+      const [first, second] = dayTimes as [number, number];
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const entities = path.join(dir, "entities.csv");
+      writeFileSync(
+        entities,
+        [
+          "driver_id,event_timestamp",
+          `9007199254740995,${iso(first - 1_000)}`, // before its first event: null
+          `9007199254740995,${iso(first + 1_000)}`, // its first event's value
+          `9007199254740995,${iso(first + DAY_MS + 1_000)}`, // first event older than maxAge: null
+          `9007199254740995,${iso(second + 1_000)}`, // its second event's value
+          `2,${iso(first + 5)}`, // a null value stays null
+        ].join("\n") + "\n",
+      );
+      const out = path.join(dir, "training.parquet");
+      await buildTrainingSet({
+        registry: new FeatureRegistry(offlineTestRepo(project)),
+        features: ["driver_all:i64", "driver_all:s"],
+        entities,
+        history: warehouseHistory(warehouse, project),
+        out,
+      });
+      const engine = await openEmbeddedEngine({ threads: 1 });
+      try {
+        const reader = await engine.connection.runAndReadAll(
+          `SELECT CAST(i64 AS VARCHAR) AS i64, s FROM read_parquet('${out}')`,
+        );
+        assert.deepEqual(reader.getRowObjectsJS(), [
+          { i64: null, s: null },
+          { i64: "9007199254740993", s: 'h\u00e9llo "q"' },
+          { i64: null, s: null },
+          { i64: "1", s: "v2" },
+          { i64: null, s: null },
+        ]);
+      } finally {
+        engine.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
