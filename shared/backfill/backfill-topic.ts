@@ -1,4 +1,5 @@
 import type { Admin, Kafka, KafkaMessage } from "kafkajs";
+import { retryRetriable } from "../changelog/kafka-errors.js";
 import { fitToCluster, type ChangelogTopicConfig } from "../changelog/topics.js";
 import type { TopicOffsets } from "./state.js";
 
@@ -52,14 +53,16 @@ export async function ensureBackfillTopic(
 /** Each partition's end offset (the next offset to be written), as decimal strings. */
 export async function endOffsets(admin: Admin, topic: string): Promise<Record<string, string>> {
   const offsets: Record<string, string> = {};
-  for (const p of await admin.fetchTopicOffsets(topic)) offsets[String(p.partition)] = p.high;
+  for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic)))
+    offsets[String(p.partition)] = p.high;
   return offsets;
 }
 
 /** Each partition's first offset still in the log. */
 export async function startOffsets(admin: Admin, topic: string): Promise<Record<string, string>> {
   const offsets: Record<string, string> = {};
-  for (const p of await admin.fetchTopicOffsets(topic)) offsets[String(p.partition)] = p.low;
+  for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic)))
+    offsets[String(p.partition)] = p.low;
   return offsets;
 }
 

@@ -1,5 +1,6 @@
 import type { Admin } from "kafkajs";
 import { consumerGroupId } from "../changelog/changelog-consumer.js";
+import { retryRetriable } from "../changelog/kafka-errors.js";
 import { execBatch, type RedisClient } from "../online-store/pipeline.js";
 import { fieldPrefix } from "../online-store/redis-layout.js";
 import { scanMasters } from "../online-store/scan.js";
@@ -20,7 +21,7 @@ export async function consumerPassed(
 ): Promise<boolean> {
   const groupId = consumerGroupId(project, region);
   for (const [topic, ends] of Object.entries(end)) {
-    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = await retryRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }));
     const byPartition = new Map(
       committed[0]?.partitions.map((p) => [String(p.partition), BigInt(p.offset)]) ?? [],
     );

@@ -47,3 +47,20 @@ export function permanentKafkaError(error: unknown): StrataError | undefined {
   }
   return undefined;
 }
+
+/**
+ * Runs a metadata or offset read again while Kafka answers with an error kafkajs marks
+ * retriable (a partition whose leader is moving or not yet known, right after a topic was
+ * created or a broker restarted), with a growing pause; any other error, or the last attempt's,
+ * is thrown. kafkajs' admin does not retry these reads itself.
+ */
+export async function retryRetriable<T>(run: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || (error as KafkaJsErrorLike).retriable !== true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** Math.min(attempt, 4)));
+    }
+  }
+}
