@@ -60,7 +60,10 @@ export function backfillCrashSuite(topology: Topology): void {
     let reader: OpenedStore;
     const beds: BackfillBed[] = [];
     before(async () => {
-      reader = await openStore(topology, (await backfillBed(topology, "bfk")).registry);
+      const bed = await backfillBed(topology, "bfk");
+      // Closed with the others: an open bed's Kafka clients would keep the file from exiting.
+      beds.push(bed);
+      reader = await openStore(topology, bed.registry);
     });
     after(async () => {
       for (const bed of beds) await bed.close();
