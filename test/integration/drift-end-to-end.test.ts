@@ -113,7 +113,7 @@ describe(
 
     before(async () => {
       redis = new Redis(redisUrl);
-      store = await OnlineStore.open({ client: redis.duplicate(), registry, hotCache: false });
+      store = await OnlineStore.open({ client: redis, registry, hotCache: false });
       await writeAll(false);
       // The baseline is the served data itself: serving the same values scores near zero.
       const training = Array.from({ length: DRIVERS }, (_, i) => values(i + 1, false));
