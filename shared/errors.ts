@@ -19,6 +19,15 @@ export const ERROR_CODES = {
   STRATA_E_DUPLICATE_SERVICE: { status: 400, title: "a feature service is registered twice" },
   STRATA_E_UNKNOWN_TYPE: { status: 400, title: "a feature or join key has an unknown type" },
   STRATA_E_BAD_REGISTRY: { status: 400, title: "a feature repo definition is inconsistent" },
+  STRATA_E_DUPLICATE_CDC_SOURCE: { status: 400, title: "a cdc source is declared twice" },
+  STRATA_E_UNKNOWN_CDC_SOURCE: {
+    status: 400,
+    title: "a feature view's source names a cdc source that is not declared",
+  },
+  STRATA_E_BAD_CDC_SOURCE: {
+    status: 400,
+    title: "a cdc source or a view's column mapping from it is malformed",
+  },
   // Feature references and services
   STRATA_E_BAD_FEATURE_REF: {
     status: 400,
@@ -284,6 +293,23 @@ export const ERROR_CODES = {
   STRATA_E_ARGO_REJECTED: {
     status: 502,
     title: "the Argo Workflows server refused the retraining submission",
+  },
+  // CDC sources (Debezium change events)
+  STRATA_E_CDC_CONFIG: {
+    status: 500,
+    title: "STRATA_CDC_DATABASES is missing, malformed, or lacks a database a cdc source names",
+  },
+  STRATA_E_CDC_BAD_EVENT: {
+    status: 400,
+    title: "a Debezium change event cannot be parsed",
+  },
+  STRATA_E_CDC_UNMAPPABLE: {
+    status: 400,
+    title: "a change event cannot be turned into a changelog record of its view",
+  },
+  STRATA_E_CDC_CONNECTOR: {
+    status: 502,
+    title: "Kafka Connect refused or could not run a Debezium connector",
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -25,6 +25,8 @@ export interface FeatureViewDefinition {
   maxAgeMs: number;
   /** critical: synchronous write-through; standard: asynchronous, batched. */
   criticality?: Criticality;
+  /** The view is written by the CDC mapper from a captured table (docs/sources.md). */
+  source?: CdcViewSource;
   description?: string;
 }
 
@@ -54,6 +56,31 @@ export interface FeatureRepoDefinition {
   views: FeatureViewDefinition[];
   services?: FeatureServiceDefinition[];
   pushSources?: PushSourceDefinition[];
+  /** Tables captured by Debezium that views name as their `source` (docs/sources.md). */
+  cdcSources?: CdcSourceDefinition[];
+}
+
+/** A table captured by Debezium. Connection details are deployment config (STRATA_CDC_DATABASES), not repo. */
+export interface CdcSourceDefinition {
+  /** [a-z0-9_]+, unique among cdc sources. */
+  name: string;
+  /** Logical database name, resolved by runtime config (STRATA_CDC_DATABASES). */
+  database: string;
+  /** "<schema>.<table>", e.g. "public.cards". */
+  table: string;
+  description?: string;
+}
+
+/** Where a CDC-fed view's rows come from: a cdc source and how its columns map. */
+export interface CdcViewSource {
+  /** A CdcSourceDefinition name. */
+  cdc: string;
+  /** Join key -> column. */
+  keyColumns: Record<string, string>;
+  /** Feature -> column; a feature not listed reads the column of its own name. */
+  columns?: Record<string, string>;
+  /** The version's event time: the transaction's commit time (default) or a column's value. */
+  eventTime?: "commit" | { column: string };
 }
 
 /** Identity helper for feature repo files: gives the object its type, nothing else. */
