@@ -3,6 +3,7 @@
  * and validated before any resource is declared; a wrong or missing value stops the program
  * with a message that names the key and what it accepts.
  */
+import { parseCdc, type CdcConfig } from "./cdc/config.js";
 import { parsePeers, parseReconcileSchedule, type PeerRegion } from "./peers.js";
 import { MIRROR_MAKER_IMAGE } from "./replication.js";
 import { parseWorkloads, type WorkloadsConfig } from "./workloads-config.js";
@@ -106,6 +107,8 @@ export interface StackConfig extends WorkloadsConfig {
    * sidecar), Prometheus (Kubernetes without the Prometheus operator).
    */
   collectorImage: string;
+  /** Debezium's databases and tables (`strata:cdc`); absent: no CDC pieces at all. */
+  cdc?: CdcConfig;
 }
 
 /** The collector image of each cloud when `strata:collectorImage` is not set. */
@@ -208,6 +211,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       },
     ),
   };
+  const cdc = parseCdc(raw.cdc, cloud);
+  if (cdc) config.cdc = cdc;
   if (cloud === "aws") config.aws = awsOptions(raw.aws, config);
   if (cloud === "azure") config.azure = azureOptions(raw.azure, config);
   if (kubernetes) config.kubernetes = kubernetes;

@@ -19,6 +19,7 @@ const KEYS = [
   "offline",
   "drift",
   "functions",
+  "cdc",
 ];
 
 /** Reads the `strata:` keys of the stack (structured values arrive as JSON text) and validates them. */

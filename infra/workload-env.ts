@@ -90,3 +90,22 @@ export function offlineProjectionEnvironment(config: StackConfig): EnvVar[] {
 export function asMap(env: readonly EnvVar[]): Record<string, pulumi.Input<string>> {
   return Object.fromEntries(env.map((v) => [v.name, v.value]));
 }
+
+/**
+ * The consumer's CDC mapper (functions/ingest, docs/sources.md), where `strata:cdc` is
+ * configured: on, and STRATA_CDC_DATABASES naming each database without any password: the
+ * stack's Connect workers, not the consumer, log in to the databases. Nothing without CDC.
+ */
+export function cdcIngestEnvironment(config: StackConfig): EnvVar[] {
+  if (!config.cdc) return [];
+  const databases = Object.fromEntries(
+    Object.entries(config.cdc.databases).map(([name, db]) => [
+      name,
+      { host: db.host, port: db.port, dbname: db.dbname, user: db.user, sslmode: db.sslmode },
+    ]),
+  );
+  return [
+    { name: "STRATA_CDC", value: "on" },
+    { name: "STRATA_CDC_DATABASES", value: JSON.stringify(databases) },
+  ];
+}

@@ -10,6 +10,8 @@ import { offlineNamespace, WAREHOUSE_PREFIX } from "../offline/names.js";
  */
 export class AwsOfflineStore extends pulumi.ComponentResource {
   readonly bucketArn: pulumi.Output<string>;
+  /** The bucket's name; the CDC plugin zip is uploaded under `plugins/` beside the warehouse. */
+  readonly bucketName: pulumi.Output<string>;
   readonly databaseArn: pulumi.Output<string>;
   readonly databaseName: pulumi.Output<string>;
   /** `s3://<bucket>/warehouse`: Iceberg's warehouse location. */
@@ -103,6 +105,7 @@ export class AwsOfflineStore extends pulumi.ComponentResource {
       parent,
     );
     this.bucketArn = bucket.arn;
+    this.bucketName = bucket.bucket;
     this.databaseArn = database.arn;
     this.databaseName = database.name;
     this.warehouse = pulumi.interpolate`s3://${bucket.bucket}/${WAREHOUSE_PREFIX}`;

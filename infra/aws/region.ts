@@ -11,6 +11,7 @@ import {
 import type { PeerCredentials } from "../deploy-region.js";
 import type { ReplicationFlow } from "../replication.js";
 import { AwsBackfill } from "./backfill.js";
+import { AwsCdc } from "./cdc.js";
 import { AwsDataTier } from "./data-tier.js";
 import { AwsDrift } from "./drift.js";
 import { AwsNetwork } from "./network.js";
@@ -22,8 +23,8 @@ import { AwsServingTier } from "./serving-tier.js";
 
 /**
  * One Strata region on AWS: network, Redis, MSK, the Fargate tiers with their metrics
- * collectors, a Prometheus workspace, the offline store and its sink, and the backfill and
- * drift functions.
+ * collectors, a Prometheus workspace, the offline store and its sink, the backfill and drift
+ * functions, and with `strata:cdc` the Debezium connectors.
  */
 export class AwsRegion extends pulumi.ComponentResource implements RegionComponent {
   readonly outputs: RegionOutputs;
@@ -138,6 +139,18 @@ export class AwsRegion extends pulumi.ComponentResource implements RegionCompone
       },
       parent,
     );
+    if (config.cdc) {
+      new AwsCdc(
+        `${name}-cdc`,
+        {
+          ...inVpc,
+          kafkaBootstrap: data.kafkaBootstrap,
+          kafkaClusterArn: data.kafkaClusterArn,
+          artifactsBucket: offline.bucketName,
+        },
+        parent,
+      );
+    }
     const backfill = new AwsBackfill(
       `${name}-backfill`,
       {

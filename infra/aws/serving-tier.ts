@@ -20,7 +20,7 @@ import {
   type PolicyStatement,
 } from "./policies.js";
 import { collectorContainer, remoteWriteUrl } from "./collector.js";
-import { offlineProjectionEnvironment } from "../workload-env.js";
+import { cdcIngestEnvironment, offlineProjectionEnvironment } from "../workload-env.js";
 import { offlineProjectionStatements, remoteWriteStatement } from "./workload-policies.js";
 
 export interface AwsServingTierArgs {
@@ -176,7 +176,9 @@ export class AwsServingTier extends pulumi.ComponentResource {
           environment: [
             ...environment,
             ...peerEnvironment(config, role),
-            ...(role === "ingest" ? offlineProjectionEnvironment(config) : []),
+            ...(role === "ingest"
+              ? [...offlineProjectionEnvironment(config), ...cdcIngestEnvironment(config)]
+              : []),
           ],
           secrets,
           logConfiguration: {

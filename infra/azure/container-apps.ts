@@ -15,7 +15,7 @@ import {
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
-import { offlineProjectionEnvironment } from "../workload-env.js";
+import { cdcIngestEnvironment, offlineProjectionEnvironment } from "../workload-env.js";
 import { collectorContainer } from "./collector.js";
 import { PrivateEndpoint } from "./private-endpoint.js";
 import { roleDefinitionId, ROLE_DEFINITIONS } from "./roles.js";
@@ -260,6 +260,7 @@ export class AzureContainerApps extends pulumi.ComponentResource {
                 ...env,
                 ...peerEnvironment(config, "ingest"),
                 ...offlineProjectionEnvironment(config),
+                ...cdcIngestEnvironment(config),
               ],
               resources,
               probes: [

@@ -11,7 +11,7 @@ import {
   SERVE_COMMAND,
   SERVE_PORT,
 } from "../region-stack.js";
-import { offlineProjectionEnvironment } from "../workload-env.js";
+import { cdcIngestEnvironment, offlineProjectionEnvironment } from "../workload-env.js";
 import { CLIENT_LABEL, CONTAINER_SECURITY, podSecurity } from "./security.js";
 
 export interface KubernetesServingArgs {
@@ -102,7 +102,9 @@ export class KubernetesServing extends pulumi.ComponentResource {
           env: [
             ...env,
             ...peerEnvironment(config, role),
-            ...(role === "ingest" ? offlineProjectionEnvironment(config) : []),
+            ...(role === "ingest"
+              ? [...offlineProjectionEnvironment(config), ...cdcIngestEnvironment(config)]
+              : []),
           ],
           ports: [
             ...(role === "serve" ? [{ name: "http", containerPort: SERVE_PORT }] : []),

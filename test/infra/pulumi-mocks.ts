@@ -61,7 +61,10 @@ function computed(
     case "aws:lambda/function:Function":
       return { arn, name };
     case "aws:mskconnect/customPlugin:CustomPlugin":
+    case "aws:mskconnect/workerConfiguration:WorkerConfiguration":
       return { arn, latestRevision: 1 };
+    case "aws:s3/bucketObjectv2:BucketObjectv2":
+      return { arn, versionId: `${name}-version-1` };
     case "aws:amp/workspace:Workspace":
       return { arn, prometheusEndpoint: `https://aps.example/workspaces/${name}/` };
     case "aws:msk/configuration:Configuration":
@@ -113,6 +116,8 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
       };
     case "aws:secretsmanager/getRandomPassword:getRandomPassword":
       return { randomPassword: "mock-password" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: "111122223333", arn: "arn:aws:iam::111122223333:user/ci", userId: "ci" };
     case "aws:ec2/getVpc:getVpc":
       return { cidrBlock: "10.0.0.0/16" };
     case "azure-native:authorization:getClientConfig":
@@ -141,6 +146,8 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 function unsecret(value: unknown): any {
   if (Array.isArray(value)) return value.map(unsecret);
   if (typeof value !== "object" || value === null) return value;
+  // An asset's path or text (pulumi.asset.FileAsset): a test awaits it.
+  if (value instanceof Promise) return value;
   const record = value as Record<string, unknown>;
   if (SECRET_SIG in record) return unsecret(record.value);
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unsecret(v)]));
@@ -167,7 +174,9 @@ export async function runStack(stack: string, config: Record<string, unknown>): 
     "strata:apiKeys",
     "strata:redisPassword",
     "strata:argoToken",
-    ...Object.keys(flat).filter((key) => key.startsWith("strata:peerCredentials-")),
+    ...Object.keys(flat).filter(
+      (key) => key.startsWith("strata:peerCredentials-") || key.startsWith("strata:cdcPassword-"),
+    ),
   ]);
   await pulumi.runtime.setMocks(
     {
