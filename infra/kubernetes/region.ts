@@ -5,6 +5,7 @@ import { resourceName, type RegionComponent, type RegionOutputs } from "../regio
 import type { PeerCredentials } from "../deploy-region.js";
 import type { ReplicationFlow } from "../replication.js";
 import { KubernetesBackfill } from "./backfill.js";
+import { KubernetesCdc } from "./cdc.js";
 import { KubernetesDrift } from "./drift.js";
 import { EnvoyFront } from "./envoy.js";
 import { NetworkPolicies } from "./network-policies.js";
@@ -112,6 +113,18 @@ export class KubernetesRegion extends pulumi.ComponentResource implements Region
       },
       parent,
     );
+    if (config.cdc) {
+      new KubernetesCdc(
+        `${name}-cdc`,
+        {
+          config,
+          namespace,
+          kafkaClusterName: kafka.clusterName,
+          kafkaBootstrap: kafka.bootstrap,
+        },
+        parent,
+      );
+    }
     const backfill = new KubernetesBackfill(
       `${name}-backfill`,
       {
