@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { AwsRegion } from "./aws/region.js";
 import { AzureRegion } from "./azure/region.js";
+import { cdcStackKeys } from "./cdc/config.js";
 import { StackConfigError, type StackConfig } from "./config.js";
 import { KubernetesRegion } from "./kubernetes/region.js";
 import { needsCredentials, peerCredentialsKey } from "./peers.js";
@@ -19,6 +20,11 @@ export interface StackSecrets {
    * password, an Event Hubs connection string, or a JSON {"certificate","key"} PEM pair for mTLS).
    */
   peerCredentials: Record<string, pulumi.Input<string> | undefined>;
+  /**
+   * Azure with `strata:cdc`: the values of the stack keys it names (each database's password,
+   * a secret, and CA certificate), by key; the stack stores them in the region's Key Vault.
+   */
+  cdcValues: Record<string, pulumi.Input<string> | undefined>;
 }
 
 /** Each peer's credential, checked present for every peer whose login needs one. */
@@ -36,10 +42,28 @@ function peerCredentials(config: StackConfig, secrets: StackSecrets): PeerCreden
   return found;
 }
 
+/** The values of the stack keys `strata:cdc` names (Azure), each checked present. */
+function cdcValues(
+  config: StackConfig,
+  secrets: StackSecrets,
+): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(
+    cdcStackKeys(config.cloud, config.cdc).map((key) => [
+      key,
+      required(
+        secrets.cdcValues[key],
+        key,
+        "the value strata:cdc names (a database password, set with --secret, or a PEM CA certificate)",
+      ),
+    ]),
+  );
+}
+
 /** The region component of the configured cloud: the same outputs whichever it is. */
 export function deployRegion(config: StackConfig, secrets: StackSecrets): RegionComponent {
   const apiKeys = required(secrets.apiKeys, "apiKeys", "a secret JSON list of API key hashes");
   const peers = peerCredentials(config, secrets);
+  const cdc = cdcValues(config, secrets);
   const argoToken = required(
     secrets.argoToken,
     "argoToken",
@@ -49,7 +73,7 @@ export function deployRegion(config: StackConfig, secrets: StackSecrets): Region
     case "aws":
       return new AwsRegion(config, apiKeys, argoToken, peers);
     case "azure":
-      return new AzureRegion(config, apiKeys, argoToken, peers);
+      return new AzureRegion(config, apiKeys, argoToken, peers, cdc);
     case "kubernetes":
       return new KubernetesRegion(config, {
         apiKeys,

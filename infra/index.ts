@@ -2,6 +2,7 @@
 // (Pulumi.<stack>.yaml) choosing the cloud and the sizes. See docs/deploy.md.
 import * as pulumi from "@pulumi/pulumi";
 import { deployRegion } from "./deploy-region.js";
+import { cdcStackKeys } from "./cdc/config.js";
 import { loadStackConfig } from "./load-config.js";
 import { peerCredentialsKey } from "./peers.js";
 
@@ -14,6 +15,9 @@ const deployed = deployRegion(config, {
   argoToken: settings.getSecret("argoToken"),
   peerCredentials: Object.fromEntries(
     config.peers.map((p) => [p.region, settings.getSecret(peerCredentialsKey(p.region))]),
+  ),
+  cdcValues: Object.fromEntries(
+    cdcStackKeys(config.cloud, config.cdc).map((key) => [key, settings.getSecret(key)]),
   ),
 });
 

@@ -7,6 +7,7 @@ import type { PeerCredentials } from "../deploy-region.js";
 import type { ReplicationFlow } from "../replication.js";
 import authorization from "@pulumi/azure-native/authorization/index.js";
 import { AzureBackfill } from "./backfill.js";
+import { AzureCdc } from "./cdc.js";
 import { AzureMetricsIngestion } from "./collector.js";
 import { AzureContainerApps } from "./container-apps.js";
 import { AzureDataTier } from "./data-tier.js";
@@ -27,6 +28,7 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
     apiKeys: pulumi.Input<string>,
     argoToken: pulumi.Input<string>,
     peerCredentials: PeerCredentials,
+    cdcValues: Record<string, pulumi.Input<string>>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     const name = resourceName(config, config.region);
@@ -104,6 +106,23 @@ export class AzureRegion extends pulumi.ComponentResource implements RegionCompo
       },
       parent,
     );
+    if (config.cdc) {
+      new AzureCdc(
+        `${name}-cdc`,
+        {
+          config,
+          resourceGroupName,
+          location,
+          environmentId: apps.environmentId,
+          eventHubsNamespaceName: data.eventHubsNamespaceName,
+          kafkaBootstrap: data.kafkaBootstrap,
+          vaultName: apps.vaultName,
+          kafkaConnectionSecret: apps.vaultSecrets["kafka-connection"],
+          values: cdcValues,
+        },
+        parent,
+      );
+    }
     const host = new FunctionsHostStorage(`${name}-fnhost`, inVnet, parent);
     const inEnvironmentOf = {
       config,

@@ -71,7 +71,7 @@ const PG_NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 const AWS_SECRET = /^[A-Za-z0-9/_+=.@!-]{1,512}$/;
 const K8S_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const SECRET_KEY = /^[A-Za-z0-9._-]{1,253}$/;
-const STACK_KEY = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+const STACK_KEY = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
 
 /** `name` or `name:key`, each part checked against its pattern. */
 function secretRef(
@@ -243,4 +243,18 @@ export function parseCdc(raw: unknown, cloud: Cloud): CdcConfig | undefined {
     }
   }
   return config;
+}
+
+/**
+ * Azure: the stack config keys `strata:cdc` names (each database's password and CA
+ * certificate), whose values the stack stores in the region's Key Vault. None elsewhere: AWS
+ * and Kubernetes reference their secret stores directly.
+ */
+export function cdcStackKeys(cloud: Cloud, cdc: CdcConfig | undefined): string[] {
+  if (cloud !== "azure" || !cdc) return [];
+  const keys = Object.values(cdc.databases).flatMap((db) => [
+    db.passwordSecret.name,
+    (db.sslRootCertSecret as SecretRef).name,
+  ]);
+  return [...new Set(keys)];
 }

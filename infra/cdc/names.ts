@@ -29,8 +29,8 @@ export function cdcConnectClusterNames(project: string) {
 
 /**
  * The variable a database's password reaches a Connect worker in (Azure, where Kafka's
- * EnvVarConfigProvider resolves `${env:...}`): `CDC_PASSWORD_<DATABASE>`, upper case.
+ * EnvVarConfigProvider resolves `${env:...}`): `CDC_PASSWORD_<DATABASE>`, upper case, `-` as `_`.
  */
 export function passwordEnvName(database: string): string {
-  return `CDC_PASSWORD_${database.toUpperCase()}`;
+  return `CDC_PASSWORD_${database.toUpperCase().replace(/-/g, "_")}`;
 }

@@ -69,15 +69,16 @@ describe("the onprem-dc1 stack with strata:cdc: Strimzi KafkaConnect and KafkaCo
   });
 
   it("mounts each root certificate Secret read-only where the connector's sslrootcert points", () => {
-    const spec = connect().inputs.spec;
+    const template = connect().inputs.spec.template as {
+      pod: { volumes: { secret: { secretName: string } }[] };
+      connectContainer: { volumeMounts: { mountPath: string; readOnly: boolean }[] };
+    };
     assert.deepEqual(
-      spec.template.pod.volumes.map((v: { secret: { secretName: string } }) => v.secret.secretName),
+      template.pod.volumes.map((v) => v.secret.secretName),
       ["payments-db-ca", "corp-ca"],
     );
     assert.deepEqual(
-      spec.template.connectContainer.volumeMounts.map(
-        (m: { mountPath: string; readOnly: boolean }) => [m.mountPath, m.readOnly],
-      ),
+      template.connectContainer.volumeMounts.map((m) => [m.mountPath, m.readOnly]),
       [
         ["/mnt/strata-cdc/payments-db-ca", true],
         ["/mnt/strata-cdc/corp-ca", true],
