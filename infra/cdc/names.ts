@@ -14,7 +14,7 @@ export const DEBEZIUM_POSTGRES_ARTIFACT = {
 export const POSTGRES_CONNECTOR_CLASS = "io.debezium.connector.postgresql.PostgresConnector";
 
 /** What `npm run build:cdc-plugin` writes (scripts/build-cdc-plugin.ts), relative to the repo. */
-export const PLUGIN_ARCHIVE = `dist/cdc/strata-debezium-postgres-${DEBEZIUM_VERSION}.zip`;
+export const PLUGIN_ARCHIVE = `artifacts/cdc/strata-debezium-postgres-${DEBEZIUM_VERSION}.zip`;
 
 /** The Connect worker group and internal topics of the CDC workers (Azure, Strimzi). */
 export function cdcConnectClusterNames(project: string) {

@@ -146,9 +146,9 @@ describe("the aws-us-east-1 stack with strata:cdc: Debezium on MSK Connect", () 
     await assert.rejects(
       runStack("aws-us-east-1", {
         ...base,
-        "strata:cdc": awsCdc("dist/cdc/missing-plugin.zip"),
+        "strata:cdc": awsCdc("artifacts/cdc/missing-plugin.zip"),
       }),
-      /strata:cdc\.pluginArchive is "dist\/cdc\/missing-plugin\.zip", which does not exist; build it with npm run build:cdc-plugin/,
+      /strata:cdc\.pluginArchive is "artifacts\/cdc\/missing-plugin\.zip", which does not exist; build it with npm run build:cdc-plugin/,
     );
   });
 });
