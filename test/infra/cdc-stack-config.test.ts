@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import { repoRoot } from "../../dev/stack/paths.js";
 import { DEBEZIUM_VERSION } from "../../infra/cdc/names.js";
 import { connectorEnvName, registerConnectorsScript } from "../../infra/cdc/register.js";
@@ -160,6 +161,21 @@ describe("strata:cdc configuration", () => {
       (c) => (c.buildOutput = { image: "registry.corp.example/connect" }),
       /strata:cdc\.buildOutput\.image is "registry\.corp\.example\/connect"; it must be the image reference \(with a tag\)/,
     );
+  });
+
+  it("accepts the commented example in Pulumi.onprem-dc1.yaml", () => {
+    const lines = readFileSync(path.join(repoRoot, "Pulumi.onprem-dc1.yaml"), "utf8").split("\n");
+    const start = lines.indexOf("  # strata:cdc:");
+    assert.ok(start > 0, "the example is there");
+    const block = lines
+      .slice(start)
+      .filter((l) => l.startsWith("  #   ") || l === "  # strata:cdc:");
+    const example = parse(block.map((l) => l.slice(4)).join("\n")) as Record<string, unknown>;
+    const config = parseStackConfig(stripped({ ...stackFileConfig("onprem-dc1"), ...example }));
+    assert.deepEqual(Object.keys(config.cdc!.databases), ["payments"]);
+    assert.deepEqual(config.cdc!.sources, [
+      { name: "cards", database: "payments", table: "public.cards" },
+    ]);
   });
 
   it("pins the same Debezium version in the plugin pom as in the stacks", () => {
