@@ -4,11 +4,15 @@ import keyvault from "@pulumi/azure-native/keyvault/index.js";
 import managedidentity from "@pulumi/azure-native/managedidentity/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { cdcTableTopic } from "../../shared/sources/debezium-config.js";
+import {
+  type SecretRef,
+  cdcConnectors,
+  cdcConnectClusterNames,
+  passwordEnvName,
+  connectorEnvName,
+  registerConnectorsScript,
+} from "../cdc/index.js";
 import type { StackConfig } from "../config.js";
-import type { SecretRef } from "../cdc/config.js";
-import { cdcConnectors } from "../cdc/connectors.js";
-import { cdcConnectClusterNames, passwordEnvName } from "../cdc/names.js";
-import { connectorEnvName, registerConnectorsScript } from "../cdc/register.js";
 import { eventHubsClient, toProperties } from "../offline/connect-properties.js";
 import { grant } from "./grant.js";
 import { ROLE_DEFINITIONS } from "./roles.js";

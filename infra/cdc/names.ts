@@ -11,7 +11,6 @@ export const DEBEZIUM_POSTGRES_ARTIFACT = {
   artifact: "debezium-connector-postgres",
   version: DEBEZIUM_VERSION,
 } as const;
-export const POSTGRES_CONNECTOR_CLASS = "io.debezium.connector.postgresql.PostgresConnector";
 
 /** What `npm run build:cdc-plugin` writes (scripts/build-cdc-plugin.ts), relative to the repo. */
 export const PLUGIN_ARCHIVE = `artifacts/cdc/strata-debezium-postgres-${DEBEZIUM_VERSION}.zip`;

@@ -1,10 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { cdcConnectorName, cdcTopicPrefix } from "../../shared/sources/debezium-config.js";
+import {
+  type SecretRef,
+  cdcConnectors,
+  cdcConnectClusterNames,
+  DEBEZIUM_POSTGRES_ARTIFACT,
+} from "../cdc/index.js";
 import type { StackConfig } from "../config.js";
-import type { SecretRef } from "../cdc/config.js";
-import { cdcConnectors } from "../cdc/connectors.js";
-import { cdcConnectClusterNames, DEBEZIUM_POSTGRES_ARTIFACT } from "../cdc/names.js";
 import { acl, kafkaUser } from "./kafka-user.js";
 import { CONNECT_LABELS } from "./offline-sink.js";
 import { CLIENT_LABEL, CONTAINER_SECURITY, podSecurity } from "./security.js";
