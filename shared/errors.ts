@@ -28,6 +28,10 @@ export const ERROR_CODES = {
     status: 400,
     title: "a cdc source or a view's column mapping from it is malformed",
   },
+  STRATA_E_BAD_AGGREGATION: {
+    status: 400,
+    title: "an aggregation view's inputs, source, windows or functions are invalid",
+  },
   // Feature references and services
   STRATA_E_BAD_FEATURE_REF: {
     status: 400,
@@ -310,6 +314,19 @@ export const ERROR_CODES = {
   STRATA_E_CDC_CONNECTOR: {
     status: 502,
     title: "Kafka Connect refused or could not run a Debezium connector",
+  },
+  // Rolling window aggregations
+  STRATA_E_AGGREGATION_VIEW_UNSUPPORTED: {
+    status: 400,
+    title: "the operation needs a feature view, and this is an aggregation view (write, backfill)",
+  },
+  STRATA_E_AGGREGATION_TOO_LATE: {
+    status: 422,
+    title: "an event is older than its entity's watermark minus the allowed lateness; not applied",
+  },
+  STRATA_E_BAD_AGGREGATION_EVENT: {
+    status: 400,
+    title: "an aggregation event cannot be decoded (JSON, view, entity, event time or a value)",
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

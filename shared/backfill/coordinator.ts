@@ -15,6 +15,7 @@ import {
   countRemaining,
   startOffsets,
 } from "./backfill-topic.js";
+import { refuseAggregationView } from "./aggregation-refusal.js";
 import { consumerPassed, deleteGeneration } from "./generation-cleanup.js";
 import { BackfillLease } from "./lease.js";
 import {
@@ -93,6 +94,7 @@ export class BackfillCoordinator {
     viewRef: string,
   ) {
     this.registry = deps.store.registry;
+    refuseAggregationView(this.registry, viewRef);
     this.viewKey = this.registry.viewByRef(viewRef).key;
     this.token = deps.token ?? randomUUID();
     this.states = new BackfillStateStore(deps.client, this.registry.project, this.viewKey);

@@ -5,6 +5,7 @@ import type { FeatureRegistry, ResolvedView } from "../registry/feature-registry
 import type { FeatureType } from "../registry/feature-types.js";
 import type { WriteRow } from "../online-store/write-path.js";
 import type { BackfillSource } from "./state.js";
+import { refuseAggregationView } from "./aggregation-refusal.js";
 
 /** The column every backfill source has besides join keys and features: the row's event time. */
 export const EVENT_TIME_COLUMN = "event_timestamp";
@@ -35,6 +36,7 @@ export class SourceReader {
     source: Exclude<BackfillSource, { kind: "replay" }>,
     prepare?: (connection: DuckDBConnection) => Promise<void>,
   ): Promise<SourceReader> {
+    refuseAggregationView(registry, viewRef);
     const view = registry.viewByRef(viewRef);
     const engine = await openEmbeddedEngine({ threads: 2 });
     try {

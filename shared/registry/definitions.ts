@@ -50,6 +50,52 @@ export interface PushSourceDefinition {
   description?: string;
 }
 
+export type AggregationFunction = "count" | "sum" | "mean" | "min" | "max" | "last_n";
+
+/** One aggregate of an aggregation view, read as the feature `<view>:<name>`. */
+export interface AggregationDefinition {
+  /** The feature name read as `<view>:<name>`. */
+  name: string;
+  function: AggregationFunction;
+  /** Input column (not for count). */
+  column?: string;
+  /** last_n only: how many values, 1..100. */
+  n?: number;
+  /** 60_000 .. 30 days; a multiple of tileMs. */
+  windowMs: number;
+  /** windowMs / tileMs <= 1440. */
+  tileMs: number;
+}
+
+/** Where an aggregation view's events come from. */
+export type AggregationSourceDefinition =
+  | { push: true }
+  | { cdc: string; keyColumns: Record<string, string>; timestampColumn?: string }
+  | { topic: string; timestampField: string };
+
+/**
+ * Rolling window aggregates per entity, computed from a stream of events and kept as time
+ * tiles in the entity's hash (docs/aggregations.md).
+ */
+export interface AggregationViewDefinition {
+  name: string;
+  /** Semver like feature views; a major is its own storage. */
+  version: string;
+  entities: (string | EntityDefinition)[];
+  /** Input columns of an event and their scalar types (numeric for sum/mean/min/max). */
+  inputs: Record<string, FeatureType>;
+  /**
+   * push: rows pushed to the view's name (or a push source naming it) become events;
+   * cdc: inserts (and snapshot reads) of a CDC source's table become events, columns by name;
+   * topic: JSON values of a Kafka topic, one event each.
+   */
+  source: AggregationSourceDefinition;
+  aggregations: AggregationDefinition[];
+  /** Events older than (the entity's highest event time seen) - allowedLatenessMs are too late. Default 5 min. */
+  allowedLatenessMs?: number;
+  description?: string;
+}
+
 export interface FeatureRepoDefinition {
   project: string;
   entities: EntityDefinition[];
@@ -58,6 +104,7 @@ export interface FeatureRepoDefinition {
   pushSources?: PushSourceDefinition[];
   /** Tables captured by Debezium that views name as their `source` (docs/sources.md). */
   cdcSources?: CdcSourceDefinition[];
+  aggregationViews?: AggregationViewDefinition[];
 }
 
 /** A table captured by Debezium. Connection details are deployment config (STRATA_CDC_DATABASES), not repo. */

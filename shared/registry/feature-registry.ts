@@ -1,6 +1,8 @@
 import { LRUCache } from "lru-cache";
 import { show, StrataError } from "../errors.js";
+import { resolveAggregationSpec, type AggregationSpec } from "./aggregation-view.js";
 import type {
+  AggregationViewDefinition,
   Criticality,
   EntityDefinition,
   FeatureRepoDefinition,
@@ -50,12 +52,25 @@ export interface ResolvedView {
   featureIndex: ReadonlyMap<string, number>;
   maxAgeMs: number;
   criticality: Criticality;
+  /**
+   * Set on aggregation views only: their features are the aggregates, computed from tiles
+   * (shared/aggregations), not stored values. Feature references and services resolve to them
+   * like to any view; writes and backfills refuse them.
+   */
+  aggregation?: AggregationSpec;
+}
+
+/** A resolved aggregation view major. */
+export interface ResolvedAggregationView extends ResolvedView {
+  aggregation: AggregationSpec;
 }
 
 /** Where a push goes: the view majors it writes and the column holding event times. */
 export interface PushTarget {
   name: string;
   views: readonly ResolvedView[];
+  /** Aggregation views the pushed rows become events of (absent or empty: none). */
+  aggregationViews?: readonly ResolvedAggregationView[];
   timestampField: string;
 }
 
@@ -95,6 +110,8 @@ export class FeatureRegistry {
   private readonly entitiesByName = new Map<string, ResolvedEntity>();
   /** view name → majors, ascending. */
   private readonly viewsByName = new Map<string, ResolvedView[]>();
+  /** aggregation view name → majors, ascending. */
+  private readonly aggregationsByName = new Map<string, ResolvedAggregationView[]>();
   private readonly services = new Map<string, readonly ResolvedFeatureRef[]>();
   private readonly pushSources = new Map<string, PushTarget>();
   /** Only references that resolved: bounded by the registry's own size, not by requests. */
@@ -109,7 +126,12 @@ export class FeatureRegistry {
     this.definition = repo;
     for (const entity of repo.entities) this.addEntity(entity);
     for (const view of repo.views) this.addView(view);
+    const cdcNames = cdcSourceNames(repo);
+    for (const view of repo.aggregationViews ?? []) this.addAggregationView(view, cdcNames);
     for (const majors of this.viewsByName.values()) majors.sort((a, b) => a.major - b.major);
+    for (const majors of this.aggregationsByName.values()) {
+      majors.sort((a, b) => a.major - b.major);
+    }
     for (const service of repo.services ?? []) this.addService(service);
     for (const source of repo.pushSources ?? []) this.addPushSource(source);
   }
@@ -118,9 +140,37 @@ export class FeatureRegistry {
     return [...this.entitiesByName.values()];
   }
 
-  /** Every registered view major. */
+  /** Every registered feature view major (aggregation views are not among them). */
   views(): ResolvedView[] {
     return [...this.viewsByName.values()].flat();
+  }
+
+  /** Every registered aggregation view major. */
+  aggregationViews(): ResolvedAggregationView[] {
+    return [...this.aggregationsByName.values()].flat();
+  }
+
+  /** Whether `view` or `view@major` names an aggregation view (of any major). */
+  isAggregationView(ref: string): boolean {
+    return typeof ref === "string" && this.aggregationsByName.has(ref.split("@")[0]!);
+  }
+
+  /** An aggregation view by name (`view`, latest major) or `view@major`. */
+  aggregationView(ref: string): ResolvedAggregationView {
+    const at = typeof ref === "string" ? ref.indexOf("@") : -1;
+    const name = at < 0 ? ref : ref.slice(0, at);
+    const majors = this.aggregationsByName.get(name);
+    const major = at < 0 ? undefined : Number(ref.slice(at + 1));
+    const found =
+      major === undefined ? majors?.[majors.length - 1] : majors?.find((v) => v.major === major);
+    if (!found) {
+      throw new StrataError(
+        "STRATA_E_UNKNOWN_VIEW",
+        `aggregation view ${show(ref)} does not exist${majors ? ` (registered majors: ${majors.map((v) => v.major).join(", ")})` : ""}`,
+        { view: ref, known: [...this.aggregationsByName.keys()] },
+      );
+    }
+    return found;
   }
 
   serviceNames(): string[] {
@@ -135,6 +185,13 @@ export class FeatureRegistry {
   /** A view by name, at a pinned major or the latest one. */
   view(name: string, major?: number): ResolvedView {
     const majors = this.viewsByName.get(name);
+    if (!majors && this.aggregationsByName.has(name)) {
+      throw new StrataError(
+        "STRATA_E_AGGREGATION_VIEW_UNSUPPORTED",
+        `${show(name)} is an aggregation view: its values are computed from events (push to it, or its source), never written or backfilled directly`,
+        { view: name },
+      );
+    }
     if (!majors) {
       throw new StrataError("STRATA_E_UNKNOWN_VIEW", `feature view ${show(name)} does not exist`, {
         view: name,
@@ -187,7 +244,10 @@ export class FeatureRegistry {
         { feature: ref },
       );
     }
-    const view = this.view(match[1]!, match[2] === undefined ? undefined : Number(match[2]));
+    const major = match[2] === undefined ? undefined : Number(match[2]);
+    const view = this.aggregationsByName.has(match[1]!)
+      ? this.aggregationView(major === undefined ? match[1]! : `${match[1]!}@${major}`)
+      : this.view(match[1]!, major);
     const index = view.featureIndex.get(match[3]!);
     if (index === undefined) {
       throw new StrataError(
@@ -254,6 +314,10 @@ export class FeatureRegistry {
     const source = this.pushSources.get(name);
     if (source) return source;
     const viewName = typeof name === "string" ? name.split("@")[0]! : "";
+    if (this.aggregationsByName.has(viewName)) {
+      const aggregationViews = [this.aggregationView(name)];
+      return { name, views: [], aggregationViews, timestampField: DEFAULT_TIMESTAMP_FIELD };
+    }
     if (this.viewsByName.has(viewName)) {
       return { name, views: [this.viewByRef(name)], timestampField: DEFAULT_TIMESTAMP_FIELD };
     }
@@ -304,35 +368,12 @@ export class FeatureRegistry {
         { view: name, major: version.major },
       );
     }
-    const entities = (def.entities ?? []).map((ref) => {
-      const entityName = typeof ref === "string" ? ref : ref?.name;
-      const entity = this.entitiesByName.get(entityName);
-      if (!entity) {
-        throw new StrataError(
-          "STRATA_E_UNKNOWN_ENTITY",
-          `feature view ${name}@${version.major} names entity ${show(entityName)}, which is not registered`,
-          { view: name, entity: entityName, known: [...this.entitiesByName.keys()] },
-        );
-      }
-      return entity;
-    });
-    if (entities.length === 0) {
-      throw new StrataError("STRATA_E_BAD_REGISTRY", `feature view ${name} names no entities`, {
-        view: name,
-      });
-    }
-    const joinKeys = entities.flatMap((e) => e.joinKeys);
-    const seenKeys = new Set<string>();
-    for (const key of joinKeys) {
-      if (seenKeys.has(key.name)) {
-        throw new StrataError(
-          "STRATA_E_BAD_REGISTRY",
-          `feature view ${name}: join key ${show(key.name)} appears in two of its entities`,
-          { view: name, joinKey: key.name },
-        );
-      }
-      seenKeys.add(key.name);
-    }
+    const { entities, joinKeys, seenKeys } = this.resolveEntities(
+      "feature view",
+      name,
+      version.major,
+      def.entities,
+    );
     const features = this.checkFeatures(name, def.features);
     for (const feature of features) refuseColumnClash(name, feature.name, seenKeys);
     if (!Number.isFinite(def.maxAgeMs) || def.maxAgeMs <= 0) {
@@ -364,6 +405,92 @@ export class FeatureRegistry {
       criticality,
     });
     this.viewsByName.set(name, majors);
+  }
+
+  private addAggregationView(
+    def: AggregationViewDefinition,
+    cdcNames: ReadonlySet<string> | undefined,
+  ): void {
+    const name = checkName(def.name, "aggregation view", IDENTIFIER);
+    if (this.viewsByName.has(name)) {
+      throw new StrataError(
+        "STRATA_E_DUPLICATE_VIEW",
+        `aggregation view ${name} has the name of a feature view; the two share one name space`,
+        { view: name },
+      );
+    }
+    const version = parseSemVer(def.version, `aggregation view ${name}`);
+    const majors = this.aggregationsByName.get(name) ?? [];
+    if (majors.some((v) => v.major === version.major)) {
+      throw new StrataError(
+        "STRATA_E_DUPLICATE_VIEW",
+        `aggregation view ${name} major ${version.major} is registered twice`,
+        { view: name, major: version.major },
+      );
+    }
+    const key = `${name}@${version.major}`;
+    const { entities, joinKeys } = this.resolveEntities(
+      "aggregation view",
+      name,
+      version.major,
+      def.entities,
+    );
+    const aggregation = resolveAggregationSpec(def, key, joinKeys, cdcNames);
+    const features = aggregation.aggregations.map((a) => a.output);
+    majors.push({
+      name,
+      major: version.major,
+      version,
+      key,
+      entities,
+      entitySet: entities.map((e) => e.name).join(","),
+      joinKeys,
+      features,
+      featureIndex: new Map(features.map((f, i) => [f.name, i])),
+      // Aggregates are as fresh as their last event: age is the window's business, not maxAge's.
+      maxAgeMs: Number.POSITIVE_INFINITY,
+      criticality: "standard",
+      aggregation,
+    });
+    this.aggregationsByName.set(name, majors);
+  }
+
+  private resolveEntities(
+    what: string,
+    name: string,
+    major: number,
+    refs: (string | EntityDefinition)[] | undefined,
+  ): { entities: ResolvedEntity[]; joinKeys: JoinKey[]; seenKeys: Set<string> } {
+    const entities = (refs ?? []).map((ref) => {
+      const entityName = typeof ref === "string" ? ref : ref?.name;
+      const entity = this.entitiesByName.get(entityName);
+      if (!entity) {
+        throw new StrataError(
+          "STRATA_E_UNKNOWN_ENTITY",
+          `${what} ${name}@${major} names entity ${show(entityName)}, which is not registered`,
+          { view: name, entity: entityName, known: [...this.entitiesByName.keys()] },
+        );
+      }
+      return entity;
+    });
+    if (entities.length === 0) {
+      throw new StrataError("STRATA_E_BAD_REGISTRY", `${what} ${name} names no entities`, {
+        view: name,
+      });
+    }
+    const joinKeys = entities.flatMap((e) => e.joinKeys);
+    const seenKeys = new Set<string>();
+    for (const key of joinKeys) {
+      if (seenKeys.has(key.name)) {
+        throw new StrataError(
+          "STRATA_E_BAD_REGISTRY",
+          `${what} ${name}: join key ${show(key.name)} appears in two of its entities`,
+          { view: name, joinKey: key.name },
+        );
+      }
+      seenKeys.add(key.name);
+    }
+    return { entities, joinKeys, seenKeys };
   }
 
   private checkFeatures(
@@ -434,7 +561,11 @@ export class FeatureRegistry {
 
   private addPushSource(def: PushSourceDefinition): void {
     const name = checkName(def.name, "push source", SERVICE_NAME);
-    if (this.pushSources.has(name) || this.viewsByName.has(name)) {
+    if (
+      this.pushSources.has(name) ||
+      this.viewsByName.has(name) ||
+      this.aggregationsByName.has(name)
+    ) {
       throw new StrataError(
         "STRATA_E_BAD_REGISTRY",
         `push source ${show(name)} is registered twice, or shares its name with a feature view`,
@@ -446,13 +577,18 @@ export class FeatureRegistry {
         push_source: name,
       });
     }
-    const views = def.views.map((ref) => this.viewByRef(ref));
+    const views = def.views
+      .filter((ref) => !this.isAggregationView(ref))
+      .map((ref) => this.viewByRef(ref));
+    const aggregationViews = def.views
+      .filter((ref) => this.isAggregationView(ref))
+      .map((ref) => this.aggregationView(ref));
     const timestampField = checkName(
       def.timestampField ?? DEFAULT_TIMESTAMP_FIELD,
       `timestamp field of push source ${name}`,
       IDENTIFIER,
     );
-    this.pushSources.set(name, { name, views, timestampField });
+    this.pushSources.set(name, { name, views, aggregationViews, timestampField });
   }
 }
 
@@ -486,6 +622,14 @@ function refuseColumnClash(view: string, feature: string, joinKeys: ReadonlySet<
       { view, feature },
     );
   }
+}
+
+/** The repo's CDC source names, when it declares any (the CDC part of the registry owns them). */
+function cdcSourceNames(repo: FeatureRepoDefinition): ReadonlySet<string> | undefined {
+  const sources = (repo as { cdcSources?: unknown }).cdcSources;
+  if (!Array.isArray(sources)) return undefined;
+  const names = sources.map((s: unknown) => (s as { name?: unknown } | null)?.name);
+  return new Set(names.filter((n): n is string => typeof n === "string"));
 }
 
 function checkName(value: unknown, what: string, pattern: RegExp): string {

@@ -10,3 +10,4 @@ export * from "./file-registry-source.js";
 export * from "./live-registry.js";
 export * from "./open-registry-source.js";
 export * from "./registry-observer.js";
+export * from "./aggregation-view.js";

@@ -1,0 +1,2 @@
+export * from "./window-math.js";
+export * from "./redis-fields.js";
