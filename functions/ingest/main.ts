@@ -22,6 +22,8 @@ import {
   RegistryObserver,
   registryStatus,
 } from "../../shared/registry/index.js";
+import { AggregationMetrics } from "./aggregation-metrics.js";
+import { startAggregations } from "./aggregations.js";
 import { loadIngestConfig } from "./config.js";
 import { IngestMetrics } from "./metrics.js";
 import { startOfflineWriter, type OfflineWriter } from "./offline.js";
@@ -66,10 +68,15 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
   const offlineMetrics = config.offline.enabled
     ? new OfflineMetrics(new Set(sources.map((s) => s.region)))
     : undefined;
+  const aggregationMetrics = new AggregationMetrics();
   const metrics = new IngestMetrics(
     registry.views().map((v) => v.key),
     sources.map((s) => s.region),
-    [observer.metrics, ...(offlineMetrics ? [offlineMetrics.registry] : [])],
+    [
+      observer.metrics,
+      aggregationMetrics.registry,
+      ...(offlineMetrics ? [offlineMetrics.registry] : []),
+    ],
   );
   live.subscribe({ swapped: (next) => metrics.knowViews(next.registry.views().map((v) => v.key)) });
   let lastRetryLog = 0;
@@ -115,6 +122,19 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
       topics: consumer.createdTopics,
     });
   }
+  const aggregations = await startAggregations({
+    kafka,
+    admin,
+    redis: client,
+    live,
+    region: config.region,
+    topics: config.topics,
+    metrics: aggregationMetrics,
+    chunkSize: config.chunkSize,
+    concurrency: config.concurrency,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    maxEventTimeSkewMs: config.maxEventTimeSkewMs,
+  });
   let offline: OfflineWriter | undefined;
   if (offlineMetrics) {
     offline = await startOfflineWriter({
@@ -170,7 +190,7 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
     stopping = true;
     log("info", "shutting down: finishing the chunk in progress and committing it", { signal });
     clearInterval(lagTimer);
-    Promise.all([consumer.stop(), offline?.stop()])
+    Promise.all([consumer.stop(), aggregations?.stop(), offline?.stop()])
       .then(async () => {
         server.close();
         await admin.disconnect();
