@@ -3,9 +3,10 @@
 -- builds the call). Everything is in the entity's hash, so one key per call, on Cluster too.
 --
 -- KEYS[1]  fs:{<project>:<entity set>:<encoded key>}
--- ARGV     prefix (`<view>@<major>#0:`), allowedLatenessMs, aggregation count A, column count C,
---          A times: name, kind, tileMs, windowMs, n, column (1..C, 0 for count),
---          then per event, in source offset order: eventTsMs, sourceTopic, partition, offset,
+-- ARGV[1]  the view's spec, fields joined by "\n": prefix (`<view>@<major>#0:`),
+--          allowedLatenessMs, aggregation count A, column count C,
+--          A times: name, kind, tileMs, windowMs, n, column (1..C, 0 for count)
+-- ARGV[2…] per event, in source offset order: eventTsMs, sourceTopic, partition, offset,
 --          C value texts (value-codec text, "" null; integers canonical decimal).
 --          kind: count | sumi | sumf | meani | meanf | mini | maxi | minf | maxf | last_n
 --          (i: exact integers, f: floats).
@@ -20,27 +21,31 @@
 -- by byte, never with Lua's `<`, which follows the server's collation locale.
 
 local key = KEYS[1]
-local prefix = ARGV[1]
-local lateness = tonumber(ARGV[2])
-local nAggs = tonumber(ARGV[3])
-local nCols = tonumber(ARGV[4])
 local tonumber, floor, fmt, byte = tonumber, math.floor, string.format, string.byte
 local TWO53 = 9007199254740992
 
+-- The view's part comes as one argument (fewer arguments cost the caller less per call).
+local spec = {}
+for part in string.gmatch(ARGV[1], '[^\n]+') do spec[#spec + 1] = part end
+local prefix = spec[1]
+local lateness = tonumber(spec[2])
+local nAggs = tonumber(spec[3])
+local nCols = tonumber(spec[4])
 local aggs = {}
-local at = 5
+local s = 5
 for i = 1, nAggs do
   aggs[i] = {
-    name = prefix .. ARGV[at] .. ':',
-    kind = ARGV[at + 1],
-    tile = tonumber(ARGV[at + 2]),
-    window = tonumber(ARGV[at + 3]),
-    n = tonumber(ARGV[at + 4]),
-    col = tonumber(ARGV[at + 5]),
+    name = prefix .. spec[s] .. ':',
+    kind = spec[s + 1],
+    tile = tonumber(spec[s + 2]),
+    window = tonumber(spec[s + 3]),
+    n = tonumber(spec[s + 4]),
+    col = tonumber(spec[s + 5]),
     touched = {},
   }
-  at = at + 6
+  s = s + 6
 end
+local at = 2
 local stride = 4 + nCols
 local nEvents = (#ARGV - at + 1) / stride
 

@@ -25,20 +25,22 @@ export interface ApplyCall {
 }
 
 /** The script's view-dependent arguments, built once per resolved view. */
-const headers = new WeakMap<ResolvedAggregationView, (string | number)[]>();
+const headers = new WeakMap<ResolvedAggregationView, string>();
 
-function header(view: ResolvedAggregationView): (string | number)[] {
-  let argv = headers.get(view);
-  if (argv) return argv;
+/** The view's spec as one argument, fields joined by "\n" (names and numbers never hold one). */
+function header(view: ResolvedAggregationView): string {
+  const cached = headers.get(view);
+  if (cached) return cached;
   const { aggregations, inputs, allowedLatenessMs } = view.aggregation;
   const column = new Map(inputs.map((input, i) => [input.name, i + 1]));
-  argv = [aggregationPrefix(view.key), allowedLatenessMs, aggregations.length, inputs.length];
+  const argv = [aggregationPrefix(view.key), allowedLatenessMs, aggregations.length, inputs.length];
   for (const agg of aggregations) {
     argv.push(agg.name, scriptKind(agg), agg.tileMs, agg.windowMs, agg.n);
     argv.push(agg.column ? column.get(agg.column.name)! : 0);
   }
-  headers.set(view, argv);
-  return argv;
+  const text = argv.join("\n");
+  headers.set(view, text);
+  return text;
 }
 
 function scriptKind(agg: ResolvedAggregation): string {
@@ -73,7 +75,7 @@ export function applyCalls(project: string, events: readonly AggregationEvent[])
   }
   return [...groups.values()].map(({ view, entity, events }) => {
     const key = entityRedisKey(project, view.entitySet, entity);
-    const argv = [...AGGREGATE_SCRIPT.evalshaArgv([key]), ...header(view)];
+    const argv = [...AGGREGATE_SCRIPT.evalshaArgv([key]), header(view)];
     for (const event of events) {
       argv.push(event.eventTsMs, event.sourceTopic, event.partition, event.offset, ...event.texts);
     }
