@@ -624,12 +624,10 @@ function refuseColumnClash(view: string, feature: string, joinKeys: ReadonlySet<
   }
 }
 
-/** The repo's CDC source names, when it declares any (the CDC part of the registry owns them). */
+/** The repo's CDC source names, when it declares any (their own checks are the CDC part's). */
 function cdcSourceNames(repo: FeatureRepoDefinition): ReadonlySet<string> | undefined {
-  const sources = (repo as { cdcSources?: unknown }).cdcSources;
-  if (!Array.isArray(sources)) return undefined;
-  const names = sources.map((s: unknown) => (s as { name?: unknown } | null)?.name);
-  return new Set(names.filter((n): n is string => typeof n === "string"));
+  if (!Array.isArray(repo.cdcSources)) return undefined;
+  return new Set(repo.cdcSources.map((source) => source?.name));
 }
 
 function checkName(value: unknown, what: string, pattern: RegExp): string {
