@@ -3,15 +3,12 @@ import type { ReplicationOptions } from "../../shared/regions/index.js";
 import { show, StrataError } from "../../shared/errors.js";
 import type { WriteRow } from "../../shared/online-store/index.js";
 import { batchRejected, type RejectedRow } from "../../shared/online-store/write-path.js";
-import {
-  elementType,
-  type FeatureRegistry,
-  type FeatureType,
-  type PushTarget,
-} from "../../shared/registry/index.js";
+import type { FeatureRegistry, PushTarget } from "../../shared/registry/index.js";
 import { checkEventTime } from "../../shared/versions/event-time.js";
 import type { Hlc } from "../../shared/versions/hlc.js";
 import type { ServeLimits } from "./config.js";
+import { aggregationEvents, type PushedEvent } from "./push-events.js";
+import { fromJson } from "./push-values.js";
 
 /** A `/push` request, validated: one write row per (pushed row, target view). */
 export interface PushRequest {
@@ -19,6 +16,8 @@ export interface PushRequest {
   /** Rows in the pushed table. */
   pushedRows: number;
   rows: WriteRow[];
+  /** One event per (pushed row, target aggregation view), for `strata.<project>.events`. */
+  events: PushedEvent[];
   wait: WaitFor | undefined;
   /** With wait "replicated": the peers, quorum and deadline asked for (the writer checks them). */
   replication: ReplicationOptions | undefined;
@@ -113,6 +112,8 @@ export function pushRequestFor(
     return ms ?? 0;
   });
   if (rejected.length > 0) throw batchRejected(rejected, pushedRows);
+  // Checked before anything is written: a bad input rejects the whole push, plain views too.
+  const events = aggregationEvents(target, columns, eventTimes, pushedRows);
 
   const rows: WriteRow[] = [];
   for (const view of target.views) {
@@ -136,7 +137,7 @@ export function pushRequestFor(
       });
     }
   }
-  return { target, pushedRows, rows, ...options };
+  return { target, pushedRows, rows, events, ...options };
 }
 
 /** The df as columns of one length, holding exactly what the target views need. */
@@ -169,6 +170,28 @@ function checkColumns(
     );
   }
   const needed = new Set([target.timestampField]);
+  for (const view of target.aggregationViews ?? []) {
+    for (const key of view.joinKeys) {
+      needed.add(key.name);
+      if (!columns.has(key.name)) {
+        throw new StrataError(
+          "STRATA_E_MISSING_JOIN_KEY",
+          `df has no column ${show(key.name)}, a join key of aggregation view ${view.key}`,
+          { joinKey: key.name, view: view.key },
+        );
+      }
+    }
+    for (const input of view.aggregation.inputs) {
+      needed.add(input.name);
+      if (!columns.has(input.name)) {
+        throw new StrataError(
+          "STRATA_E_MISSING_FEATURE_VALUE",
+          `df has no column ${show(input.name)}, an input of aggregation view ${view.key} (push null where an event has no value)`,
+          { feature: input.name, view: view.key },
+        );
+      }
+    }
+  }
   for (const view of target.views) {
     for (const key of view.joinKeys) {
       needed.add(key.name);
@@ -198,7 +221,7 @@ function checkColumns(
     if (!needed.has(column) && !IGNORED_COLUMNS.has(column)) {
       throw new StrataError(
         "STRATA_E_UNKNOWN_FEATURE",
-        `df column ${show(column)} is not a join key, feature or timestamp of push source ${target.name}`,
+        `df column ${show(column)} is not a join key, feature, input or timestamp of push source ${target.name}`,
         { feature: column, push_source_name: target.name },
       );
     }
@@ -214,26 +237,6 @@ function eventTimeMs(value: unknown): number | undefined {
   const text = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(" ", "T")}Z`;
   const ms = Date.parse(text);
   return Number.isNaN(ms) || ms < 0 ? undefined : ms;
-}
-
-/**
- * JSON has no bytes and no 64-bit integers: bytes arrive base64-encoded (as Feast's JSON API
- * sends them) and int64 values past 2^53 as decimal strings (or exact numbers, which the body
- * parser turns into bigints). Anything else is passed on for the registry's type check to
- * accept or name.
- */
-function fromJson(type: FeatureType, value: unknown): unknown {
-  const element = elementType(type);
-  if (element !== undefined) {
-    return Array.isArray(value) ? value.map((item) => fromJson(element, item)) : value;
-  }
-  if (type === "bytes" && typeof value === "string") return Buffer.from(value, "base64");
-  if (type === "int64" && typeof value === "string" && /^-?\d{1,19}$/.test(value)) {
-    return BigInt(value);
-  }
-  // A whole number past 2^53 reaches here exact (a bigint, see shared/exact-json.ts): a float holds it rounded.
-  if ((type === "float64" || type === "float32") && typeof value === "bigint") return Number(value);
-  return value;
 }
 
 function badRequest(message: string): StrataError {

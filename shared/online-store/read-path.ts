@@ -3,6 +3,12 @@ import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { HotCache, FetchTicket } from "../hot-cache/hot-cache.js";
 import type { ResolvedFeatureRef, ResolvedView } from "../registry/feature-registry.js";
 import { eventTsOfEncoded } from "../versions/version.js";
+import {
+  aggregatePlan,
+  foldAggregates,
+  type AggregateAnswer,
+  type AggregatePlan,
+} from "./aggregate-read.js";
 import { mergeEntries, type CacheEntry, type CachedRow } from "./cache-entries.js";
 import { unavailable, type Generations } from "./generations.js";
 import { execBatch, type RedisClient, type Reply } from "./pipeline.js";
@@ -60,6 +66,12 @@ interface Miss {
   /** The missing view rows of this entity hash: their view and field names. */
   parts: { view: ResolvedView; fields: RowFields }[];
   waiting: { row: number; group: number; part: number }[];
+  /**
+   * The aggregation view groups read from this hash (never from the hot cache: see
+   * docs/aggregations.md, "The hot cache"), asked for in the same HMGET after `parts`.
+   */
+  aggregateGroups: number[];
+  aggregateWaiting: { row: number; group: number }[];
 }
 
 export interface ReadContext {
@@ -102,6 +114,10 @@ export async function readFeatures(
   const now = ctx.now();
   const cache = ctx.entityCache;
   const rows = entityRows.map(() => emptyResult(refs.length));
+  /** Per group: the fields of its aggregates at this read's time (aggregation views only). */
+  const plans = groups.map((g) =>
+    g.view.aggregation ? aggregatePlan(g.view, g.featureIndexes, now) : undefined,
+  );
   /** Created at the first miss: a read the hot cache answers whole needs none. */
   let misses: Map<string, Miss> | undefined;
 
@@ -111,6 +127,7 @@ export async function readFeatures(
     let entitySet: string | undefined;
     let key = "";
     let entry: CacheEntry | undefined;
+    let looked = false;
     for (let g = 0; g < groups.length; g++) {
       const view = groups[g]!.view;
       if (view.entitySet !== entitySet) {
@@ -120,7 +137,20 @@ export async function readFeatures(
           entitySet,
           encodeEntityKey(view.joinKeys, entityRows[r]!),
         );
+        entry = undefined;
+        looked = false;
+      }
+      if (plans[g] !== undefined) {
+        // A window moves with the clock and every event changes a tile: always from Redis.
+        misses ??= new Map();
+        const miss = missOf(misses, key);
+        if (!miss.aggregateGroups.includes(g)) miss.aggregateGroups.push(g);
+        miss.aggregateWaiting.push({ row: r, group: g });
+        continue;
+      }
+      if (!looked) {
         entry = cache?.get(key);
+        looked = true;
       }
       const fields = rowFields(view, generations[g]!);
       const cached = entry?.kind === "entity" ? entry.rows.get(fields.cacheKey) : undefined;
@@ -130,8 +160,7 @@ export async function readFeatures(
         continue;
       }
       misses ??= new Map();
-      let miss = misses.get(key);
-      if (!miss) misses.set(key, (miss = { parts: [], waiting: [] }));
+      const miss = missOf(misses, key);
       let part = miss.parts.findIndex((p) => p.fields === fields);
       if (part < 0) part = miss.parts.push({ view, fields }) - 1;
       miss.waiting.push({ row: r, group: g, part });
@@ -143,7 +172,7 @@ export async function readFeatures(
   /** Age of each degraded row, by row index. */
   const degraded = new Map<number, number>();
   if (misses !== undefined) {
-    const failed = await fetchMisses(ctx, misses, groups, rows, now);
+    const failed = await fetchMisses(ctx, misses, groups, plans, rows, now);
     if (failed && !fillFromFallback(ctx, failed.keys, misses, groups, rows, now, degraded))
       throw failed.error;
   }
@@ -159,6 +188,14 @@ export async function readFeatures(
   };
 }
 
+function missOf(misses: Map<string, Miss>, key: string): Miss {
+  let miss = misses.get(key);
+  if (!miss) {
+    misses.set(key, (miss = { parts: [], waiting: [], aggregateGroups: [], aggregateWaiting: [] }));
+  }
+  return miss;
+}
+
 /**
  * Reads the missing rows and places them. Returns the keys Redis did not answer (all of them
  * when the batch failed; on a cluster, those of the nodes that failed), and the error.
@@ -167,22 +204,28 @@ async function fetchMisses(
   ctx: ReadContext,
   misses: Map<string, Miss>,
   groups: ViewGroup[],
+  plans: (AggregatePlan | undefined)[],
   rows: EntityResult[],
   now: number,
 ): Promise<{ keys: string[]; error: StrataError } | undefined> {
   const keys = [...misses.keys()];
   const cache = ctx.entityCache;
-  const tickets: FetchTicket[] = cache ? keys.map((key) => cache.beginFetch(key)) : [];
+  // Only view rows are cached: a hash read for aggregates alone takes no ticket.
+  const tickets: (FetchTicket | undefined)[] = cache
+    ? keys.map((key) => (misses.get(key)!.parts.length > 0 ? cache.beginFetch(key) : undefined))
+    : [];
   const commands = keys.map((key) => {
     const argv: string[] = ["hmget", key];
-    for (const { fields } of misses.get(key)!.parts) argv.push(fields.version, ...fields.features);
+    const miss = misses.get(key)!;
+    for (const { fields } of miss.parts) argv.push(fields.version, ...fields.features);
+    for (const g of miss.aggregateGroups) argv.push(...plans[g]!.fields);
     return { key, argv };
   });
   let replies: Reply[];
   try {
     replies = await execBatch(ctx.client, commands);
   } catch (error) {
-    tickets.forEach((ticket) => cache!.abandon(ticket));
+    for (const ticket of tickets) if (ticket) cache!.abandon(ticket);
     return { keys, error: unavailable(error) };
   }
   const failedKeys: string[] = [];
@@ -190,7 +233,7 @@ async function fetchMisses(
   keys.forEach((key, k) => {
     const [error, reply] = replies[k]!;
     if (error) {
-      cache?.abandon(tickets[k]!);
+      if (tickets[k]) cache!.abandon(tickets[k]);
       failedKeys.push(key);
       firstError ??= error;
       return;
@@ -203,11 +246,20 @@ async function fetchMisses(
       decoded.push(decodeRow(view, values, offset, now));
       offset += 1 + view.features.length;
     }
-    if (cache) {
+    if (cache && tickets[k]) {
       const byPrefix = new Map(miss.parts.map((p, i) => [p.fields.cacheKey, decoded[i]!]));
-      cache.fill(tickets[k]!, { kind: "entity", rows: byPrefix }, mergeEntries);
+      cache.fill(tickets[k], { kind: "entity", rows: byPrefix }, mergeEntries);
     }
     for (const w of miss.waiting) place(rows[w.row]!, groups[w.group]!, decoded[w.part]!, now);
+    if (miss.aggregateGroups.length === 0) return;
+    const answers = new Map<number, AggregateAnswer[]>();
+    for (const g of miss.aggregateGroups) {
+      answers.set(g, foldAggregates(plans[g]!, values, offset));
+      offset += plans[g]!.fields.length;
+    }
+    for (const w of miss.aggregateWaiting) {
+      placeAggregates(rows[w.row]!, groups[w.group]!, answers.get(w.group)!);
+    }
   });
   return failedKeys.length > 0 ? { keys: failedKeys, error: unavailable(firstError) } : undefined;
 }
@@ -249,6 +301,25 @@ function place(result: EntityResult, group: ViewGroup, row: CachedRow, now: numb
   }
 }
 
+/**
+ * Aggregates as any feature: NOT_FOUND for an entity that never had an event, NULL_VALUE for a
+ * null (mean, min, max over an empty window), else PRESENT; the event time is the entity's
+ * watermark. Never OUTSIDE_MAX_AGE: the window bounds how old the events it counts are.
+ */
+function placeAggregates(result: EntityResult, group: ViewGroup, answers: AggregateAnswer[]): void {
+  for (let i = 0; i < group.outputs.length; i++) {
+    const { text, watermarkMs } = answers[i]!;
+    if (text === undefined) continue; // stays NOT_FOUND
+    const out = group.outputs[i]!;
+    const codec = group.view.features[group.featureIndexes[i]!]!.codec;
+    const value = codec.decode(text);
+    result.values[out] = value;
+    result.jsonTexts[out] = codec.json(text);
+    result.eventTimestamps[out] = watermarkMs;
+    result.statuses[out] = value === null ? "NULL_VALUE" : "PRESENT";
+  }
+}
+
 function emptyResult(width: number): EntityResult {
   return {
     values: new Array<unknown>(width).fill(null),
@@ -278,9 +349,16 @@ function buildGroups(refs: readonly ResolvedFeatureRef[]): ViewGroup[] {
   return groups;
 }
 
+/** Aggregation views have one generation, 0, and no pointer (backfills refuse them). */
+const AGGREGATION_GENERATION = 0;
+
 function cachedGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | undefined {
   const generations = new Array<number>(groups.length);
   for (let i = 0; i < groups.length; i++) {
+    if (groups[i]!.view.aggregation) {
+      generations[i] = AGGREGATION_GENERATION;
+      continue;
+    }
     const generation = ctx.generations.peek(groups[i]!.view.key);
     if (generation === undefined) return undefined;
     generations[i] = generation;
@@ -289,8 +367,10 @@ function cachedGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | un
 }
 
 async function fetchGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<number[]> {
-  const fetched = await ctx.generations.active(groups.map((g) => g.view.key));
-  return groups.map((g) => fetched.get(g.view.key)!);
+  const fetched = await ctx.generations.active(
+    groups.filter((g) => !g.view.aggregation).map((g) => g.view.key),
+  );
+  return groups.map((g) => (g.view.aggregation ? AGGREGATION_GENERATION : fetched.get(g.view.key)!));
 }
 
 /**
@@ -306,6 +386,10 @@ function fallbackGenerations(
   const generations: number[] = [];
   let ageMs = 0;
   for (const group of groups) {
+    if (group.view.aggregation) {
+      generations.push(AGGREGATION_GENERATION);
+      continue;
+    }
     const pointer = ctx.generations.fallback(group.view.key);
     if (pointer === undefined) return undefined;
     const age = Math.max(0, now - pointer.fetchedAtMs);
@@ -334,6 +418,8 @@ function fillFromFallback(
   const found: [Miss, CachedRow[], number][] = [];
   for (const key of failedKeys) {
     const miss = misses.get(key)!;
+    // Aggregates are never cached, so a hash they need cannot be answered without Redis.
+    if (miss.aggregateGroups.length > 0) return false;
     const entry = cache.fallbackGet(key);
     if (entry?.kind !== "entity") return false;
     const cachedRows: CachedRow[] = [];
