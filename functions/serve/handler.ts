@@ -21,6 +21,7 @@ import type { FeatureValueRecorder } from "../../shared/drift/value-recorder.js"
 import { feastErrorResponse } from "./feast-errors.js";
 import { parseFeastWriteRequest } from "./feast-write-request.js";
 import { parsePushRequest } from "./push-request.js";
+import { writePush, type PushedEventSink } from "./push-write.js";
 
 /** A request as every platform can give it: the node:http server, Lambda and Azure Functions adapters map onto this. */
 export interface CoreRequest {
@@ -56,7 +57,13 @@ export interface ServeDeps {
    */
   isShuttingDown: () => boolean;
   /** The write side; absent when no changelog is configured (pushes get 503). */
-  push?: { writer: ChangelogWriter; region: string; hlc: () => Hlc };
+  push?: {
+    writer: ChangelogWriter;
+    region: string;
+    hlc: () => Hlc;
+    /** Where pushed rows of aggregation views go: `strata.<project>.events`, acks=all. */
+    events?: PushedEventSink;
+  };
   /** Counts served values of monitored feature services (drift); absent when recording is off. */
   drift?: FeatureValueRecorder;
   /** Where unexpected errors are reported (they never reach the client). */
@@ -175,25 +182,28 @@ async function getOnlineFeatures(request: CoreRequest, deps: ServeDeps): Promise
   return json(200, body);
 }
 
-/** Feast's push: rows validated, then written through the changelog (docs/changelog.md). */
+/**
+ * Feast's push: rows validated, then written through the changelog (docs/changelog.md), and
+ * rows of aggregation views as events (docs/aggregations.md).
+ */
 async function push(request: CoreRequest, deps: ServeDeps): Promise<CoreResponse> {
   const { registry, writer, context, body } = writeRequest(request, deps, "pushes");
   const parsed = parsePushRequest(body, { registry, ...context });
-  const result = await writer.write(parsed.rows, {
-    registry,
-    wait: parsed.wait,
-    replication: parsed.replication,
-  });
+  const result = await writePush(parsed, registry, writer, deps.push!.events);
   return json(
     200,
     JSON.stringify({
       status: "ok",
       push_source_name: parsed.target.name,
       rows: parsed.pushedRows,
-      views: parsed.target.views.map((v) => v.key),
+      views: [
+        ...parsed.target.views.map((v) => v.key),
+        ...(parsed.target.aggregationViews ?? []).map((v) => v.key),
+      ],
       reached: result.reached,
       ...(result.applied && { applied: result.applied }),
       ...(result.replication && { replication: result.replication }),
+      ...(result.events !== undefined && { events: result.events }),
     }),
   );
 }
