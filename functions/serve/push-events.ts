@@ -37,7 +37,8 @@ export function aggregationEvents(
       } catch (error) {
         if (!(error instanceof StrataError)) throw error;
         // One entry per pushed row, the first problem found: a row is bad or it is not.
-        if (!rejected.has(i)) rejected.set(i, { index: i, code: error.code, message: error.message });
+        if (!rejected.has(i))
+          rejected.set(i, { index: i, code: error.code, message: error.message });
       }
     }
   }

@@ -14,7 +14,9 @@ export interface PushedEventSink {
 }
 
 /** What a push reached: the changelog writer's result, and the events produced (if any). */
-export interface PushWriteResult extends Partial<Pick<ChangelogWriteResult, "applied" | "replication">> {
+export interface PushWriteResult extends Partial<
+  Pick<ChangelogWriteResult, "applied" | "replication">
+> {
   reached: WaitFor;
   /** Events produced to the events topic, acknowledged by Kafka; absent when the push had none. */
   events?: number;

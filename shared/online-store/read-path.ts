@@ -370,7 +370,9 @@ async function fetchGenerations(ctx: ReadContext, groups: ViewGroup[]): Promise<
   const fetched = await ctx.generations.active(
     groups.filter((g) => !g.view.aggregation).map((g) => g.view.key),
   );
-  return groups.map((g) => (g.view.aggregation ? AGGREGATION_GENERATION : fetched.get(g.view.key)!));
+  return groups.map((g) =>
+    g.view.aggregation ? AGGREGATION_GENERATION : fetched.get(g.view.key)!,
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 // A serving tier over the real Redis of the local stack (or a test-owned one), in this
 // process, with a freshly generated API key.
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
+import type { RedisAddress } from "../../shared/config/env.js";
 import type { FeatureRegistry, LiveRegistry } from "../../shared/registry/index.js";
 import { generateApiKey, type ApiKeyRecord } from "../../functions/serve/auth.js";
 import {
@@ -28,6 +29,8 @@ export async function startTestServer(
   registry: FeatureRegistry | LiveRegistry,
   options: {
     redisUrl?: string;
+    /** The Redis to serve from, any topology (a cluster's seed nodes); overrides redisUrl. */
+    redis?: RedisAddress;
     limits?: Partial<ServeLimits>;
     extraKeys?: ApiKeyRecord[];
     cacheEntries?: number;
@@ -41,7 +44,7 @@ export async function startTestServer(
     port: 0,
     admin: { host: "127.0.0.1", port: 0 },
     registry: { kind: "file", path: "(in process)" },
-    redis: { url: options.redisUrl ?? resolveEndpoints().redis.address },
+    redis: options.redis ?? { url: options.redisUrl ?? resolveEndpoints().redis.address },
     apiKeys: [record, ...(options.extraKeys ?? [])],
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     cacheEntries: options.cacheEntries ?? 10_000,

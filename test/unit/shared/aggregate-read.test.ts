@@ -28,12 +28,49 @@ const registry = new FeatureRegistry({
       source: { push: true },
       aggregations: [
         { name: "n_10m", function: "count", windowMs: 10 * MINUTE, tileMs: MINUTE },
-        { name: "amount_1h", function: "sum", column: "amount", windowMs: 60 * MINUTE, tileMs: 5 * MINUTE },
-        { name: "units_1h", function: "sum", column: "units", windowMs: 60 * MINUTE, tileMs: 5 * MINUTE },
-        { name: "mean_10m", function: "mean", column: "amount", windowMs: 10 * MINUTE, tileMs: MINUTE },
-        { name: "max_1h", function: "max", column: "amount", windowMs: 60 * MINUTE, tileMs: MINUTE },
-        { name: "min_units", function: "min", column: "units", windowMs: 10 * MINUTE, tileMs: MINUTE },
-        { name: "last3", function: "last_n", column: "amount", n: 3, windowMs: 60 * MINUTE, tileMs: 10 * MINUTE },
+        {
+          name: "amount_1h",
+          function: "sum",
+          column: "amount",
+          windowMs: 60 * MINUTE,
+          tileMs: 5 * MINUTE,
+        },
+        {
+          name: "units_1h",
+          function: "sum",
+          column: "units",
+          windowMs: 60 * MINUTE,
+          tileMs: 5 * MINUTE,
+        },
+        {
+          name: "mean_10m",
+          function: "mean",
+          column: "amount",
+          windowMs: 10 * MINUTE,
+          tileMs: MINUTE,
+        },
+        {
+          name: "max_1h",
+          function: "max",
+          column: "amount",
+          windowMs: 60 * MINUTE,
+          tileMs: MINUTE,
+        },
+        {
+          name: "min_units",
+          function: "min",
+          column: "units",
+          windowMs: 10 * MINUTE,
+          tileMs: MINUTE,
+        },
+        {
+          name: "last3",
+          function: "last_n",
+          column: "amount",
+          n: 3,
+          windowMs: 60 * MINUTE,
+          tileMs: 10 * MINUTE,
+        },
       ],
       allowedLatenessMs: 120 * MINUTE,
     },
@@ -69,12 +106,17 @@ function tiles(events: readonly Event[]): Map<string, string> {
       if (a.function === "min" || a.function === "max") {
         const old = hash.get(field);
         const keep =
-          old !== undefined &&
-          (a.function === "max" ? Number(old) >= value : Number(old) <= value);
+          old !== undefined && (a.function === "max" ? Number(old) >= value : Number(old) <= value);
         if (!keep) hash.set(field, String(value));
       }
       if (a.function === "last_n") {
-        const list = JSON.parse(hash.get(field) ?? "[]") as [number, string, number, number, string][];
+        const list = JSON.parse(hash.get(field) ?? "[]") as [
+          number,
+          string,
+          number,
+          number,
+          string,
+        ][];
         list.push([e.ts, "t", 0, e.offset, String(value)]);
         list.sort((x, y) => y[0] - x[0] || y[3] - x[3]);
         hash.set(field, JSON.stringify(list.slice(0, a.n)));

@@ -1,0 +1,5 @@
+// Aggregates pushed through /push, applied by the aggregation consumer and served through
+// /get-online-features with plain features (Redis Cluster).
+import { aggregationsServeSuite } from "../support/aggregations-serve-suite.js";
+
+aggregationsServeSuite("cluster");
