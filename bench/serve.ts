@@ -61,7 +61,7 @@ const WARMUP_S = 1;
 const ONE_ITEM_ID = 7;
 const CONNECTIONS = [1, 32] as const;
 
-interface WrkFigures {
+export interface WrkFigures {
   p50_us: number;
   p99_us: number;
   p999_us: number;
@@ -76,7 +76,7 @@ interface RoundFigures extends WrkFigures {
   alloc_bytes_per_req: number;
 }
 
-interface ServerProcess {
+export interface ServerProcess {
   url: string;
   /** /metrics and the other admin routes. */
   adminUrl: string;
@@ -421,7 +421,8 @@ async function seed(registry: FeatureRegistry): Promise<void> {
   client.disconnect();
 }
 
-function wrk(
+/** One wrk run POSTing `body` to /get-online-features: latency percentiles (us) and requests/s. */
+export function wrk(
   url: string,
   body: string,
   key: string,
@@ -464,7 +465,11 @@ function wrk(
   };
 }
 
-async function startProcess(args: string[], env: Record<string, string>): Promise<ServerProcess> {
+/** A server (or floor) as its own process, with its CPU and heap allocation measurable per window. */
+export async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+): Promise<ServerProcess> {
   const probe = path.join(here, "_alloc-probe.ts");
   const child: ChildProcess = spawn(
     process.execPath,
