@@ -346,7 +346,7 @@ export function aggregationsServeSuite(topology: Topology): void {
           ],
           [
             "a missing input column",
-            (({ qty: _qty, ...rest }) => rest)(dfOf([good])),
+            Object.fromEntries(Object.entries(dfOf([good])).filter(([column]) => column !== "qty")),
             {},
             400,
             "STRATA_E_MISSING_FEATURE_VALUE",
