@@ -3,6 +3,8 @@ import { encodeEntityKey, entityRedisKey } from "../key-codec.js";
 import type { HotCache, FetchTicket } from "../hot-cache/hot-cache.js";
 import type { ResolvedFeatureRef, ResolvedView } from "../registry/feature-registry.js";
 import { eventTsOfEncoded } from "../versions/version.js";
+// Aggregation views have one generation and no pointer (backfills refuse them).
+import { AGGREGATION_GENERATION } from "../aggregations/redis-fields.js";
 import {
   aggregatePlan,
   foldAggregates,
@@ -348,9 +350,6 @@ function buildGroups(refs: readonly ResolvedFeatureRef[]): ViewGroup[] {
   });
   return groups;
 }
-
-/** Aggregation views have one generation, 0, and no pointer (backfills refuse them). */
-const AGGREGATION_GENERATION = 0;
 
 function cachedGenerations(ctx: ReadContext, groups: ViewGroup[]): number[] | undefined {
   const generations = new Array<number>(groups.length);
