@@ -159,7 +159,11 @@ function bruteForce(events: readonly Event[], index: number): unknown {
 const eventArb = fc.record({
   // From well before the longest window to a little after the read (late tiles are not read).
   ts: fc.integer({ min: NOW - 90 * MINUTE, max: NOW + 2 * MINUTE }),
-  amount: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { freq: 5 }),
+  // + 0: -0 is stored as "0" (String(-0)), and -0 and 0 are the same amount.
+  amount: fc.option(
+    fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => v + 0),
+    { freq: 5 },
+  ),
   units: fc.option(fc.integer({ min: -1e6, max: 1e6 }), { freq: 5 }),
 });
 
@@ -224,5 +228,19 @@ describe("aggregates folded from tiles", () => {
     assert.equal(aggregatePlan(view, indexes, NOW + 1), first);
     const later = aggregatePlan(view, indexes, NOW + MINUTE);
     assert.equal(later.fields[10], `txn@1#0:n_10m:${last + 1}`);
+  });
+});
+
+describe("the fraud-velocity example (examples/fraud-velocity-repo.ts)", () => {
+  it("registers, and a read of its feature service asks for the tiles docs/aggregations.md counts", async () => {
+    const { default: repo } = await import("../../../examples/fraud-velocity-repo.js");
+    const fraud = new FeatureRegistry(repo);
+    const refs = fraud.service("fraud_model_v1");
+    const card = fraud.aggregationView("card_txn");
+    const indexes = refs.filter((r) => r.view === card).map((r) => r.index);
+    // 10 + 12 + 24 tiles of the counts, the same of the sums, 12 of the maximum, 24 of the
+    // last amounts, and the watermark.
+    assert.equal(aggregatePlan(card, indexes, NOW).fields.length, 128 + 1);
+    assert.ok(fraud.pushTarget("card_transactions").aggregationViews?.includes(card));
   });
 });
