@@ -27,6 +27,7 @@ import {
 } from "./handler.js";
 import { ServeMetrics } from "./metrics.js";
 import { startDriftRecording, type DriftRecording } from "./drift-recording.js";
+import { LazyEventSink } from "./lazy-event-sink.js";
 
 export interface ServeRuntime {
   /** The feature API (/get-online-features, /push): the public port and the function adapters. */
@@ -118,11 +119,13 @@ async function startRuntime(
     throw error;
   }
   let writer: ChangelogWriter | undefined;
+  let events: LazyEventSink | undefined;
   let peers: PeerRegion[] = [];
   if (config.changelog) {
     try {
       peers = connectPeers(config.changelog, config.limits.requestTimeoutMs, logError);
       writer = await openChangelogWriter(config.changelog, store, peers, logError);
+      events = new LazyEventSink(config.changelog, store.project, logError);
     } catch (error) {
       for (const peer of peers) peer.client.disconnect();
       await store.close();
@@ -156,7 +159,7 @@ async function startRuntime(
     metrics,
     isReady: async () => (await client.ping()) === "PONG",
     isShuttingDown: () => shuttingDown,
-    push: writer && { writer, region: config.changelog!.region, hlc: () => hlc.now() },
+    push: writer && { writer, region: config.changelog!.region, hlc: () => hlc.now(), events },
     drift: drift?.recorder,
     logError,
     serviceReadiness: readiness.check,
@@ -176,6 +179,9 @@ async function startRuntime(
       shuttingDown = true;
       drift?.stop();
       const unsent = await writer?.close(config.shutdownGraceMs);
+      await events
+        ?.close()
+        .catch((error: unknown) => logError("closing the events producer failed", error));
       if (unsent) {
         logError(`${unsent} queued writes were not acknowledged by Kafka before shutdown`, null);
       }
