@@ -345,6 +345,14 @@ export function aggregationsServeSuite(topology: Topology): void {
             "STRATA_E_BATCH_REJECTED",
           ],
           [
+            // qty is an input of the aggregation view only: its check alone must stop the rows too.
+            "an aggregation input of the wrong type",
+            { ...dfOf([good, { ...good, ts: now - 1 }]), qty: [1, "many"] },
+            {},
+            400,
+            "STRATA_E_BATCH_REJECTED",
+          ],
+          [
             "a missing input column",
             Object.fromEntries(Object.entries(dfOf([good])).filter(([column]) => column !== "qty")),
             {},
