@@ -1,4 +1,8 @@
 import type { Kafka, Producer } from "kafkajs";
+import {
+  aggregationEventsTopic,
+  ensureAggregationEventsTopic,
+} from "../../shared/aggregations/events-topic.js";
 import { isStrataError, StrataError } from "../../shared/errors.js";
 import { permanentKafkaError } from "../../shared/changelog/kafka-errors.js";
 import { createKeyPartitioner } from "../../shared/changelog/partitioner.js";
@@ -6,34 +10,10 @@ import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
 import type { PushedEvent } from "./push-events.js";
 import type { PushedEventSink } from "./push-write.js";
 
-/** The project's aggregation events topic (CONTRACTS.md "Aggregation events topic"). */
-export function eventsTopic(project: string): string {
-  return `strata.${project}.events`;
-}
-
 /**
- * The record of one pushed event: keyed `<view>@<major>/<encoded entity>`, so that one
- * entity's events of a view major come through one partition, in the order they were pushed;
- * the value is the events topic's JSON, schema 1.
- */
-export function eventRecord(event: PushedEvent): { key: string; value: string } {
-  const { view } = event;
-  return {
-    key: `${view.key}/${event.encodedKey}`,
-    value: JSON.stringify({
-      schema: 1,
-      view: view.name,
-      major: view.major,
-      entity: event.encodedKey,
-      eventTsMs: event.eventTsMs,
-      values: event.values,
-    }),
-  };
-}
-
-/**
- * Produces pushed events to `strata.<project>.events` (created if missing, `cleanup.policy`
- * delete) with an idempotent producer and acks=all; `write` resolves once Kafka acknowledged
+ * Produces pushed events to `strata.<project>.events` (created if missing, as the ingest
+ * process creates it) with an idempotent producer partitioning by key as the changelog
+ * writer's does, and acks=all; `write` resolves once Kafka acknowledged
  * every event, within `ackTimeoutMs`.
  */
 export class EventSink implements PushedEventSink {
@@ -49,15 +29,20 @@ export class EventSink implements PushedEventSink {
     topics: ChangelogTopicConfig,
     ackTimeoutMs: number,
   ): Promise<EventSink> {
-    const topic = eventsTopic(project);
-    await ensureEventsTopic(kafka, topic, topics);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureAggregationEventsTopic(admin, project, topics);
+    } finally {
+      await admin.disconnect();
+    }
     const producer = kafka.producer({
       idempotent: true,
       createPartitioner: createKeyPartitioner,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(1_000, ackTimeoutMs / 4) },
     });
     await producer.connect();
-    return new EventSink(producer, topic, ackTimeoutMs);
+    return new EventSink(producer, aggregationEventsTopic(project), ackTimeoutMs);
   }
 
   async write(events: readonly PushedEvent[]): Promise<void> {
@@ -71,7 +56,7 @@ export class EventSink implements PushedEventSink {
           topic: this.topic,
           acks: -1,
           timeout: this.ackTimeoutMs,
-          messages: events.map(eventRecord),
+          messages: events.map((event) => event.message),
         }),
         deadline,
       ]);
@@ -93,43 +78,5 @@ export class EventSink implements PushedEventSink {
 
   close(): Promise<void> {
     return this.producer.disconnect();
-  }
-}
-
-/** Creates the events topic when it does not exist (another process creating it too is fine). */
-async function ensureEventsTopic(
-  kafka: Kafka,
-  topic: string,
-  config: ChangelogTopicConfig,
-): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if ((await admin.listTopics()).includes(topic)) return;
-    const brokers = (await admin.describeCluster()).brokers.length;
-    const replicationFactor = Math.min(config.replicationFactor, brokers);
-    await admin
-      .createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: config.partitions,
-            replicationFactor,
-            configEntries: [
-              { name: "cleanup.policy", value: "delete" },
-              {
-                name: "min.insync.replicas",
-                value: String(Math.min(config.minInSyncReplicas, replicationFactor)),
-              },
-            ],
-          },
-        ],
-      })
-      .catch((error: unknown) => {
-        if ((error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
-      });
-  } finally {
-    await admin.disconnect();
   }
 }

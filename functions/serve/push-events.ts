@@ -1,17 +1,15 @@
-import { show, StrataError } from "../../shared/errors.js";
-import { encodeEntityKey } from "../../shared/key-codec.js";
+import type { Message } from "kafkajs";
+import { aggregationEventMessages } from "../../shared/aggregations/event-writer.js";
+import { StrataError } from "../../shared/errors.js";
 import { batchRejected, type RejectedRow } from "../../shared/online-store/write-path.js";
 import type { PushTarget, ResolvedAggregationView } from "../../shared/registry/index.js";
 import { fromJson } from "./push-values.js";
 
-/** A pushed row as an event of one aggregation view major, validated and encoded. */
+/** A pushed row as an event of one aggregation view major: its events topic record. */
 export interface PushedEvent {
   view: ResolvedAggregationView;
-  /** The entity's join keys, encoded (shared/key-codec.ts). */
-  encodedKey: string;
-  eventTsMs: number;
-  /** Each input's value-codec text ("" is null), by input name. */
-  values: Record<string, string>;
+  /** Keyed `<view>@<major>/<encoded entity>`, the value schema 1 (shared/aggregations/events-topic.ts). */
+  message: Message;
 }
 
 /**
@@ -32,8 +30,14 @@ export function aggregationEvents(
   const rejected = new Map<number, RejectedRow>();
   for (const view of views) {
     for (let i = 0; i < pushedRows; i++) {
+      const row: Record<string, unknown> = {};
+      for (const key of view.joinKeys) row[key.name] = columns.get(key.name)![i];
+      for (const input of view.aggregation.inputs) {
+        row[input.name] = fromJson(input.type, columns.get(input.name)![i]);
+      }
       try {
-        events.push(eventOf(view, columns, i, eventTimes[i]!));
+        const [message] = aggregationEventMessages([{ view, row, eventTsMs: eventTimes[i]! }]);
+        events.push({ view, message: message! });
       } catch (error) {
         if (!(error instanceof StrataError)) throw error;
         // One entry per pushed row, the first problem found: a row is bad or it is not.
@@ -49,28 +53,4 @@ export function aggregationEvents(
     );
   }
   return events;
-}
-
-function eventOf(
-  view: ResolvedAggregationView,
-  columns: ReadonlyMap<string, unknown[]>,
-  row: number,
-  eventTsMs: number,
-): PushedEvent {
-  const entity: Record<string, unknown> = {};
-  for (const key of view.joinKeys) entity[key.name] = columns.get(key.name)![row];
-  const encodedKey = encodeEntityKey(view.joinKeys, entity);
-  const values: Record<string, string> = {};
-  for (const input of view.aggregation.inputs) {
-    const value = fromJson(input.type, columns.get(input.name)![row]);
-    if (!input.codec.accepts(value)) {
-      throw new StrataError(
-        "STRATA_E_VALUE_TYPE",
-        `input ${view.key}:${input.name} is ${input.type}, but the value is ${show(value)}`,
-        { feature: input.name, view: view.key, type: input.type },
-      );
-    }
-    values[input.name] = input.codec.encode(value);
-  }
-  return { view, encodedKey, eventTsMs, values };
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { generateApiKey } from "../../functions/serve/auth.js";
-import { eventsTopic } from "../../functions/serve/event-sink.js";
+import { aggregationEventsTopic as eventsTopic } from "../../shared/aggregations/index.js";
 import { changelogTopic, createKafka, deadLetterTopic } from "../../shared/changelog/index.js";
 import { keyPartition } from "../../shared/changelog/partitioner.js";
 import { encodeEntityKey } from "../../shared/key-codec.js";
@@ -149,8 +149,8 @@ describe("POST /push to aggregation views, on the real Kafka", () => {
       ],
     );
     const c2 = events.find((e) => e.key === key("c2"))!;
+    // A null input is left out ("" or absent: null).
     assert.deepEqual((JSON.parse(c2.value) as { values: unknown }).values, {
-      amount: "",
       merchant: "=at c2",
       qty: "1",
     });
