@@ -14,6 +14,15 @@ import {
   loadEntityFrame,
   type EntityFrame,
 } from "./entity-frame.js";
+import { offlineAggregationRef } from "./aggregation-refs.js";
+import {
+  aggregationColumns,
+  aggregationCtes,
+  aggregationJoins,
+  aggregationSelects,
+  ENTITY_CTE,
+  type AggregationPart,
+} from "./aggregation-sql.js";
 import { featureColumnNames } from "./feature-columns.js";
 import {
   EVENT_TIMESTAMP_COLUMN,
@@ -62,7 +71,10 @@ export interface TrainingSetResult {
 /** A checked training-set request, ready to be run (DuckDB) or written out (Spark SQL). */
 export interface TrainingSetPlan {
   frame: EntityFrame;
+  /** Plain feature views: the value as of the row's time. */
   parts: readonly ViewPart[];
+  /** Aggregation views: the window aggregates at the row's time, from their event tables. */
+  aggregations: readonly AggregationPart[];
   timestampColumn: string;
   /** The output's columns: the entity file's, then one per requested feature. */
   columns: string[];
@@ -108,11 +120,18 @@ export async function buildTrainingSet(
       out: request.out,
       rows,
       columns: plan.columns,
-      views: plan.parts.map((p) => ({
-        view: p.view.key,
-        source: p.source.description,
-        features: p.refs.map((r) => r.column),
-      })),
+      views: [
+        ...plan.parts.map((p) => ({
+          view: p.view.key,
+          source: p.source.description,
+          features: p.refs.map((r) => r.column),
+        })),
+        ...plan.aggregations.map((p) => ({
+          view: p.view.key,
+          source: p.source.description,
+          features: p.refs.map((r) => r.column),
+        })),
+      ],
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -142,11 +161,13 @@ export async function prepareTrainingSet(
     request.fullFeatureNames === true,
     frame.columns.map((c) => c.name),
   );
-  const parts = groupByView(refs, names, request.history);
+  const { parts, aggregations } = groupByView(refs, names, request.history);
   for (const part of parts) await checkHistory(connection, part);
+  for (const part of aggregations) await checkEvents(connection, part);
   return {
     frame,
     parts,
+    aggregations,
     timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP_COLUMN,
     columns: [...frame.columns.map((c) => c.name), ...names],
   };
@@ -192,9 +213,20 @@ function groupByView(
   refs: readonly ResolvedFeatureRef[],
   names: readonly string[],
   history: HistorySources,
-): ViewPart[] {
+): { parts: ViewPart[]; aggregations: AggregationPart[] } {
   const parts = new Map<string, ViewPart>();
+  const aggregations = new Map<string, AggregationPart>();
   refs.forEach((ref, i) => {
+    const aggregate = offlineAggregationRef(ref);
+    if (aggregate) {
+      let part = aggregations.get(ref.view.key);
+      if (!part) {
+        part = { kind: "aggregation", view: aggregate.view, refs: [], source: history(ref.view) };
+        aggregations.set(ref.view.key, part);
+      }
+      part.refs.push({ aggregation: aggregate.aggregation, column: names[i]! });
+      return;
+    }
     let part = parts.get(ref.view.key);
     if (!part) {
       part = { view: ref.view, refs: [], source: history(ref.view) };
@@ -202,35 +234,48 @@ function groupByView(
     }
     part.refs.push({ ref, column: names[i]! });
   });
-  return [...parts.values()];
+  return { parts: [...parts.values()], aggregations: [...aggregations.values()] };
 }
 
 /** The history must have the view's join keys, its requested features and the version columns. */
 async function checkHistory(connection: DuckDBConnection, part: ViewPart): Promise<void> {
-  let columns: Set<string>;
-  try {
-    const result = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${part.source.relation}`);
-    columns = new Set(result.getRowObjects().map((r) => String(r.column_name)));
-  } catch (error) {
-    throw new StrataError(
-      "STRATA_E_OFFLINE_TABLE_MISSING",
-      `the offline history of ${part.view.key} (${part.source.description}) cannot be read: ${(error as Error).message}`,
-      { view: part.view.key, source: part.source.description },
-      { cause: error },
-    );
-  }
-  const wanted = [
+  await checkColumns(connection, part.view.key, part.source, [
     ...part.view.joinKeys.map((k) => k.name),
     ...part.refs.map((r) => r.ref.feature.name),
     EVENT_TIMESTAMP_COLUMN,
     VERSION_COLUMN,
-  ];
+  ]);
+}
+
+/** An aggregation view's event table must have its join keys, the inputs read and the origin columns. */
+async function checkEvents(connection: DuckDBConnection, part: AggregationPart): Promise<void> {
+  await checkColumns(connection, part.view.key, part.source, aggregationColumns(part));
+}
+
+async function checkColumns(
+  connection: DuckDBConnection,
+  view: string,
+  source: HistorySource,
+  wanted: readonly string[],
+): Promise<void> {
+  let columns: Set<string>;
+  try {
+    const result = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source.relation}`);
+    columns = new Set(result.getRowObjects().map((r) => String(r.column_name)));
+  } catch (error) {
+    throw new StrataError(
+      "STRATA_E_OFFLINE_TABLE_MISSING",
+      `the offline history of ${view} (${source.description}) cannot be read: ${(error as Error).message}`,
+      { view, source: source.description },
+      { cause: error },
+    );
+  }
   const missing = wanted.filter((c) => !columns.has(c));
   if (missing.length > 0) {
     throw new StrataError(
       "STRATA_E_OFFLINE_TABLE_SCHEMA",
-      `the offline history of ${part.view.key} (${part.source.description}) has no column ${missing.join(", ")}`,
-      { view: part.view.key, missing },
+      `the offline history of ${view} (${source.description}) has no column ${missing.join(", ")}`,
+      { view, missing },
     );
   }
 }
@@ -242,10 +287,12 @@ async function checkHistory(connection: DuckDBConnection, part: ViewPart): Promi
  * `strata_version <= bound` with equal join keys, is the greatest version at or before the
  * row's time. maxAge is applied to that match only: an older version never stands in for a
  * match that is too old (online, the newest value is the one that is OUTSIDE_MAX_AGE).
+ * Aggregation views are computed from their event tables at the row's time (aggregation-sql.ts).
+ * Columns come out in the request's order.
  */
-export function trainingSetSql({ frame, parts }: TrainingSetPlan): string {
+export function trainingSetSql({ frame, parts, aggregations, columns }: TrainingSetPlan): string {
   const keyIndex = new Map<string, number>();
-  for (const part of parts) {
+  for (const part of [...parts, ...aggregations]) {
     for (const key of part.view.joinKeys) {
       if (!keyIndex.has(key.name)) keyIndex.set(key.name, keyIndex.size);
     }
@@ -258,7 +305,10 @@ export function trainingSetSql({ frame, parts }: TrainingSetPlan): string {
     `CASE WHEN ${tsUs} < 0 THEN NULL ELSE lpad(lower(hex(least(${tsUs} // 1000, ${MAX_EVENT_MS}))), 12, '0') || '~' END AS __strata_bound`,
     ...[...keyIndex].map(([name, i]) => `${frame.keyExpr(name)} AS __strata_k${i}`),
   ];
-  const select = frame.columns.map((c) => `e.${quoteIdent(c.name)}`);
+  // Output columns by name, then listed in the request's order.
+  const byColumn = new Map<string, string>(
+    frame.columns.map((c) => [c.name, `e.${quoteIdent(c.name)}`]),
+  );
   const joins: string[] = [];
   parts.forEach((part, v) => {
     const h = `h${v}`;
@@ -282,14 +332,23 @@ export function trainingSetSql({ frame, parts }: TrainingSetPlan): string {
     );
     const maxAgeUs = Math.min(Math.floor(part.view.maxAgeMs * 1000), 2 ** 62);
     part.refs.forEach((r, i) => {
-      select.push(
+      byColumn.set(
+        r.column,
         `CASE WHEN ${h}.__strata_ev_us >= e.__strata_ts_us - ${maxAgeUs} THEN ${h}.__strata_f${i} END AS ${quoteIdent(r.column)}`,
       );
     });
   });
+  const ctes = [`${ENTITY_CTE} AS (SELECT ${entityColumns.join(", ")} FROM ${frame.relation})`];
+  aggregations.forEach((part, v) => {
+    ctes.push(...aggregationCtes(part, v, keyIndex));
+    joins.push(...aggregationJoins(part, v, keyIndex));
+    const selects = aggregationSelects(part, v);
+    part.refs.forEach((r, i) => byColumn.set(r.column, selects[i]!));
+  });
   return [
-    `SELECT ${select.join(", ")}`,
-    `FROM (SELECT ${entityColumns.join(", ")} FROM ${frame.relation}) e`,
+    `WITH ${ctes.join(",\n")}`,
+    `SELECT ${columns.map((c) => byColumn.get(c)!).join(", ")}`,
+    `FROM ${ENTITY_CTE} e`,
     ...joins,
     `ORDER BY e.__strata_row`,
   ].join("\n");
