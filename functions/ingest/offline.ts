@@ -6,6 +6,7 @@ import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
 import { errorField, log } from "../../shared/log.js";
 import { sinkOffsets, UncommittedAge } from "../../shared/offline/commit-lag.js";
 import { ensureConnector } from "../../shared/offline/connect-rest.js";
+import { ensureEventsTopic, offlineEventTopics } from "../../shared/offline/event-topics.js";
 import { OfflineProjector, projectorGroupId } from "../../shared/offline/projector.js";
 import { icebergSinkConnector } from "../../shared/offline/sink-config.js";
 import { ensureOfflineTopics } from "../../shared/offline/topics.js";
@@ -51,8 +52,14 @@ export async function startOfflineWriter(options: OfflineWriterOptions): Promise
     const change = await ensureConnector(config.connectUrl, name, connectorConfig);
     log("info", "offline sink connector", { connector: name, change, connect: config.connectUrl });
   }
+  // Aggregation views known at start: one added later is projected after the next restart.
+  const eventTopics = offlineEventTopics(project, options.live.snapshot().registry);
+  if (eventTopics.length > 0 && (await ensureEventsTopic(admin, project, options.topics))) {
+    log("info", "created the aggregation events topic", { topics: eventTopics });
+  }
   const uncommitted = new UncommittedAge();
   const projector = await OfflineProjector.start({
+    eventTopics,
     kafka: options.kafka,
     project,
     region: options.region,
@@ -99,7 +106,7 @@ export async function startOfflineWriter(options: OfflineWriterOptions): Promise
       )
       .finally(() => (polling = false));
   }, options.lagPollMs);
-  log("info", "projecting to the offline store", { group: groupId, project });
+  log("info", "projecting to the offline store", { group: groupId, project, eventTopics });
   return {
     stop: async () => {
       clearInterval(timer);

@@ -1,35 +1,16 @@
 import type { ResolvedFeatureRef, ResolvedView } from "../registry/index.js";
-import type { ScalarType } from "../registry/feature-types.js";
 import type { OfflineAggregation, OfflineAggregationView } from "./aggregation-sql.js";
-
-/** What the registry resolves an aggregation view's spec to (shared/registry/aggregation-view.ts). */
-interface AggregationSpecLike {
-  inputs: readonly { name: string; type: ScalarType }[];
-  aggregations: readonly {
-    name: string;
-    function: OfflineAggregation["function"];
-    column?: { name: string };
-    n: number;
-    windowMs: number;
-    tileMs: number;
-  }[];
-  allowedLatenessMs: number;
-}
-
-function specOf(view: ResolvedView): AggregationSpecLike | undefined {
-  return (view as ResolvedView & { aggregation?: AggregationSpecLike }).aggregation;
-}
 
 const views = new WeakMap<ResolvedView, OfflineAggregationView>();
 
 /**
- * A feature reference's aggregation, as the offline query needs it; undefined for a
- * reference to a plain feature view.
+ * A feature reference's aggregation as the offline query needs it (`view:aggName` of an
+ * aggregation view); undefined for a reference to a plain feature view.
  */
 export function offlineAggregationRef(
   ref: ResolvedFeatureRef,
 ): { view: OfflineAggregationView; aggregation: OfflineAggregation } | undefined {
-  const spec = specOf(ref.view);
+  const spec = ref.view.aggregation;
   if (!spec) return undefined;
   let view = views.get(ref.view);
   if (!view) {
@@ -41,7 +22,7 @@ export function offlineAggregationRef(
     };
     views.set(ref.view, view);
   }
-  const found = spec.aggregations.find((a) => a.name === ref.feature.name)!;
+  const found = spec.aggregations[ref.index]!;
   return {
     view,
     aggregation: {

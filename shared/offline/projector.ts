@@ -7,12 +7,14 @@ import {
 import { createKeyPartitioner } from "../changelog/partitioner.js";
 import { decodeChangelogRecord } from "../changelog/record.js";
 import { RegistryCatchUp } from "../changelog/registry-catch-up.js";
-import { isStrataError, type StrataError } from "../errors.js";
+import { isStrataError } from "../errors.js";
 import { decodeEntityKey } from "../key-codec.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
 import type { LiveRegistry } from "../registry/live-registry.js";
 import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
 import { projectRecord } from "./connect-record.js";
+import { decodeEventRecord } from "./event-decode.js";
+import { projectEventChunk, type EventDecoder, type ProjectedChunk } from "./event-chunk.js";
 import { offlineTopic } from "./topics.js";
 
 export interface ProjectorOptions {
@@ -32,6 +34,13 @@ export interface ProjectorOptions {
   registryWaitMs?: number;
   /** Records the apply path dead-letters for their event time are not projected either. */
   eventTime?: Partial<EventTimeLimit>;
+  /**
+   * Topics of aggregation events (the project's events topic, `topic` sources' topics): each
+   * record is projected to its aggregation view major's event table, with its origin.
+   */
+  eventTopics?: readonly string[];
+  /** How an event topic's record is decoded (default: the events topic's schema 1). */
+  decodeEvent?: EventDecoder;
   /** Records produced per send; offsets are committed after each is acknowledged. */
   chunkSize?: number;
   observer?: ProjectorObserver;
@@ -101,7 +110,12 @@ export class OfflineProjector {
       createPartitioner: createKeyPartitioner,
     });
     await Promise.all([consumer.connect(), producer.connect()]);
-    await consumer.subscribe({ topics: sources.map((s) => s.topic), fromBeginning: true });
+    const eventTopics = [...new Set(options.eventTopics ?? [])];
+    const decodeEvent = options.decodeEvent ?? decodeEventRecord;
+    await consumer.subscribe({
+      topics: [...sources.map((s) => s.topic), ...eventTopics],
+      fromBeginning: true,
+    });
 
     const timeoutMs = options.registryWaitMs ?? DEFAULT_REGISTRY_WAIT_MS;
     const localCatchUp = new RegistryCatchUp(options.live, { timeoutMs });
@@ -109,20 +123,25 @@ export class OfflineProjector {
     const limit = eventTimeLimit(options.eventTime);
 
     const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
-      const source = byTopic.get(payload.batch.topic)!;
+      const { topic: from, partition, messages } = payload.batch;
+      // Event topics are read in this region, like its own changelog.
+      const source = byTopic.get(from) ?? { topic: from, region: options.region };
       const catchUp = source.region === options.region ? localCatchUp : peerCatchUp;
-      const { messages } = payload.batch;
+      const projectFrom = (registry: FeatureRegistry, chunk: KafkaMessage[]) =>
+        byTopic.has(from)
+          ? projectChunk(project, registry, chunk, limit)
+          : projectEventChunk(project, registry, from, partition, chunk, decodeEvent, limit.now());
       for (let start = 0; start < messages.length; start += chunkSize) {
         if (!payload.isRunning() || payload.isStale()) return;
         const chunk = messages.slice(start, start + chunkSize);
         const served = options.live.snapshot();
-        let projected = projectChunk(project, served.registry, chunk, limit);
+        let projected = projectFrom(served.registry, chunk);
         if (projected.unknownProducedMs !== undefined) {
           const newer = await heartbeating(
             catchUp.newer(served.version, projected.unknownProducedMs),
             payload,
           );
-          if (newer) projected = projectChunk(project, newer.registry, chunk, limit);
+          if (newer) projected = projectFrom(newer.registry, chunk);
         }
         for (const { message, error } of projected.skipped) {
           observer.skipped?.(source, message, error.message, error.code);
@@ -159,14 +178,6 @@ export class OfflineProjector {
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
-}
-
-interface ProjectedChunk {
-  records: { key: string; value: string }[];
-  byView: Map<string, number>;
-  skipped: { message: KafkaMessage; error: StrataError }[];
-  /** The newest produce time of a record naming a view or features this registry lacks. */
-  unknownProducedMs: number | undefined;
 }
 
 /** A chunk's records against one registry, judged as the apply path judges them (applier.ts). */
