@@ -2,6 +2,7 @@
 // (aggregation-sql.ts), against a brute-force model of the online apply rules over random
 // event histories: re-deliveries, events within and beyond the allowed lateness, ties.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
@@ -12,13 +13,15 @@ import type {
 import { openEmbeddedEngine, type EmbeddedEngine } from "../../../shared/offline/duckdb.js";
 import { loadEntityFrame } from "../../../shared/offline/entity-frame.js";
 import { parquetHistory } from "../../../shared/offline/history-source.js";
-import { trainingSetSql } from "../../../shared/offline/training-set.js";
+import { buildTrainingSet, trainingSetSql } from "../../../shared/offline/training-set.js";
+import { FeatureRegistry } from "../../../shared/registry/index.js";
 import {
   AggregationModel,
   sameAggregate,
   type ModelEvent,
 } from "../../support/offline-aggregation-model.js";
-import { tempDir, writeParquet } from "../../support/offline-history.js";
+import { tempDir, writeHistory, writeParquet } from "../../support/offline-history.js";
+import { parityRepo } from "../../support/parity-repo.js";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const MIN = 60_000;
@@ -237,5 +240,73 @@ describe("aggregation training sets against the online apply rules", () => {
     assert.deepEqual(got[2]!.last3, [10, 1000]);
     assert.equal(got[2]!.min_10m, 10);
     assert.equal(got[3]!.n_10m, null, "an entity without events");
+  });
+
+  it("mixes plain and aggregation features in one training set, through the registry and a feature service", async () => {
+    const registry = new FeatureRegistry(parityRepo("agg_unit"));
+    const at = (s: number) => T0 + s * 1000;
+    const profile = path.join(tmp.dir, "profile.parquet");
+    await writeHistory(
+      engine.connection,
+      profile,
+      [{ name: "card_id", type: "BIGINT" }],
+      [{ name: "limit", type: "DOUBLE" }],
+      [
+        {
+          keys: { card_id: 5 },
+          values: { limit: 500 },
+          version: {
+            eventTsMs: at(-60),
+            epoch: 0,
+            hlc: { wallMs: T0, counter: 0 },
+            originRegion: "a",
+          },
+        },
+      ],
+    );
+    const velocity = path.join(tmp.dir, "velocity.parquet");
+    const e = (offset: number, ts: number, amount: number | null): ModelEvent => ({
+      entity: "5",
+      ts,
+      topic: TOPIC,
+      partition: 0,
+      offset,
+      values: { amount, qty: 2 },
+    });
+    await writeEvents(velocity, [e(0, at(0), 3.5), e(1, at(30), null), e(2, at(30), 4.25)]);
+    const entities = path.join(tmp.dir, "mixed.csv");
+    writeFileSync(
+      entities,
+      `card_id,event_timestamp,label\n5,${new Date(at(40)).toISOString()},1\n6,${new Date(at(40)).toISOString()},0\n`,
+    );
+    const out = path.join(tmp.dir, "mixed.parquet");
+    const result = await buildTrainingSet(
+      {
+        registry,
+        service: "fraud_model",
+        entities,
+        history: (view) => parquetHistory(view.key === "card_profile@1" ? profile : velocity),
+        out,
+        fullFeatureNames: true,
+      },
+      { engine },
+    );
+    assert.deepEqual(result.columns, [
+      "card_id",
+      "event_timestamp",
+      "label",
+      "card_profile__limit",
+      "card_velocity__n_10m",
+      "card_velocity__last3",
+    ]);
+    const rows = (
+      await engine.connection.runAndReadAll(
+        `SELECT card_id::VARCHAR AS card_id, card_profile__limit AS l, card_velocity__n_10m::INTEGER AS n, card_velocity__last3 AS last3 FROM read_parquet('${out}')`,
+      )
+    ).getRowObjectsJS();
+    assert.deepEqual(rows, [
+      { card_id: "5", l: 500, n: 3, last3: [4.25, 3.5] },
+      { card_id: "6", l: null, n: null, last3: null },
+    ]);
   });
 });
