@@ -31,6 +31,8 @@ interface EntityState {
 export class AggregationModel {
   private readonly entities = new Map<string, EntityState>();
   readonly tooLate: ModelEvent[] = [];
+  /** Events applied although older than their entity's watermark (late, within the lateness). */
+  lateApplied = 0;
 
   constructor(private readonly allowedLatenessMs: number) {}
 
@@ -44,6 +46,7 @@ export class AggregationModel {
     const last = state?.offsets.get(at);
     if (last !== undefined && event.offset <= last) return;
     const next: EntityState = state ?? { wm: event.ts, offsets: new Map(), applied: [] };
+    if (event.ts < next.wm) this.lateApplied += 1;
     next.wm = Math.max(next.wm, event.ts);
     next.offsets.set(at, event.offset);
     next.applied.push(event);
