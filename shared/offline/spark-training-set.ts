@@ -1,3 +1,4 @@
+import { StrataError } from "../errors.js";
 import { EVENT_TIMESTAMP_COLUMN, VERSION_COLUMN } from "./history-source.js";
 import { sparkIdent } from "./sql.js";
 import { offlineTableId } from "./table-names.js";
@@ -18,8 +19,17 @@ export const SPARK_CATALOG = "strata";
  * The script reads the entity file from `${entities}` (Parquet), writes Parquet part files
  * into the folder `${out}`, and reads `strata.strata_<project>.<view>_v<major>` (Spark's
  * catalog `strata` over the warehouse). Statements end with a line holding only ";".
+ * Aggregation features are computed by the embedded engine only: a plan asking for one is
+ * refused (STRATA_E_AGGREGATION_VIEW_UNSUPPORTED) rather than given a script without them.
  */
 export function trainingSetSparkSql(plan: TrainingSetPlan, project: string): string {
+  if (plan.aggregations.length > 0) {
+    throw new StrataError(
+      "STRATA_E_AGGREGATION_VIEW_UNSUPPORTED",
+      `the Spark SQL script does not compute aggregation features (${plan.aggregations.map((p) => p.view.key).join(", ")}); build this training set with the embedded engine (without --spark-sql), or ask Spark for the plain features only`,
+      { views: plan.aggregations.map((p) => p.view.key) },
+    );
+  }
   const ts = `CAST(e.${sparkIdent(plan.timestampColumn)} AS TIMESTAMP)`;
   const statements: string[] = [
     [

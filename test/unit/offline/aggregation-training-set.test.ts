@@ -13,7 +13,12 @@ import type {
 import { openEmbeddedEngine, type EmbeddedEngine } from "../../../shared/offline/duckdb.js";
 import { loadEntityFrame } from "../../../shared/offline/entity-frame.js";
 import { parquetHistory } from "../../../shared/offline/history-source.js";
-import { buildTrainingSet, trainingSetSql } from "../../../shared/offline/training-set.js";
+import { trainingSetSparkSql } from "../../../shared/offline/spark-training-set.js";
+import {
+  buildTrainingSet,
+  prepareTrainingSet,
+  trainingSetSql,
+} from "../../../shared/offline/training-set.js";
 import { FeatureRegistry } from "../../../shared/registry/index.js";
 import {
   AggregationModel,
@@ -308,5 +313,16 @@ describe("aggregation training sets against the online apply rules", () => {
       { card_id: "5", l: 500, n: 3, last3: [4.25, 3.5] },
       { card_id: "6", l: null, n: null, last3: null },
     ]);
+
+    // The Spark script does not compute aggregates: refused, not written without them.
+    const plan = await prepareTrainingSet(engine.connection, {
+      registry,
+      service: "fraud_model",
+      entities,
+      history: (view) => parquetHistory(view.key === "card_profile@1" ? profile : velocity),
+    });
+    assert.throws(() => trainingSetSparkSql(plan, registry.project), {
+      code: "STRATA_E_AGGREGATION_VIEW_UNSUPPORTED",
+    });
   });
 });
