@@ -90,10 +90,13 @@ export async function startOfflineWriter(options: OfflineWriterOptions): Promise
     if (polling) return;
     polling = true;
     const projectorLag = sources.map(async (source) => {
-      const lag = await committedLag(admin, groupId, source.topic);
+      // The region's own figure includes the aggregation event topics it reads.
+      const topics =
+        source.region === options.region ? [source.topic, ...eventTopics] : [source.topic];
+      const lags = await Promise.all(topics.map((topic) => committedLag(admin, groupId, topic)));
       metrics.projectorLagRecords(
         source.region,
-        [...lag.values()].reduce((a, b) => a + b, 0),
+        lags.flatMap((lag) => [...lag.values()]).reduce((a, b) => a + b, 0),
       );
     });
     const commitLag = sinkOffsets(admin, project).then((offsets) => {
