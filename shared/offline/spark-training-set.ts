@@ -1,5 +1,9 @@
-import { StrataError } from "../errors.js";
 import { EVENT_TIMESTAMP_COLUMN, VERSION_COLUMN } from "./history-source.js";
+import {
+  sparkAggregationJoins,
+  sparkAggregationSelects,
+  sparkAggregationStatements,
+} from "./spark-aggregations.js";
 import { sparkIdent } from "./sql.js";
 import { offlineTableId } from "./table-names.js";
 import type { TrainingSetPlan } from "./training-set.js";
@@ -19,17 +23,9 @@ export const SPARK_CATALOG = "strata";
  * The script reads the entity file from `${entities}` (Parquet), writes Parquet part files
  * into the folder `${out}`, and reads `strata.strata_<project>.<view>_v<major>` (Spark's
  * catalog `strata` over the warehouse). Statements end with a line holding only ";".
- * Aggregation features are computed by the embedded engine only: a plan asking for one is
- * refused (STRATA_E_AGGREGATION_VIEW_UNSUPPORTED) rather than given a script without them.
+ * Aggregation features are computed as the embedded engine computes them (spark-aggregations.ts).
  */
 export function trainingSetSparkSql(plan: TrainingSetPlan, project: string): string {
-  if (plan.aggregations.length > 0) {
-    throw new StrataError(
-      "STRATA_E_AGGREGATION_VIEW_UNSUPPORTED",
-      `the Spark SQL script does not compute aggregation features (${plan.aggregations.map((p) => p.view.key).join(", ")}); build this training set with the embedded engine (without --spark-sql), or ask Spark for the plain features only`,
-      { views: plan.aggregations.map((p) => p.view.key) },
-    );
-  }
   const ts = `CAST(e.${sparkIdent(plan.timestampColumn)} AS TIMESTAMP)`;
   const statements: string[] = [
     [
@@ -37,7 +33,10 @@ export function trainingSetSparkSql(plan: TrainingSetPlan, project: string): str
       `SELECT *, monotonically_increasing_id() AS __strata_row FROM parquet.\`\${entities}\``,
     ].join("\n"),
   ];
-  const select = plan.frame.columns.map((c) => `e.${sparkIdent(c.name)}`);
+  // Output columns by name, then listed in the request's order.
+  const byColumn = new Map<string, string>(
+    plan.frame.columns.map((c) => [c.name, `e.${sparkIdent(c.name)}`]),
+  );
   const joins: string[] = [];
   plan.parts.forEach((part, v) => {
     const { namespace, table } = offlineTableId(project, part.view.key);
@@ -67,8 +66,19 @@ export function trainingSetSparkSql(plan: TrainingSetPlan, project: string): str
       ].join("\n"),
     );
     joins.push(`LEFT JOIN strata_match_${v} m${v} ON e.__strata_row = m${v}.__strata_row`);
-    part.refs.forEach((r, i) => select.push(`m${v}.__strata_f${i} AS ${sparkIdent(r.column)}`));
+    part.refs.forEach((r, i) =>
+      byColumn.set(r.column, `m${v}.__strata_f${i} AS ${sparkIdent(r.column)}`),
+    );
   });
+  plan.aggregations.forEach((part, v) => {
+    const { namespace, table } = offlineTableId(project, part.view.key);
+    const name = `${SPARK_CATALOG}.${sparkIdent(namespace)}.${sparkIdent(table)}`;
+    statements.push(...sparkAggregationStatements(part, v, name, plan.timestampColumn));
+    joins.push(...sparkAggregationJoins(part, v));
+    const selects = sparkAggregationSelects(part, v, plan.timestampColumn);
+    part.refs.forEach((r, i) => byColumn.set(r.column, selects[i]!));
+  });
+  const select = plan.columns.map((c) => byColumn.get(c)!);
   statements.push(
     [
       `INSERT OVERWRITE DIRECTORY '\${out}' USING parquet`,

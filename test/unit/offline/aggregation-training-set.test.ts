@@ -314,15 +314,15 @@ describe("aggregation training sets against the online apply rules", () => {
       { card_id: "6", l: null, n: null, last3: null },
     ]);
 
-    // The Spark script does not compute aggregates: refused, not written without them.
+    // The Spark script computes them too (test/integration/training-set-spark-aggregations.test.ts runs it).
     const plan = await prepareTrainingSet(engine.connection, {
       registry,
       service: "fraud_model",
       entities,
       history: (view) => parquetHistory(view.key === "card_profile@1" ? profile : velocity),
     });
-    assert.throws(() => trainingSetSparkSql(plan, registry.project), {
-      code: "STRATA_E_AGGREGATION_VIEW_UNSUPPORTED",
-    });
+    const script = trainingSetSparkSql(plan, registry.project);
+    assert.match(script, /CREATE OR REPLACE TEMPORARY VIEW strata_events_0 AS/);
+    assert.match(script, /strata\.`strata_agg_unit`\.`card_velocity_v1`/);
   });
 });
