@@ -6,7 +6,11 @@ import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
 import { errorField, log } from "../../shared/log.js";
 import { sinkOffsets, UncommittedAge } from "../../shared/offline/commit-lag.js";
 import { ensureConnector } from "../../shared/offline/connect-rest.js";
-import { ensureEventsTopic, offlineEventTopics } from "../../shared/offline/event-topics.js";
+import {
+  aggregationEventsTopic,
+  ensureAggregationEventsTopic,
+} from "../../shared/aggregations/index.js";
+import { aggregationSourceTopics } from "../../shared/offline/event-chunk.js";
 import { OfflineProjector, projectorGroupId } from "../../shared/offline/projector.js";
 import { icebergSinkConnector } from "../../shared/offline/sink-config.js";
 import { ensureOfflineTopics } from "../../shared/offline/topics.js";
@@ -52,14 +56,17 @@ export async function startOfflineWriter(options: OfflineWriterOptions): Promise
     const change = await ensureConnector(config.connectUrl, name, connectorConfig);
     log("info", "offline sink connector", { connector: name, change, connect: config.connectUrl });
   }
-  // Aggregation views known at start: one added later is projected after the next restart.
-  const eventTopics = offlineEventTopics(project, options.live.snapshot().registry);
-  if (eventTopics.length > 0 && (await ensureEventsTopic(admin, project, options.topics))) {
-    log("info", "created the aggregation events topic", { topics: eventTopics });
+  // The aggregation source topics of the registry at start (what the aggregation consumer
+  // reads): a view with a new source topic is projected after the next restart.
+  const eventTopics = [...aggregationSourceTopics(options.live.snapshot().registry).keys()];
+  if (
+    eventTopics.includes(aggregationEventsTopic(project)) &&
+    (await ensureAggregationEventsTopic(admin, project, options.topics))
+  ) {
+    log("info", "created the aggregation events topic", { project });
   }
   const uncommitted = new UncommittedAge();
   const projector = await OfflineProjector.start({
-    eventTopics,
     kafka: options.kafka,
     project,
     region: options.region,

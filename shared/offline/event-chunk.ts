@@ -1,16 +1,13 @@
 import type { KafkaMessage } from "kafkajs";
-import { isStrataError, type StrataError } from "../errors.js";
+import {
+  pushSourceDecoder,
+  topicSourceDecoder,
+  type AggregationDecoders,
+  type AggregationSourceDecoder,
+} from "../aggregations/index.js";
+import { isStrataError, StrataError } from "../errors.js";
 import type { FeatureRegistry } from "../registry/index.js";
-import type { OfflineEvent } from "./event-record.js";
 import { projectEvent } from "./event-record.js";
-
-/** Decodes one record of an aggregation event topic against a registry (throws a StrataError). */
-export type EventDecoder = (
-  registry: FeatureRegistry,
-  topic: string,
-  partition: number,
-  message: KafkaMessage,
-) => OfflineEvent;
 
 /** A chunk of records turned into offline records, with what could not be. */
 export interface ProjectedChunk {
@@ -22,20 +19,41 @@ export interface ProjectedChunk {
 }
 
 /**
- * A chunk of an aggregation event topic's records against one registry: each event becomes a
- * row of its view major's event table, whatever the online store will judge of it (too late
+ * The aggregation consumer's decoders by topic (push: the events topic; topic sources: their
+ * topics; `extra`, e.g. a CDC decoder), for the registry's aggregation views: the projector
+ * reads what the consumer reads, decoded the same way.
+ */
+export function aggregationSourceTopics(
+  registry: FeatureRegistry,
+  extra: AggregationDecoders = {},
+): Map<string, AggregationSourceDecoder> {
+  const decoders: AggregationDecoders = {
+    push: pushSourceDecoder,
+    topic: topicSourceDecoder,
+    ...extra,
+  };
+  const byTopic = new Map<string, AggregationSourceDecoder>();
+  for (const decoder of Object.values(decoders)) {
+    for (const topic of decoder.topics(registry)) byTopic.set(topic, decoder);
+  }
+  return byTopic;
+}
+
+/**
+ * A chunk of an aggregation source topic's records against one registry: each event becomes a
+ * row of its view major's event table, whatever the online store will judge of it (too late,
  * or a re-delivery): a training set applies those rules itself, in origin order. A record the
- * aggregation consumer cannot decode either is skipped, and one naming an aggregation view the
- * registry lacks waits for a newer registry.
+ * aggregation consumer dead-letters for what it is (undecodable, or an event time beyond the
+ * produce time plus `maxSkewMs`, as the consumer checks it) is skipped.
  */
 export function projectEventChunk(
   project: string,
   registry: FeatureRegistry,
+  decoder: AggregationSourceDecoder,
   topic: string,
   partition: number,
   chunk: readonly KafkaMessage[],
-  decode: EventDecoder,
-  nowMs: number,
+  maxSkewMs: number,
 ): ProjectedChunk {
   const out: ProjectedChunk = {
     records: [],
@@ -45,20 +63,26 @@ export function projectEventChunk(
   };
   for (const message of chunk) {
     try {
-      const event = decode(registry, topic, partition, message);
-      out.records.push({
-        key: message.key?.toString() ?? `${event.view.key}/${event.origin.offset}`,
-        value: projectEvent(project, event),
-      });
-      out.byView.set(event.view.key, (out.byView.get(event.view.key) ?? 0) + 1);
+      const events = decoder.decode(registry, topic, partition, message);
+      const latest = Number(message.timestamp) + maxSkewMs;
+      const future = events.find((e) => e.eventTsMs > latest);
+      if (future) {
+        throw new StrataError(
+          "STRATA_E_EVENT_TIME_IN_FUTURE",
+          `event time ${new Date(future.eventTsMs).toISOString()} is later than the record's produce time plus ${maxSkewMs} ms`,
+          { view: future.view.key, eventTsMs: future.eventTsMs },
+        );
+      }
+      for (const event of events) {
+        out.records.push({
+          key: `${event.view.key}/${event.entity}`,
+          value: projectEvent(project, event),
+        });
+        out.byView.set(event.view.key, (out.byView.get(event.view.key) ?? 0) + 1);
+      }
     } catch (error) {
       if (!isStrataError(error)) throw error;
       out.skipped.push({ message, error });
-      if (error.code === "STRATA_E_UNKNOWN_VIEW") {
-        const producedMs = Number(message.timestamp);
-        const fromMs = producedMs > 0 && producedMs < nowMs ? producedMs : nowMs;
-        out.unknownProducedMs = Math.max(out.unknownProducedMs ?? 0, fromMs);
-      }
     }
   }
   return out;

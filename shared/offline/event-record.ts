@@ -1,4 +1,5 @@
-import type { EntityKeyValue } from "../key-codec.js";
+import type { AggregationEvent } from "../aggregations/index.js";
+import { decodeEntityKey } from "../key-codec.js";
 import type { ResolvedView } from "../registry/feature-registry.js";
 import { EVENT_COLUMNS } from "./aggregation-sql.js";
 import { ROUTE_FIELD } from "./connect-record.js";
@@ -9,22 +10,6 @@ import {
   type PayloadWriter,
 } from "./connect-schema.js";
 import { offlineTableId } from "./table-names.js";
-
-/** Where an event was read from: its origin, which makes it one event however often it is delivered. */
-export interface EventOrigin {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-/** One aggregation event, decoded: the values are value-codec texts in the view's input order ("" is null). */
-export interface OfflineEvent {
-  view: ResolvedView;
-  joinKeyValues: readonly EntityKeyValue[];
-  eventTsMs: number;
-  values: readonly string[];
-  origin: EventOrigin;
-}
 
 interface EventProjection {
   head: string;
@@ -67,21 +52,22 @@ function projectionOf(project: string, view: ResolvedView): EventProjection {
  * by and orders an entity's events by, as the online apply script does), and the route field.
  * Values are written from their value-codec text, so int64 inputs past 2^53 stay exact.
  */
-export function projectEvent(project: string, event: OfflineEvent): string {
+export function projectEvent(project: string, event: AggregationEvent): string {
   const { view } = event;
   const projection = projectionOf(project, view);
+  const joinKeyValues = decodeEntityKey(event.entity);
   let text = projection.head;
   view.joinKeys.forEach((key, i) => {
-    const value = event.joinKeyValues[i]!;
+    const value = joinKeyValues[i]!;
     text += `,${JSON.stringify(key.name)}:${typeof value === "string" ? JSON.stringify(value) : String(value)}`;
   });
   for (let i = 0; i < projection.writers.length; i++) {
-    text += projection.inputPrefixes[i]! + projection.writers[i]!(event.values[i] ?? "");
+    text += projection.inputPrefixes[i]! + projection.writers[i]!(event.texts[i] ?? "");
   }
   text +=
     `,"${EVENT_COLUMNS.eventTimestamp}":${event.eventTsMs}` +
-    `,"${EVENT_COLUMNS.sourceTopic}":${JSON.stringify(event.origin.topic)}` +
-    `,"${EVENT_COLUMNS.partition}":${event.origin.partition}` +
-    `,"${EVENT_COLUMNS.offset}":${event.origin.offset}}}`;
+    `,"${EVENT_COLUMNS.sourceTopic}":${JSON.stringify(event.sourceTopic)}` +
+    `,"${EVENT_COLUMNS.partition}":${event.partition}` +
+    `,"${EVENT_COLUMNS.offset}":${event.offset}}}`;
   return text;
 }

@@ -13,8 +13,8 @@ import type { FeatureRegistry } from "../registry/feature-registry.js";
 import type { LiveRegistry } from "../registry/live-registry.js";
 import { checkEventTime, eventTimeLimit, type EventTimeLimit } from "../versions/event-time.js";
 import { projectRecord } from "./connect-record.js";
-import { decodeEventRecord } from "./event-decode.js";
-import { projectEventChunk, type EventDecoder, type ProjectedChunk } from "./event-chunk.js";
+import type { AggregationDecoders } from "../aggregations/index.js";
+import { aggregationSourceTopics, projectEventChunk, type ProjectedChunk } from "./event-chunk.js";
 import { offlineTopic } from "./topics.js";
 
 export interface ProjectorOptions {
@@ -35,12 +35,12 @@ export interface ProjectorOptions {
   /** Records the apply path dead-letters for their event time are not projected either. */
   eventTime?: Partial<EventTimeLimit>;
   /**
-   * Topics of aggregation events (the project's events topic, `topic` sources' topics): each
-   * record is projected to its aggregation view major's event table, with its origin.
+   * Decoders of aggregation sources besides push (the events topic) and `topic` sources,
+   * e.g. the CDC one: the projector reads every aggregation source topic of the registry at
+   * start, as the aggregation consumer does, and writes each event to its view major's event
+   * table with its origin.
    */
-  eventTopics?: readonly string[];
-  /** How an event topic's record is decoded (default: the events topic's schema 1). */
-  decodeEvent?: EventDecoder;
+  aggregationDecoders?: AggregationDecoders;
   /** Records produced per send; offsets are committed after each is acknowledged. */
   chunkSize?: number;
   observer?: ProjectorObserver;
@@ -110,10 +110,12 @@ export class OfflineProjector {
       createPartitioner: createKeyPartitioner,
     });
     await Promise.all([consumer.connect(), producer.connect()]);
-    const eventTopics = [...new Set(options.eventTopics ?? [])];
-    const decodeEvent = options.decodeEvent ?? decodeEventRecord;
+    const eventDecoders = aggregationSourceTopics(
+      options.live.snapshot().registry,
+      options.aggregationDecoders,
+    );
     await consumer.subscribe({
-      topics: [...sources.map((s) => s.topic), ...eventTopics],
+      topics: [...sources.map((s) => s.topic), ...eventDecoders.keys()],
       fromBeginning: true,
     });
 
@@ -127,10 +129,11 @@ export class OfflineProjector {
       // Event topics are read in this region, like its own changelog.
       const source = byTopic.get(from) ?? { topic: from, region: options.region };
       const catchUp = source.region === options.region ? localCatchUp : peerCatchUp;
+      const decoder = eventDecoders.get(from);
       const projectFrom = (registry: FeatureRegistry, chunk: KafkaMessage[]) =>
-        byTopic.has(from)
+        decoder === undefined
           ? projectChunk(project, registry, chunk, limit)
-          : projectEventChunk(project, registry, from, partition, chunk, decodeEvent, limit.now());
+          : projectEventChunk(project, registry, decoder, from, partition, chunk, limit.maxSkewMs);
       for (let start = 0; start < messages.length; start += chunkSize) {
         if (!payload.isRunning() || payload.isStale()) return;
         const chunk = messages.slice(start, start + chunkSize);

@@ -13,12 +13,17 @@ import { Redis } from "ioredis";
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
 import { connectUrl, resolveEndpoints } from "../../dev/stack/endpoints.js";
 import { stackPaths } from "../../dev/stack/paths.js";
-import { readAggregates } from "../../shared/aggregations/read-aggregates.js";
+import {
+  aggregationEventKey,
+  aggregationGroupId,
+  aggregationEventsTopic,
+  encodeAggregationEvent,
+  readAggregates,
+} from "../../shared/aggregations/index.js";
 import { waitUntilCommitted } from "../../shared/changelog/committed-lag.js";
 import { createKeyPartitioner } from "../../shared/changelog/partitioner.js";
 import { encodeEntityKey } from "../../shared/key-codec.js";
 import { openEmbeddedEngine } from "../../shared/offline/duckdb.js";
-import { aggregationEventsTopic } from "../../shared/offline/event-topics.js";
 import { warehouseHistory } from "../../shared/offline/history-source.js";
 import { projectorGroupId } from "../../shared/offline/projector.js";
 import { offlineTableDir } from "../../shared/offline/table-names.js";
@@ -51,7 +56,7 @@ describe("aggregations: online (Lua tiles) and offline (training set) give the s
   const view = registry.aggregationView("card_velocity@1");
   const aggregations = view.aggregation.aggregations;
   const topic = aggregationEventsTopic(project);
-  const onlineGroup = `strata.${project}.${REGION}.aggregations`;
+  const onlineGroup = aggregationGroupId(project, REGION);
   const offlineGroup = projectorGroupId(project, REGION);
   const warehouse = stackPaths.warehouse;
   const tmp = tempDir("strata-agg-parity");
@@ -114,17 +119,10 @@ describe("aggregations: online (Lua tiles) and offline (training set) give the s
       messages: events.map((e) => {
         const entity = encodeEntityKey(view.joinKeys, { card_id: e.cardId });
         return {
-          key: `${view.key}/${entity}`,
-          value: JSON.stringify({
-            schema: 1,
-            view: view.name,
-            major: view.major,
-            entity,
-            eventTsMs: e.ts,
-            values: {
-              amount: e.amount === null ? "" : encodeValue("float64", e.amount),
-              qty: String(e.qty),
-            },
+          key: aggregationEventKey(view.key, entity),
+          value: encodeAggregationEvent(view, entity, e.ts, {
+            amount: e.amount === null ? "" : encodeValue("float64", e.amount),
+            qty: String(e.qty),
           }),
         };
       }),

@@ -1,6 +1,7 @@
 // An aggregation event as the Kafka Connect record of its view major's event table.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { encodeEntityKey } from "../../../shared/key-codec.js";
 import { projectEvent } from "../../../shared/offline/event-record.js";
 import { FeatureRegistry } from "../../../shared/registry/index.js";
 
@@ -36,10 +37,12 @@ describe("projectEvent", () => {
     const record = JSON.parse(
       projectEvent("ev", {
         view,
-        joinKeyValues: [9007199254740993n, "b:1"],
+        entity: encodeEntityKey(view.joinKeys, { card_id: 9007199254740993n, bank: "b:1" }),
         eventTsMs: 1_765_000_000_123,
-        values: ["12.5", "9007199254740993", ""],
-        origin: { topic: "strata.ev.events", partition: 3, offset: "42" },
+        texts: ["12.5", "9007199254740993", ""],
+        sourceTopic: "strata.ev.events",
+        partition: 3,
+        offset: "42",
       }),
     ) as {
       schema: { fields: { field: string; type: string; optional: boolean }[] };
@@ -78,10 +81,12 @@ describe("projectEvent", () => {
     const view = registry.aggregationView("velocity");
     const text = projectEvent("ev", {
       view,
-      joinKeyValues: [9007199254740993n, "x"],
+      entity: encodeEntityKey(view.joinKeys, { card_id: 9007199254740993n, bank: "x" }),
       eventTsMs: 1,
-      values: ["", "9007199254740993", "=shop"],
-      origin: { topic: "t", partition: 0, offset: "9007199254740993" },
+      texts: ["", "9007199254740993", "=shop"],
+      sourceTopic: "t",
+      partition: 0,
+      offset: "9007199254740993",
     });
     assert.match(text, /"card_id":9007199254740993,/);
     assert.match(text, /"qty":9007199254740993,/);
