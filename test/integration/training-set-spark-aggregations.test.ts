@@ -159,7 +159,7 @@ test("the Spark SQL script computes aggregation features as the embedded engine 
       const have = plain(spark[i]![agg.name]);
       assert.ok(
         sameAggregate(agg.function, have, want),
-        `request ${String(row.request_id)} ${agg.name}: spark ${JSON.stringify(have)}, duckdb ${JSON.stringify(want)}`,
+        `request ${i} ${agg.name}: spark ${JSON.stringify(have)}, duckdb ${JSON.stringify(want)}`,
       );
       if (want !== null && want !== 0) nonEmpty += 1;
     }
