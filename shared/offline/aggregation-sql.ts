@@ -1,4 +1,4 @@
-import type { JoinKey } from "../registry/index.js";
+import type { AggregationFunction, JoinKey } from "../registry/index.js";
 import type { ScalarType } from "../registry/feature-types.js";
 import type { HistorySource } from "./history-source.js";
 import { quoteIdent } from "./sql.js";
@@ -11,12 +11,10 @@ export const EVENT_COLUMNS = {
   offset: "strata_offset",
 } as const;
 
-export type OfflineAggregationFunction = "count" | "sum" | "mean" | "min" | "max" | "last_n";
-
 /** One aggregation as the offline query needs it. */
 export interface OfflineAggregation {
   name: string;
-  function: OfflineAggregationFunction;
+  function: AggregationFunction;
   /** The input column (every function but count). */
   column?: string;
   /** last_n only. */
