@@ -12,6 +12,8 @@ export const BASE_PORTS = {
   kafkaController: 19093,
   /** Kafka Connect's REST API (region 0's worker, which runs the offline store's sink). */
   connect: 18083,
+  /** PostgreSQL, the CDC sources' database (docs/sources.md). */
+  postgres: 15432,
 } as const;
 
 export interface LocalPorts {

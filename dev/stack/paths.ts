@@ -19,6 +19,12 @@ export const stackPaths = {
   connectLibs: path.join(stackDir, "connect", "libs"),
   connectPom: path.join(repoRoot, "dev", "connect", "pom.xml"),
   connectLog4j: path.join(repoRoot, "dev", "connect", "log4j2.xml"),
+  /** The Connect worker's plugin.path: each plugin in its own folder, loaded in isolation. */
+  connectPlugins: path.join(stackDir, "connect", "plugins"),
+  debeziumLibs: path.join(stackDir, "connect", "plugins", "debezium-postgres"),
+  debeziumPom: path.join(repoRoot, "dev", "connect", "debezium", "pom.xml"),
+  /** The CDC database's server (owned by the unprivileged user it runs as) and its password file. */
+  postgres: path.join(stackDir, "postgres"),
   /** The offline store's Iceberg warehouse (a Hadoop catalog's folder); STRATA_OFFLINE_WAREHOUSE overrides. */
   warehouse: process.env.STRATA_OFFLINE_WAREHOUSE || path.join(stackDir, "warehouse"),
   /** Tools built on first use (toxiproxy's server, by `go install`). */

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { runCommand } from "./processes.js";
 import { StackError } from "./stack-error.js";
 
@@ -104,5 +106,42 @@ async function aptInstall(debianPackage: string, log: (line: string) => void): P
     `apt-get install ${debianPackage}`,
     10 * 60_000,
     env,
+  );
+}
+
+/**
+ * The folder of Debian's PostgreSQL server binaries (initdb, postgres): the newest
+ * /usr/lib/postgresql/<major>/bin, which Debian does not put on PATH, else `postgres` on PATH.
+ * Installed with apt-get (Debian's `postgresql`, 15 on bookworm) when missing and we are root,
+ * like redis-server: a fresh CI machine has none.
+ */
+export async function ensurePostgres(log: (line: string) => void): Promise<string> {
+  const found = postgresBinDir();
+  if (found !== undefined) return found;
+  if (!isRoot() || !onPath("apt-get")) {
+    throw new StackError(
+      "PostgreSQL is not installed; the stack runs it for CDC sources",
+      "install Debian's postgresql (sudo apt-get install postgresql), or set STRATA_CDC_DATABASES",
+    );
+  }
+  await aptInstall("postgresql", log);
+  const installed = postgresBinDir();
+  if (installed === undefined) {
+    throw new StackError("apt-get installed postgresql, but no postgres server binary was found");
+  }
+  return installed;
+}
+
+function postgresBinDir(): string | undefined {
+  const root = "/usr/lib/postgresql";
+  if (existsSync(root)) {
+    const majors = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name) && existsSync(path.join(root, name, "bin", "postgres")))
+      .sort((a, b) => Number(b) - Number(a));
+    if (majors.length > 0) return path.join(root, majors[0]!, "bin");
+  }
+  if (!onPath("postgres") || !onPath("initdb")) return undefined;
+  return path.dirname(
+    execFileSync("sh", ["-c", "command -v postgres"], { encoding: "utf8" }).trim(),
   );
 }

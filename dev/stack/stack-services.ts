@@ -2,6 +2,7 @@ import { isMultiRegion, type StackLayout } from "./layout.js";
 import { ConnectWorker } from "./services/connect.js";
 import { KafkaBroker } from "./services/kafka.js";
 import { MirrorMaker } from "./services/mirror-maker.js";
+import { Postgres } from "./services/postgres.js";
 import { Prometheus } from "./services/prometheus.js";
 import { RedisCluster } from "./services/redis-cluster.js";
 import { RedisStandalone } from "./services/redis-standalone.js";
@@ -27,6 +28,8 @@ export interface StackServices {
   connect: ConnectWorker;
   /** One for every region. */
   prometheus: Prometheus;
+  /** The CDC sources' database (region 0's; Debezium on `connect` captures it). */
+  postgres: Postgres;
 }
 
 export function stackServices(layout: StackLayout): StackServices {
@@ -42,6 +45,7 @@ export function stackServices(layout: StackLayout): StackServices {
     mirrorMaker: multi ? new MirrorMaker(layout) : undefined,
     connect: new ConnectWorker(layout.regions[0]!),
     prometheus: new Prometheus(layout),
+    postgres: new Postgres(),
   };
 }
 
@@ -55,6 +59,7 @@ export function startPhases(services: StackServices): StackService[][] {
   });
   if (services.toxiproxy) servers.push(services.toxiproxy);
   servers.push(services.prometheus);
+  servers.push(services.postgres);
   // Both need the brokers up, and neither needs the other: they start side by side.
   const linked: StackService[] = [services.connect];
   if (services.mirrorMaker) linked.unshift(services.mirrorMaker);

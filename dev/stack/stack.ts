@@ -84,6 +84,7 @@ export function stackStatus(layout: StackLayout = currentLayout()): ServiceStatu
   if (services.mirrorMaker) rows.push(services.mirrorMaker.status());
   rows.push({ ...services.connect.status(), region: layout.regions[0]!.name });
   rows.push(services.prometheus.status());
+  rows.push({ ...services.postgres.status(), region: layout.regions[0]!.name });
   return rows;
 }
 

@@ -7,6 +7,8 @@ export function renderConnectProperties(options: {
   bootstrap: string;
   restPort: number;
   host: string;
+  /** Folders of isolated plugins (Debezium); the Iceberg sink stays on the classpath. */
+  pluginPath: string;
 }): string {
   const properties: Record<string, string | number> = {
     "bootstrap.servers": options.bootstrap,
@@ -29,8 +31,13 @@ export function renderConnectProperties(options: {
     // only inside put(): with Connect's default 60 s, an idle table's commits wait for the
     // commit timeout and a new connector needs minutes before its first commit.
     "offset.flush.interval.ms": 1_000,
-    // Every plugin is on the classpath: scanning for service manifests only starts faster.
+    // Scanning for service manifests only starts faster (Debezium's jars declare theirs).
     "plugin.discovery": "only_scan",
+    "plugin.path": options.pluginPath,
+    // Connectors may reference a secret file as ${dir:<folder>:<file>} (the CDC database
+    // password): the worker reads it, so it never sits in a connector's config.
+    "config.providers": "dir",
+    "config.providers.dir.class": "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
   };
   return Object.entries(properties)
     .map(([key, value]) => `${key}=${value}`)

@@ -22,6 +22,7 @@ const NAME = "connect";
 /** JVM start, the worker's internal topics, joining its group. */
 const READY_TIMEOUT_MS = 120_000;
 const SINK_CLASS = "org.apache.iceberg.connect.IcebergSinkConnector";
+const DEBEZIUM_CLASS = "io.debezium.connector.postgresql.PostgresConnector";
 
 export const CONNECT_JARS = {
   pom: stackPaths.connectPom,
@@ -29,11 +30,19 @@ export const CONNECT_JARS = {
   what: "the Kafka Connect and Iceberg sink jars",
 };
 
+/** Debezium's PostgreSQL connector, in a plugin.path folder of its own (isolated class loader). */
+export const DEBEZIUM_JARS = {
+  pom: stackPaths.debeziumPom,
+  libsDir: stackPaths.debeziumLibs,
+  what: "the Debezium PostgreSQL connector jars",
+};
+
 /**
  * Region 0's Kafka Connect worker (distributed mode, one process) with Apache Iceberg's sink:
  * what writes the offline store's tables (docs/offline-store.md) into `<stack dir>/warehouse`.
- * Ready when its REST API lists the Iceberg sink among its plugins. Connectors are registered
- * by the ingest process (STRATA_CONNECT_URL), not here.
+ * With Debezium's PostgreSQL connector as an isolated plugin (plugin.path), which captures the
+ * CDC sources (docs/sources.md). Ready when its REST API lists both plugins. Connectors are
+ * registered by the ingest process (STRATA_CONNECT_URL), not here.
  */
 export class ConnectWorker implements StackService {
   readonly name = NAME;
@@ -64,7 +73,9 @@ export class ConnectWorker implements StackService {
     }
     await ensureJavaAndMaven();
     await requireFreePort(this.port, LOOPBACK, "Kafka Connect", "STRATA_CONNECT_URL");
-    await ensureMavenJars(CONNECT_JARS, (line) => log(`${NAME.padEnd(10)} ${line}`));
+    const mavenLog = (line: string) => log(`${NAME.padEnd(10)} ${line}`);
+    await ensureMavenJars(CONNECT_JARS, mavenLog);
+    await ensureMavenJars(DEBEZIUM_JARS, mavenLog);
     mkdirSync(this.dir, { recursive: true });
     mkdirSync(stackPaths.warehouse, { recursive: true });
     const bootstrap =
@@ -73,7 +84,12 @@ export class ConnectWorker implements StackService {
         : kafkaAddress(this.region);
     writeFileSync(
       this.propertiesFile,
-      renderConnectProperties({ bootstrap, restPort: this.port, host: LOOPBACK }),
+      renderConnectProperties({
+        bootstrap,
+        restPort: this.port,
+        host: LOOPBACK,
+        pluginPath: stackPaths.connectPlugins,
+      }),
     );
     const pid = startDetached({
       name: NAME,
@@ -141,7 +157,10 @@ export class ConnectWorker implements StackService {
       });
       if (!response.ok) return false;
       const plugins = (await response.json()) as { class: string }[];
-      return plugins.some((plugin) => plugin.class === SINK_CLASS);
+      return (
+        plugins.some((plugin) => plugin.class === SINK_CLASS) &&
+        plugins.some((plugin) => plugin.class === DEBEZIUM_CLASS)
+      );
     } catch {
       return false;
     }

@@ -4,7 +4,12 @@ import { renderConnectProperties } from "../../../dev/stack/services/connect-con
 
 describe("the local Kafka Connect worker's properties", () => {
   const properties = Object.fromEntries(
-    renderConnectProperties({ bootstrap: "127.0.0.1:19092", restPort: 18083, host: "127.0.0.1" })
+    renderConnectProperties({
+      bootstrap: "127.0.0.1:19092",
+      restPort: 18083,
+      host: "127.0.0.1",
+      pluginPath: "/stack/connect/plugins",
+    })
       .trim()
       .split("\n")
       .map((line) => line.split("=", 2) as [string, string]),
@@ -21,5 +26,14 @@ describe("the local Kafka Connect worker's properties", () => {
 
   it("calls sink tasks every second, so the Iceberg sink answers commit requests when idle", () => {
     assert.equal(properties["offset.flush.interval.ms"], "1000");
+  });
+
+  it("loads Debezium from its own plugin folder and resolves ${dir:...} secret references", () => {
+    assert.equal(properties["plugin.path"], "/stack/connect/plugins");
+    assert.equal(properties["config.providers"], "dir");
+    assert.equal(
+      properties["config.providers.dir.class"],
+      "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+    );
   });
 });
