@@ -16,6 +16,7 @@ import {
   type FeatureType,
   type JoinKeyType,
 } from "./feature-types.js";
+import { resolveCdcSources, type ResolvedCdcSource } from "./cdc-sources.js";
 import { formatSemVer, parseSemVer, type SemVer } from "./semver.js";
 import { codecFor, type ValueCodec } from "./value-codec.js";
 
@@ -114,6 +115,8 @@ export class FeatureRegistry {
   private readonly aggregationsByName = new Map<string, ResolvedAggregationView[]>();
   private readonly services = new Map<string, readonly ResolvedFeatureRef[]>();
   private readonly pushSources = new Map<string, PushTarget>();
+  /** Tables captured by Debezium, with the view majors each writes (cdc-sources.ts). */
+  private readonly cdc: ReadonlyMap<string, ResolvedCdcSource>;
   /** Only references that resolved: bounded by the registry's own size, not by requests. */
   private readonly refCache = new Map<string, ResolvedFeatureRef>();
   private readonly listCache = new LRUCache<string, readonly ResolvedFeatureRef[]>({
@@ -134,6 +137,14 @@ export class FeatureRegistry {
     }
     for (const service of repo.services ?? []) this.addService(service);
     for (const source of repo.pushSources ?? []) this.addPushSource(source);
+    this.cdc = resolveCdcSources(repo.cdcSources, repo.views, (def) =>
+      this.view(def.name, parseSemVer(def.version, `feature view ${def.name}`).major),
+    );
+  }
+
+  /** The cdc sources, each with the view majors it writes (docs/sources.md). */
+  cdcSources(): ResolvedCdcSource[] {
+    return [...this.cdc.values()];
   }
 
   entities(): ResolvedEntity[] {
