@@ -150,7 +150,8 @@ export function resolveCdcSources(
     throw badSource("cdcSources must be a list of cdc sources", {});
   }
   const resolved = new Map<string, ResolvedCdcSource>();
-  for (const def of sources ?? []) {
+  const list: readonly CdcSourceDefinition[] = sources ?? [];
+  for (const def of list) {
     const source = checkSource(def);
     if (resolved.has(source.name)) {
       throw new StrataError(
