@@ -14,13 +14,17 @@
 --            s        how many shapes follow
 --            per shape: m (its feature count), its version field "<view>@<major>#<gen>:_v",
 --                     its clock field "<view>@<major>#<gen>:_cv", then its m feature fields
---                     (already prefixed by the client, so the script only passes them on)
+--                     (already prefixed by the client, so the script only passes them on).
+--                     A delete shape sends -m: its rows carry no values, and a row that wins
+--                     stores its version and clock and removes (HDEL) the m feature fields,
+--                     so reads find the row's version but no value (NOT_FOUND), and an older
+--                     write still loses against the stored version (no resurrection).
 --          then per row, in KEYS order:
 --            the row's shape number (1 for the first shape)
 --            incoming version (see shared/versions/version.ts): 12 hex event ms, 8 hex epoch,
 --            12 hex HLC wall ms, 4 hex HLC counter, then the origin region (ASCII)
 --            incoming clock vector "region:hlc16hex,..." sorted by region (what the writer had seen)
---            the shape's m encoded values, in its feature order
+--            the shape's m encoded values, in its feature order (none for a delete shape)
 --
 -- Returns one code per row, in KEYS order: 1 applied, 0 stale (older or duplicate); +2 when
 -- the write was concurrent with the stored winner (see below): 3 concurrent and applied, 2
@@ -118,7 +122,10 @@ local function cas_row(key, shape, at, stored_version, stored_clock)
     end
   end
 
-  if newer then
+  if newer and shape.delete then
+    redis.call('HSET', key, shape.version, incoming, shape.clock, incoming_clock)
+    if shape.m > 0 then redis.call('HDEL', key, unpack(shape.fields)) end
+  elseif newer then
     -- The shape's HSET arguments, field names in place: only this row's slots change.
     local args, values = shape.hset, at + 3
     args[2], args[4] = incoming, incoming_clock
@@ -145,7 +152,9 @@ end
 local shapes, at = {}, 2
 for k = 1, shape_count do
   local m = tonumber(ARGV[at])
-  if not m or m < 0 or m % 1 ~= 0 or at + 2 + m > #ARGV then
+  local delete = m ~= nil and m < 0
+  if delete then m = -m end
+  if not m or m % 1 ~= 0 or at + 2 + m > #ARGV then
     return malformed('shape ' .. k .. ' is malformed')
   end
   -- HSET's arguments for the shape's rows, built once and reused by each of them (a fresh
@@ -154,20 +163,26 @@ for k = 1, shape_count do
   for j = 0, m - 1 do
     hset[5 + 2 * j], hset[6 + 2 * j] = ARGV[at + 3 + j], false
   end
-  shapes[k] = { m = m, version = ARGV[at + 1], clock = ARGV[at + 2], hset = hset }
+  local fields = {}
+  if delete then
+    for j = 0, m - 1 do fields[j + 1] = ARGV[at + 3 + j] end
+  end
+  -- values: how many values each of the shape's rows carries.
+  shapes[k] = { m = m, values = delete and 0 or m, delete = delete, fields = fields,
+                version = ARGV[at + 1], clock = ARGV[at + 2], hset = hset }
   at = at + 3 + m
 end
 local row_shape, row_at = {}, {}
 for i = 1, #KEYS do
   local shape = shapes[tonumber(ARGV[at])]
-  if not shape or at + 2 + shape.m > #ARGV then
+  if not shape or at + 2 + shape.values > #ARGV then
     return malformed('row ' .. i .. ' names no shape or lacks arguments')
   end
   if not valid_version(ARGV[at + 1]) or not valid_clock(ARGV[at + 2]) then
     return malformed('row ' .. i .. ' has a malformed version or clock vector')
   end
   row_shape[i], row_at[i] = shape, at
-  at = at + 3 + shape.m
+  at = at + 3 + shape.values
 end
 if at ~= #ARGV + 1 then
   return malformed((#ARGV + 1 - at) .. ' arguments after the last row')

@@ -22,6 +22,7 @@ import { readCanonicalRecord, type CanonicalViewLookup } from "./canonical-recor
  *   {"schema":1, "view":"driver_hourly_stats", "major":1, "entity":"i1001",
  *    "version":{"eventTsMs":..., "epoch":0, "hlc":{"wallMs":..., "counter":0}, "originRegion":"eu-west-1"},
  *    "clock":"eu-west-1:0190a1b2c3d40000", "values":{"conv_rate":"0.5", ...}}
+ * A delete (a CDC source's deleted row) has `"values":{}` and `"deleted":true` after them.
  */
 export const CHANGELOG_SCHEMA_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface ChangelogRecordV1 {
    * and leaves those missing here as they are stored.
    */
   values: Record<string, string>;
+  /** A delete: `values` is empty; the CAS stores the version and removes the view's features. */
+  deleted?: true;
 }
 
 export interface EncodedRecord {
@@ -73,6 +76,7 @@ const SLASH = 0x2f;
 export function encodeChangelogRecord(write: ValidatedWrite): EncodedRecord {
   const template = templateOf(write.view);
   const { version } = write;
+  if (write.deleted) return encodeDelete(write, template);
   let value =
     `${template.head}${JSON.stringify(write.encodedKey)},"version":{"eventTsMs":${version.eventTsMs},` +
     `"epoch":${version.epoch},"hlc":{"wallMs":${version.hlc.wallMs},"counter":${version.hlc.counter}},` +
@@ -85,6 +89,16 @@ export function encodeChangelogRecord(write: ValidatedWrite): EncodedRecord {
   }
   value += "}}";
   flatten(value);
+  return { key: recordKey(write.view.key, write.encodedKey), value };
+}
+
+/** A delete's record: JSON.stringify of a ChangelogRecordV1 with `values: {}` and `deleted: true`. */
+function encodeDelete(write: ValidatedWrite, template: RecordTemplate): EncodedRecord {
+  const { version } = write;
+  const value =
+    `${template.head}${JSON.stringify(write.encodedKey)},"version":{"eventTsMs":${version.eventTsMs},` +
+    `"epoch":${version.epoch},"hlc":{"wallMs":${version.hlc.wallMs},"counter":${version.hlc.counter}},` +
+    `"originRegion":${JSON.stringify(version.originRegion)}},"clock":${JSON.stringify(write.encodedClock)},"values":{},"deleted":true}`;
   return { key: recordKey(write.view.key, write.encodedKey), value };
 }
 
@@ -160,6 +174,11 @@ export function decodeChangelogRecord(
   const view = registry.view(parsed.view, parsed.major);
   if (typeof parsed.entity !== "string") throw badRecord('"entity" must be a string', key);
   const { entity, version, clock, values } = parsed;
+  if (parsed.deleted !== undefined) {
+    return validated(registry, key, index, view, entity, version, clock, values, (v, vals) =>
+      checkDelete(v, vals, parsed.deleted, key),
+    );
+  }
   return validated(registry, key, index, view, entity, version, clock, values, checkValues);
 }
 
@@ -249,6 +268,7 @@ function validated<Values>(
   };
   if (checked.features) write.features = checked.features;
   if (checked.ignoredFeatures) write.ignoredFeatures = checked.ignoredFeatures;
+  if (checked.deleted) write.deleted = true;
   return write;
 }
 
@@ -272,6 +292,26 @@ interface CheckedValues {
   values: string[];
   features?: readonly number[];
   ignoredFeatures?: readonly string[];
+  deleted?: true;
+}
+
+/** A delete carries `"deleted":true` and no values. */
+function checkDelete(
+  view: ResolvedView,
+  values: unknown,
+  deleted: unknown,
+  key: string | undefined,
+): CheckedValues {
+  if (deleted !== true) throw badRecord(`"deleted" is ${show(deleted)}, not true`, key);
+  if (
+    typeof values !== "object" ||
+    values === null ||
+    Array.isArray(values) ||
+    Object.keys(values).length > 0
+  ) {
+    throw badRecord(`a delete of ${view.key} must carry "values":{}`, key);
+  }
+  return { values: [], deleted: true };
 }
 
 /** A name that could be a feature of some version of a view (the registry's identifier rule). */

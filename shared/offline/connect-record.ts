@@ -71,7 +71,8 @@ function projectionOf(project: string, view: ResolvedView): ViewProjection {
  * keys, features in their Iceberg types, event_timestamp, strata_version, strata_written_at,
  * and the route field. Written as text from the value-codec texts, never through JavaScript
  * numbers, so int64 values past 2^53 stay exact. A feature the record does not carry (a
- * record of another minor version) is null.
+ * record of another minor version) is null, and a delete is a row of nulls at its version:
+ * history read as of a later time then finds no value, as the online store does.
  *
  * @param joinKeyValues the record's entity key decoded (decodeEntityKey), in join key order
  */
@@ -90,7 +91,8 @@ export function projectRecord(
   const carried = write.features;
   for (let i = 0; i < view.features.length; i++) {
     let featureText = "";
-    if (carried === undefined) featureText = write.values[i]!;
+    if (write.deleted) featureText = "";
+    else if (carried === undefined) featureText = write.values[i]!;
     else {
       const at = carried.indexOf(i);
       if (at >= 0) featureText = write.values[at]!;

@@ -48,6 +48,8 @@ export interface CasRow {
   values: readonly string[];
   /** Positions in its fields' features of the values, when the row writes only some of them. */
   features?: readonly number[];
+  /** A delete: no values; the script stores the version and removes the fields' features. */
+  deleted?: true;
 }
 
 /**
@@ -64,15 +66,26 @@ export function appendCasCallArguments<Row extends CasRow>(
   fieldsOf: (row: Row) => RowFields,
 ): void {
   const shapeOf = new Map<RowFields, number>();
+  // A delete's shape names every feature field of its view, to remove; its rows carry no values.
+  const deleteShapeOf = new Map<RowFields, number>();
+  const shapes: { fields: RowFields; deleted: boolean }[] = [];
   const rowShapes = rows.map((row) => {
-    const fields = row.features ? rowSubsetFields(fieldsOf(row), row.features) : fieldsOf(row);
-    let shape = shapeOf.get(fields);
-    if (shape === undefined) shapeOf.set(fields, (shape = shapeOf.size + 1));
+    const deleted = row.deleted === true;
+    const fields =
+      row.features && !deleted ? rowSubsetFields(fieldsOf(row), row.features) : fieldsOf(row);
+    const byFields = deleted ? deleteShapeOf : shapeOf;
+    let shape = byFields.get(fields);
+    if (shape === undefined) {
+      shapes.push({ fields, deleted });
+      byFields.set(fields, (shape = shapes.length));
+    }
     return shape;
   });
-  argv.push(shapeOf.size);
-  for (const fields of shapeOf.keys()) {
-    argv.push(fields.features.length, fields.version, fields.clock, ...fields.features);
+  argv.push(shapes.length);
+  for (const { fields, deleted } of shapes) {
+    const m = fields.features.length;
+    // A delete shape's count is negative: the script reads its rows without values.
+    argv.push(deleted ? -m : m, fields.version, fields.clock, ...fields.features);
   }
   rows.forEach((row, i) => {
     argv.push(rowShapes[i]!, row.encodedVersion, row.encodedClock, ...row.values);

@@ -17,9 +17,14 @@ export interface WriteRow {
   view: string;
   /** The entity's join keys, e.g. `{ driver_id: 1001 }`. */
   entity: Record<string, unknown>;
-  /** A value (or null) for every feature of the view. */
+  /** A value (or null) for every feature of the view; `{}` for a delete. */
   values: Record<string, unknown>;
   version: Version;
+  /**
+   * A delete (CDC): the row's version is stored and its feature fields removed, so reads say
+   * NOT_FOUND and no older write can bring a value back (docs/changelog.md, "Deletes").
+   */
+  deleted?: true;
   /**
    * What the writer had seen from each origin region (docs/online-store.md, "Clock vectors");
    * its own region's entry is raised to `version.hlc`. Defaults to `{ [originRegion]:
@@ -47,6 +52,8 @@ export interface ValidatedWrite {
   features?: readonly number[];
   /** Feature names a changelog record carried that this registry's view does not have (ignored). */
   ignoredFeatures?: readonly string[];
+  /** A delete: no values; the CAS stores the version and removes the view's feature fields. */
+  deleted?: true;
 }
 
 /** A validated row ready for the CAS script: with its Redis key and its version's text. */
@@ -120,6 +127,7 @@ export function readyForCas(registry: FeatureRegistry, write: ValidatedWrite): P
     encodedClock: write.encodedClock,
     values: write.values,
     ...(write.features ? { features: write.features } : {}),
+    ...(write.deleted ? { deleted: true as const } : {}),
     redisKey: entityRedisKey(registry.project, write.view.entitySet, write.encodedKey),
     encodedVersion: encodeVersion(write.version),
   };
@@ -142,6 +150,7 @@ function validateRow(registry: FeatureRegistry, row: WriteRow, index: number): V
   const encodedKey = encodeEntityKey(view.joinKeys, row.entity ?? {});
   const version = validateVersion(row.version);
   const values = row.values ?? {};
+  if (row.deleted === true) return validatedDelete(row, index, view, encodedKey, version, values);
   for (const name in values) {
     if (!view.featureIndex.has(name)) {
       throw new StrataError(
@@ -181,6 +190,34 @@ function validateRow(registry: FeatureRegistry, row: WriteRow, index: number): V
         ? `${version.originRegion}:${encodeHlc(version.hlc)}`
         : encodeClockVector(withOwnEntry(checkClock(row.clock), version)),
     values: encoded,
+  };
+}
+
+function validatedDelete(
+  row: WriteRow,
+  index: number,
+  view: ResolvedView,
+  encodedKey: string,
+  version: Version,
+  values: Record<string, unknown>,
+): ValidatedWrite {
+  if (Object.keys(values).length > 0) {
+    throw new StrataError("STRATA_E_BAD_ROW", `row ${index} is a delete but carries values`, {
+      index,
+      view: view.key,
+    });
+  }
+  return {
+    index,
+    view,
+    encodedKey,
+    version,
+    encodedClock:
+      row.clock === undefined
+        ? `${version.originRegion}:${encodeHlc(version.hlc)}`
+        : encodeClockVector(withOwnEntry(checkClock(row.clock), version)),
+    values: [],
+    deleted: true,
   };
 }
 

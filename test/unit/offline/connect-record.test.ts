@@ -171,3 +171,18 @@ describe("projectRecord (changelog record -> Kafka Connect JSON with schema)", (
     assert.equal(parsed.payload[ROUTE_FIELD], "strata_a_b_c.zone_load_v2");
   });
 });
+
+describe("projectRecord of a delete", () => {
+  it("is a row of nulls at the delete's version", () => {
+    const [write] = prepareWrites(registry, [
+      { view: "driver_all@1", entity: { driver_id: 5 }, values: {}, version, deleted: true },
+    ]);
+    const parsed = JSON.parse(
+      projectRecord("proj_x", write!, decodeEntityKey(write!.encodedKey)),
+    ) as { payload: Record<string, unknown> };
+    for (const feature of Object.keys(NULLS)) assert.equal(parsed.payload[feature], null, feature);
+    assert.equal(parsed.payload.driver_id, 5);
+    assert.equal(parsed.payload.event_timestamp, version.eventTsMs);
+    assert.equal(parsed.payload.strata_version, write!.encodedVersion);
+  });
+});

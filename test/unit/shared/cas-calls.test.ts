@@ -209,3 +209,22 @@ describe("CAS calls: the script's arguments", () => {
     );
   });
 });
+
+describe("CAS calls: deletes", () => {
+  it("send a delete as its own shape with a negative count and rows without values", () => {
+    const fields = SHAPES[0]!;
+    const argv = casCallArguments([
+      { fields, encodedVersion: "v1", encodedClock: "c1", values: ["1", "2"] },
+      { fields, encodedVersion: "v2", encodedClock: "c2", values: [], deleted: true },
+      { fields, encodedVersion: "v3", encodedClock: "c3", values: [], deleted: true },
+    ]);
+    assert.deepEqual(argv, [
+      2,
+      ...[2, "stats@1#0:_v", "stats@1#0:_cv", "stats@1#0:rate", "stats@1#0:trips"],
+      ...[-2, "stats@1#0:_v", "stats@1#0:_cv", "stats@1#0:rate", "stats@1#0:trips"],
+      ...[1, "v1", "c1", "1", "2"],
+      ...[2, "v2", "c2"],
+      ...[2, "v3", "c3"],
+    ]);
+  });
+});
