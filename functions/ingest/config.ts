@@ -9,6 +9,7 @@ import {
   type RedisAddress,
   type RegistrySourceConfig,
 } from "../../shared/config/env.js";
+import { loadCdcConfig, type CdcConfig } from "./cdc-config.js";
 import { loadOfflineConfig, type OfflineConfig } from "./offline-config.js";
 
 export interface IngestConfig {
@@ -50,6 +51,8 @@ export interface IngestConfig {
   lagPollMs: number;
   /** The offline store writer (STRATA_OFFLINE and friends, docs/offline-store.md). */
   offline: OfflineConfig;
+  /** The CDC mapper (STRATA_CDC and friends, docs/sources.md). */
+  cdc: CdcConfig;
 }
 
 /** The regional consumer's configuration, from the environment (docs/changelog.md). */
@@ -78,5 +81,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     redisTimeoutMs: read.int("STRATA_INGEST_REDIS_TIMEOUT_MS", 5_000, 100, 600_000),
     maxEventTimeSkewMs: read.maxEventTimeSkewMs(),
     offline: loadOfflineConfig(env),
+    cdc: loadCdcConfig(env),
   };
 }

@@ -24,6 +24,7 @@ import {
 } from "../../shared/registry/index.js";
 import { AggregationMetrics } from "./aggregation-metrics.js";
 import { startAggregations } from "./aggregations.js";
+import { startCdc, type CdcRunner } from "./cdc.js";
 import { loadIngestConfig } from "./config.js";
 import { IngestMetrics } from "./metrics.js";
 import { startOfflineWriter, type OfflineWriter } from "./offline.js";
@@ -152,6 +153,16 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
       lagPollMs: config.lagPollMs,
     });
   }
+  const cdc: CdcRunner | undefined = config.cdc.enabled
+    ? await startCdc({
+        config: config.cdc,
+        kafka,
+        admin,
+        live,
+        region: config.region,
+        maxEventTimeSkewMs: config.maxEventTimeSkewMs,
+      })
+    : undefined;
   const groupId = consumerGroupId(registry.project, config.region);
   log("info", "consuming", {
     topics: sources.map((s) => s.topic),
@@ -190,7 +201,7 @@ export async function runIngest(env: NodeJS.ProcessEnv = process.env): Promise<v
     stopping = true;
     log("info", "shutting down: finishing the chunk in progress and committing it", { signal });
     clearInterval(lagTimer);
-    Promise.all([consumer.stop(), aggregations?.stop(), offline?.stop()])
+    Promise.all([consumer.stop(), aggregations?.stop(), offline?.stop(), cdc?.stop()])
       .then(async () => {
         server.close();
         await admin.disconnect();
