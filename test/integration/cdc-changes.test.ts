@@ -40,7 +40,7 @@ describe("CDC from PostgreSQL through Debezium into the online store", { timeout
   let producer: Producer | undefined;
 
   const read = async (id: number) =>
-    (await (opened!.store as OnlineStore).read([{ card_id: id }], FEATURES)).rows[0]!;
+    (await (opened!.store).read([{ card_id: id }], FEATURES)).rows[0]!;
   const until = (what: string, check: () => Promise<boolean>) =>
     waitFor(check, VISIBLE_MS, what, 50);
 
