@@ -8,7 +8,6 @@ import { after, before, describe, it } from "node:test";
 import type { Admin, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type pg from "pg";
 import { DEAD_LETTER_HEADERS, deadLetterTopic } from "../../shared/changelog/index.js";
-import type { OnlineStore } from "../../shared/online-store/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
 import { cdcGroupId } from "../../shared/sources/cdc-mapper.js";
 import { cdcTableTopic } from "../../shared/sources/debezium-config.js";
@@ -40,7 +39,7 @@ describe("CDC from PostgreSQL through Debezium into the online store", { timeout
   let producer: Producer | undefined;
 
   const read = async (id: number) =>
-    (await (opened!.store).read([{ card_id: id }], FEATURES)).rows[0]!;
+    (await opened!.store.read([{ card_id: id }], FEATURES)).rows[0]!;
   const until = (what: string, check: () => Promise<boolean>) =>
     waitFor(check, VISIBLE_MS, what, 50);
 
