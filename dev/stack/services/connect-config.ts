@@ -31,8 +31,9 @@ export function renderConnectProperties(options: {
     // only inside put(): with Connect's default 60 s, an idle table's commits wait for the
     // commit timeout and a new connector needs minutes before its first commit.
     "offset.flush.interval.ms": 1_000,
-    // Scanning for service manifests only starts faster (Debezium's jars declare theirs).
-    "plugin.discovery": "only_scan",
+    // Plugins found by their service manifests only (Kafka's, the Iceberg sink's and Debezium's
+    // jars declare theirs): scanning every class by reflection made most of the worker's start.
+    "plugin.discovery": "service_load",
     "plugin.path": options.pluginPath,
     // Connectors may reference a secret file as ${dir:<folder>:<file>} (the CDC database
     // password): the worker reads it, so it never sits in a connector's config.

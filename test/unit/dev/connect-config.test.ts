@@ -30,6 +30,8 @@ describe("the local Kafka Connect worker's properties", () => {
 
   it("loads Debezium from its own plugin folder and resolves ${dir:...} secret references", () => {
     assert.equal(properties["plugin.path"], "/stack/connect/plugins");
+    // Reflection scanning of the plugin folder and classpath took most of the worker's start.
+    assert.equal(properties["plugin.discovery"], "service_load");
     assert.equal(properties["config.providers"], "dir");
     assert.equal(
       properties["config.providers.dir.class"],
