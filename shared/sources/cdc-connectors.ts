@@ -43,11 +43,13 @@ export async function ensureCdcConnectors(
   const connectors = cdcConnectors(registry, databases);
   if (connectUrl === undefined) return connectors;
   for (const { name, config } of connectors) {
+    let change: string;
     try {
-      observer.connector?.(name, await ensureConnector(connectUrl, name, config));
+      change = await ensureConnector(connectUrl, name, config);
     } catch (error) {
       throw connectorError(name, error);
     }
+    observer.connector?.(name, change);
   }
   return connectors;
 }

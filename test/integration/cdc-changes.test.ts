@@ -9,6 +9,10 @@ import type { Admin, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type pg from "pg";
 import { DEAD_LETTER_HEADERS, deadLetterTopic } from "../../shared/changelog/index.js";
 import { FeatureRegistry } from "../../shared/registry/index.js";
+import { stackCdcDatabases } from "../../dev/stack/cdc-database.js";
+import { connectUrl } from "../../dev/stack/endpoints.js";
+import { ensureCdcConnectors } from "../../shared/sources/cdc-connectors.js";
+import { parseCdcDatabases } from "../../shared/sources/cdc-databases.js";
 import { cdcGroupId } from "../../shared/sources/cdc-mapper.js";
 import { cdcTableTopic } from "../../shared/sources/debezium-config.js";
 import {
@@ -53,8 +57,20 @@ describe("CDC from PostgreSQL through Debezium into the online store", { timeout
     admin = kafka.admin();
     producer = kafka.producer();
     await Promise.all([admin.connect(), producer.connect()]);
-    ingest = startCdcIngest(project, table);
+    // The connector first, and its snapshot in Kafka before the mapper starts: the mapper
+    // must read the table topic from its beginning.
+    await ensureCdcConnectors(registry, parseCdcDatabases(stackCdcDatabases()), connectUrl());
     await waitForCdcConnector(project);
+    await waitFor(
+      async () => {
+        const offsets = await admin!.fetchTopicOffsets(topic).catch(() => []);
+        return Number(offsets[0]?.high ?? 0) >= 2;
+      },
+      VISIBLE_MS,
+      "the snapshot in the table topic",
+      100,
+    );
+    ingest = startCdcIngest(project, table);
   });
 
   after(async () => {
