@@ -54,7 +54,10 @@ export function winnerRecord(
     if (!isStrataError(error)) throw error;
     throw unrepairable(`${error.message}; unlock it with npm run repair`, view, redisKey);
   }
-  const missing = row.values.findIndex((value) => value === null);
+  // A row with its version and no feature at all is a delete (a CDC source's deleted row):
+  // re-published as one, so every region ends with the tombstone, not the old value.
+  const deleted = row.values.length > 0 && row.values.every((value) => value === null);
+  const missing = deleted ? -1 : row.values.findIndex((value) => value === null);
   if (missing >= 0) {
     throw unrepairable(`the row lacks feature ${view.features[missing]!.name}`, view, redisKey);
   }
@@ -65,7 +68,8 @@ export function winnerRecord(
     version,
     // A row written before clocks were stored has none: its own origin's clock stands in.
     encodedClock: row.clock ?? encodeClockVector({ [version.originRegion]: version.hlc }),
-    values: row.values as string[],
+    values: deleted ? [] : (row.values as string[]),
+    ...(deleted ? { deleted: true as const } : {}),
   });
   try {
     decodeChangelogRecord(registry, record.key, record.value);

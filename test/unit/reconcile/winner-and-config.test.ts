@@ -49,6 +49,18 @@ describe("reconcile winners", () => {
     assert.deepEqual(write.values, ["0.5", "12", "=hi"]);
   });
 
+  it("re-publishes a deleted row (its version, no feature) as a delete", () => {
+    const record = winnerRecord(registry, view, key, {
+      version: newer,
+      clock: null,
+      values: [null, null, null],
+    });
+    const write = decodeChangelogRecord(registry, record.key, record.value);
+    assert.equal(write.deleted, true);
+    assert.deepEqual(write.values, []);
+    assert.equal(write.encodedVersion, newer);
+  });
+
   it("refuses a row it cannot re-publish, with STRATA_E_UNREPAIRABLE_ROW", () => {
     const refused = (row: { version: string; clock: string | null; values: (string | null)[] }) =>
       assert.throws(
