@@ -1,8 +1,8 @@
 import type { Admin, Kafka } from "kafkajs";
 import {
   AggregationConsumer,
+  cdcSourceDecoder,
   ensureAggregationEventsTopic,
-  type AggregationDecoders,
 } from "../../shared/aggregations/index.js";
 import type { ChangelogTopicConfig } from "../../shared/changelog/topics.js";
 import { errorField, log } from "../../shared/log.js";
@@ -22,8 +22,6 @@ export interface AggregationWiring {
   concurrency: number;
   sessionTimeoutMs: number;
   maxEventTimeSkewMs: number;
-  /** The `cdc` source decoder, once the CDC mapper provides one (shared/sources). */
-  decoders?: AggregationDecoders;
 }
 
 /**
@@ -39,13 +37,20 @@ export async function startAggregations(
   if (await ensureAggregationEventsTopic(wiring.admin, registry.project, wiring.topics)) {
     log("info", "created the aggregation events topic", { project: registry.project });
   }
+  // Debezium creates a table's topic at its first change; the consumer subscribes before that.
+  const cdcTopics = cdcSourceDecoder.topics(registry);
+  if (cdcTopics.length > 0) {
+    await wiring.admin.createTopics({
+      topics: cdcTopics.map((topic) => ({ topic })),
+      waitForLeaders: true,
+    });
+  }
   let lastRetryLog = 0;
   const consumer = await AggregationConsumer.start({
     kafka: wiring.kafka,
     redis: wiring.redis,
     registry: () => wiring.live.registry,
     region: wiring.region,
-    decoders: wiring.decoders,
     chunkSize: wiring.chunkSize,
     partitionsConsumedConcurrently: wiring.concurrency,
     sessionTimeoutMs: wiring.sessionTimeoutMs,

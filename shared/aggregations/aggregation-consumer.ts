@@ -10,6 +10,7 @@ import { AGGREGATE_SCRIPT, applyCalls, runApplyCalls, type ApplyResult } from ".
 import type { AggregationEvent } from "./event.js";
 import type { AggregationDecoders, AggregationSourceDecoder } from "./source-decoder.js";
 import { pushSourceDecoder, topicSourceDecoder } from "./topic-source.js";
+import { cdcSourceDecoder } from "./cdc-source.js";
 
 /** What one chunk of one partition did. */
 export interface AggregationOutcome {
@@ -36,7 +37,7 @@ export interface AggregationConsumerOptions {
   /** The registry to judge each chunk by (the live one's current registry). */
   registry: () => FeatureRegistry;
   region: string;
-  /** Decoders besides the built-in push (events topic) and topic ones, e.g. `cdc`. */
+  /** Decoders replacing the built-in ones (push: the events topic, topic, cdc) by kind. */
   decoders?: AggregationDecoders;
   /** Records per pipelined batch of apply calls; offsets are committed after each (default 2,000). */
   chunkSize?: number;
@@ -71,6 +72,7 @@ export class AggregationConsumer {
     const decoders: AggregationDecoders = {
       push: pushSourceDecoder,
       topic: topicSourceDecoder,
+      cdc: cdcSourceDecoder,
       ...options.decoders,
     };
     const byTopic = new Map<string, AggregationSourceDecoder>();

@@ -9,5 +9,6 @@ export * from "./events-topic.js";
 export * from "./input-texts.js";
 export * from "./source-decoder.js";
 export * from "./topic-source.js";
+export * from "./cdc-source.js";
 export * from "./event-writer.js";
 export * from "./aggregation-consumer.js";

@@ -22,5 +22,5 @@ export interface AggregationSourceDecoder {
   ): AggregationEvent[];
 }
 
-/** The decoders by kind; `cdc` comes from the CDC mapper's event parser when it is wired. */
+/** The decoders by kind (push: topic-source.ts, topic: topic-source.ts, cdc: cdc-source.ts). */
 export type AggregationDecoders = Partial<Record<AggregationSourceKind, AggregationSourceDecoder>>;

@@ -1,5 +1,6 @@
 import type { KafkaMessage } from "kafkajs";
 import {
+  cdcSourceDecoder,
   pushSourceDecoder,
   topicSourceDecoder,
   type AggregationDecoders,
@@ -30,6 +31,7 @@ export function aggregationSourceTopics(
   const decoders: AggregationDecoders = {
     push: pushSourceDecoder,
     topic: topicSourceDecoder,
+    cdc: cdcSourceDecoder,
     ...extra,
   };
   const byTopic = new Map<string, AggregationSourceDecoder>();
