@@ -1,6 +1,6 @@
 // npm run build:cdc-plugin [-- --config-providers <jar>]: the Debezium PostgreSQL plugin the
 // cloud stacks deploy (docs/deploy.md, "Change data capture"). Resolves the connector's
-// run-time jars with Maven from infra/cdc/plugin/pom.xml into artifacts/cdc/plugin/ (the folder
+// run-time jars with Maven from dev/connect/debezium/pom.xml into artifacts/cdc/plugin/ (the folder
 // infra/cdc/plugin/Dockerfile copies into the Azure Connect image) and zips that folder into
 // the MSK Connect custom plugin strata:cdc.pluginArchive points at. AWS also needs the MSK
 // config providers jar (github.com/aws-samples/msk-config-providers, a release's `-all.jar`),
@@ -13,7 +13,7 @@ import { repoRoot } from "../dev/stack/paths.js";
 import { DEBEZIUM_VERSION, PLUGIN_ARCHIVE } from "../infra/cdc/names.js";
 
 const { values } = parseArgs({ options: { "config-providers": { type: "string" } } });
-const pom = path.join(repoRoot, "infra/cdc/plugin/pom.xml");
+const pom = path.join(repoRoot, "dev/connect/debezium/pom.xml");
 const pinned = /<debezium\.version>([^<]+)<\/debezium\.version>/.exec(
   readFileSync(pom, "utf8"),
 )?.[1];

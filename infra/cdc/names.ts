@@ -4,7 +4,7 @@
  * (its group and internal topics), distinct from the offline sink's.
  */
 
-/** Every Debezium module at this version (infra/cdc/plugin/pom.xml says the same). */
+/** Every Debezium module at this version (dev/connect/debezium/pom.xml says the same). */
 export const DEBEZIUM_VERSION = "3.6.1.Final";
 export const DEBEZIUM_POSTGRES_ARTIFACT = {
   group: "io.debezium",

@@ -179,7 +179,7 @@ describe("strata:cdc configuration", () => {
   });
 
   it("pins the same Debezium version in the plugin pom as in the stacks", () => {
-    const pom = readFileSync(path.join(repoRoot, "infra/cdc/plugin/pom.xml"), "utf8");
+    const pom = readFileSync(path.join(repoRoot, "dev/connect/debezium/pom.xml"), "utf8");
     assert.equal(/<debezium\.version>([^<]+)</.exec(pom)?.[1], DEBEZIUM_VERSION);
     assert.equal(DEBEZIUM_VERSION, "3.6.1.Final");
   });
