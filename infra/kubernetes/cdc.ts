@@ -9,7 +9,7 @@ import {
 } from "../cdc/index.js";
 import type { StackConfig } from "../config.js";
 import { acl, kafkaUser } from "./kafka-user.js";
-import { CONNECT_LABELS } from "./offline-sink.js";
+import { connectClusterSpec, connectIngressPolicy } from "./strimzi-connect.js";
 import { CLIENT_LABEL, CONTAINER_SECURITY, podSecurity } from "./security.js";
 
 export interface KubernetesCdcArgs {
@@ -87,6 +87,7 @@ export class KubernetesCdc extends pulumi.ComponentResource {
     ];
     const volumeName = (i: number) => `cdc-root-cert-${i}`;
     const build = cdc.buildOutput!;
+    const base = connectClusterSpec({ ...args, userName, names: connect });
     new k8s.apiextensions.CustomResource(
       `${name}-connect`,
       {
@@ -98,25 +99,9 @@ export class KubernetesCdc extends pulumi.ComponentResource {
           annotations: { "strimzi.io/use-connector-resources": "true" },
         },
         spec: {
-          replicas: 1,
-          bootstrapServers: args.kafkaBootstrap,
-          tls: {
-            trustedCertificates: [
-              { secretName: `${args.kafkaClusterName}-cluster-ca-cert`, certificate: "ca.crt" },
-            ],
-          },
-          authentication: {
-            type: "tls",
-            certificateAndKey: { secretName: userName, certificate: "user.crt", key: "user.key" },
-          },
+          ...base,
           config: {
-            "group.id": connect.groupId,
-            "config.storage.topic": connect.configTopic,
-            "offset.storage.topic": connect.offsetTopic,
-            "status.storage.topic": connect.statusTopic,
-            "config.storage.replication.factor": -1,
-            "offset.storage.replication.factor": -1,
-            "status.storage.replication.factor": -1,
+            ...base.config,
             "config.providers": "secrets",
             "config.providers.secrets.class": SECRET_PROVIDER,
           },
@@ -210,29 +195,7 @@ export class KubernetesCdc extends pulumi.ComponentResource {
       },
       parent,
     );
-    // Connect takes no traffic but the operator's calls to its REST API.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-connect`,
-      {
-        metadata: { namespace },
-        spec: {
-          podSelector: { matchLabels: { "strimzi.io/cluster": connectName, ...CONNECT_LABELS } },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [
-                {
-                  namespaceSelector: {},
-                  podSelector: { matchLabels: { "strimzi.io/kind": "cluster-operator" } },
-                },
-              ],
-              ports: [{ port: 8083 }],
-            },
-          ],
-        },
-      },
-      parent,
-    );
+    connectIngressPolicy(`${name}-connect`, namespace, connectName, parent);
     this.registerOutputs({});
   }
 }

@@ -12,6 +12,7 @@ import {
 import { deployedSinkConnector } from "../offline/deployed-sink.js";
 import { acl, kafkaUser } from "./kafka-user.js";
 import { CLIENT_LABEL, CONTAINER_SECURITY, podSecurity } from "./security.js";
+import { connectClusterSpec, connectIngressPolicy } from "./strimzi-connect.js";
 
 export interface KubernetesOfflineSinkArgs {
   config: StackConfig;
@@ -19,8 +20,6 @@ export interface KubernetesOfflineSinkArgs {
   kafkaClusterName: string;
   kafkaBootstrap: pulumi.Input<string>;
 }
-
-export const CONNECT_LABELS = { "strimzi.io/kind": "KafkaConnect" };
 
 /** The on-prem warehouse as the Hadoop catalog and the readers name it. */
 export function onPremWarehouse(config: StackConfig): string {
@@ -117,27 +116,8 @@ export class KubernetesOfflineSink extends pulumi.ComponentResource {
           annotations: { "strimzi.io/use-connector-resources": "true" },
         },
         spec: {
-          replicas: 1,
+          ...connectClusterSpec({ ...args, userName, names: connect }),
           image: config.offline.connectImage,
-          bootstrapServers: args.kafkaBootstrap,
-          tls: {
-            trustedCertificates: [
-              { secretName: `${args.kafkaClusterName}-cluster-ca-cert`, certificate: "ca.crt" },
-            ],
-          },
-          authentication: {
-            type: "tls",
-            certificateAndKey: { secretName: userName, certificate: "user.crt", key: "user.key" },
-          },
-          config: {
-            "group.id": connect.groupId,
-            "config.storage.topic": connect.configTopic,
-            "offset.storage.topic": connect.offsetTopic,
-            "status.storage.topic": connect.statusTopic,
-            "config.storage.replication.factor": -1,
-            "offset.storage.replication.factor": -1,
-            "status.storage.replication.factor": -1,
-          },
           template: {
             pod: {
               metadata: { labels: CLIENT_LABEL },
@@ -179,29 +159,7 @@ export class KubernetesOfflineSink extends pulumi.ComponentResource {
       },
       parent,
     );
-    // Connect takes no traffic but the operator's calls to its REST API.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-connect`,
-      {
-        metadata: { namespace },
-        spec: {
-          podSelector: { matchLabels: { "strimzi.io/cluster": connectName, ...CONNECT_LABELS } },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [
-                {
-                  namespaceSelector: {},
-                  podSelector: { matchLabels: { "strimzi.io/kind": "cluster-operator" } },
-                },
-              ],
-              ports: [{ port: 8083 }],
-            },
-          ],
-        },
-      },
-      parent,
-    );
+    connectIngressPolicy(`${name}-connect`, namespace, connectName, parent);
     this.connectorName = sink.name;
     this.warehouse = onPremWarehouse(config);
     this.registerOutputs({});

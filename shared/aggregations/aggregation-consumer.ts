@@ -8,7 +8,11 @@ import type { RedisClient } from "../online-store/pipeline.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
 import { AGGREGATE_SCRIPT, applyCalls, runApplyCalls, type ApplyResult } from "./apply-call.js";
 import type { AggregationEvent } from "./event.js";
-import type { AggregationDecoders, AggregationSourceDecoder } from "./source-decoder.js";
+import {
+  decodeWithinSkew,
+  type AggregationDecoders,
+  type AggregationSourceDecoder,
+} from "./source-decoder.js";
 import { pushSourceDecoder, topicSourceDecoder } from "./topic-source.js";
 import { cdcSourceDecoder } from "./cdc-source.js";
 
@@ -195,17 +199,7 @@ function decodeChunk(
   const rejected: RejectedRecord[] = [];
   for (const message of chunk) {
     try {
-      const decoded = decoder.decode(registry, topic, partition, message);
-      const latest = Number(message.timestamp) + skewMs;
-      const future = decoded.find((e) => e.eventTsMs > latest);
-      if (future) {
-        // One event far ahead would raise the watermark and make every on-time event late.
-        throw new StrataError(
-          "STRATA_E_EVENT_TIME_IN_FUTURE",
-          `event time ${new Date(future.eventTsMs).toISOString()} is later than the record's produce time plus ${skewMs} ms`,
-          { view: future.view.key, eventTsMs: future.eventTsMs },
-        );
-      }
+      const decoded = decodeWithinSkew(decoder, registry, topic, partition, message, skewMs);
       for (const event of decoded) {
         events.push(event);
         origin.set(event, message);

@@ -1,6 +1,6 @@
 import type { Admin, KafkaMessage } from "kafkajs";
 import { show, StrataError } from "../errors.js";
-import { fitToCluster, type ChangelogTopicConfig } from "../changelog/topics.js";
+import { ensureDeleteTopic, type ChangelogTopicConfig } from "../changelog/topics.js";
 import type { FeatureRegistry, ResolvedAggregationView } from "../registry/feature-registry.js";
 import type { AggregationEvent } from "./event.js";
 import { canonicalTexts } from "./input-texts.js";
@@ -98,33 +98,10 @@ function bad(what: string): StrataError {
  * the tiles and the offline table keep what they made of them), as many partitions as the
  * changelog. Returns whether it created it.
  */
-export async function ensureAggregationEventsTopic(
+export function ensureAggregationEventsTopic(
   admin: Admin,
   project: string,
   requested: ChangelogTopicConfig,
 ): Promise<boolean> {
-  const topic = aggregationEventsTopic(project);
-  if ((await admin.listTopics()).includes(topic)) return false;
-  const brokers = (await admin.describeCluster()).brokers.length;
-  const { config } = fitToCluster(requested, brokers);
-  return admin
-    .createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: config.partitions,
-          replicationFactor: config.replicationFactor,
-          configEntries: [
-            { name: "cleanup.policy", value: "delete" },
-            { name: "min.insync.replicas", value: String(config.minInSyncReplicas) },
-          ],
-        },
-      ],
-    })
-    .catch((error: unknown) => {
-      // Another process created it between our list and create: that is the idempotent case.
-      if ((error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
-      return false;
-    });
+  return ensureDeleteTopic(admin, aggregationEventsTopic(project), requested);
 }

@@ -1,6 +1,6 @@
 import type { Admin, Kafka, KafkaMessage } from "kafkajs";
 import { retryRetriable } from "../changelog/kafka-errors.js";
-import { fitToCluster, type ChangelogTopicConfig } from "../changelog/topics.js";
+import { ensureDeleteTopic, type ChangelogTopicConfig } from "../changelog/topics.js";
 import type { TopicOffsets } from "./state.js";
 
 /** The project's backfill topic: backfill rows travel here, never through the changelog. */
@@ -24,30 +24,9 @@ export async function ensureBackfillTopic(
   project: string,
   topics: ChangelogTopicConfig,
 ): Promise<void> {
-  const topic = backfillTopic(project);
-  if ((await admin.listTopics()).includes(topic)) return;
-  const brokers = (await admin.describeCluster()).brokers.length;
-  const { config } = fitToCluster(topics, brokers);
-  await admin
-    .createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: config.partitions,
-          replicationFactor: config.replicationFactor,
-          configEntries: [
-            { name: "cleanup.policy", value: "delete" },
-            { name: "retention.ms", value: String(BACKFILL_RETENTION_MS) },
-            { name: "min.insync.replicas", value: String(config.minInSyncReplicas) },
-          ],
-        },
-      ],
-    })
-    .catch((error: unknown) => {
-      // Another coordinator created it at the same moment.
-      if (!(error instanceof Error) || !/exists/i.test(error.message)) throw error;
-    });
+  await ensureDeleteTopic(admin, backfillTopic(project), topics, {
+    "retention.ms": String(BACKFILL_RETENTION_MS),
+  });
 }
 
 /** Each partition's end offset (the next offset to be written), as decimal strings. */

@@ -167,3 +167,41 @@ async function checkChangelogSettings(admin: Admin, topic: string): Promise<void
     );
   }
 }
+
+/**
+ * Creates `topic` if it is missing, deleted by age (a transport, not a history): the
+ * changelog's partitions and replication fitted to the cluster, `min.insync.replicas`, and
+ * `extraConfig`. Safe to call from every process: a concurrent creation is the idempotent
+ * case. Returns whether this call created it.
+ */
+export async function ensureDeleteTopic(
+  admin: Admin,
+  topic: string,
+  requested: ChangelogTopicConfig,
+  extraConfig: Record<string, string> = {},
+): Promise<boolean> {
+  if ((await admin.listTopics()).includes(topic)) return false;
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const { config } = fitToCluster(requested, brokers);
+  const settings: Record<string, string> = {
+    "cleanup.policy": "delete",
+    ...extraConfig,
+    "min.insync.replicas": String(config.minInSyncReplicas),
+  };
+  return admin
+    .createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: config.partitions,
+          replicationFactor: config.replicationFactor,
+          configEntries: Object.entries(settings).map(([name, value]) => ({ name, value })),
+        },
+      ],
+    })
+    .catch((error: unknown) => {
+      if ((error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
+      return false;
+    });
+}

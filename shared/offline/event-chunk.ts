@@ -1,12 +1,13 @@
 import type { KafkaMessage } from "kafkajs";
 import {
   cdcSourceDecoder,
+  decodeWithinSkew,
   pushSourceDecoder,
   topicSourceDecoder,
   type AggregationDecoders,
   type AggregationSourceDecoder,
 } from "../aggregations/index.js";
-import { isStrataError, StrataError } from "../errors.js";
+import { isStrataError, type StrataError } from "../errors.js";
 import type { FeatureRegistry } from "../registry/index.js";
 import { projectEvent } from "./event-record.js";
 
@@ -65,16 +66,7 @@ export function projectEventChunk(
   };
   for (const message of chunk) {
     try {
-      const events = decoder.decode(registry, topic, partition, message);
-      const latest = Number(message.timestamp) + maxSkewMs;
-      const future = events.find((e) => e.eventTsMs > latest);
-      if (future) {
-        throw new StrataError(
-          "STRATA_E_EVENT_TIME_IN_FUTURE",
-          `event time ${new Date(future.eventTsMs).toISOString()} is later than the record's produce time plus ${maxSkewMs} ms`,
-          { view: future.view.key, eventTsMs: future.eventTsMs },
-        );
-      }
+      const events = decodeWithinSkew(decoder, registry, topic, partition, message, maxSkewMs);
       for (const event of events) {
         out.records.push({
           key: `${event.view.key}/${event.entity}`,
