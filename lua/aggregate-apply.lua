@@ -2,14 +2,16 @@
 -- aggregation view major, exactly once (docs/aggregations.md; shared/aggregations/apply-call.ts
 -- builds the call). Everything is in the entity's hash, so one key per call, on Cluster too.
 --
--- KEYS[1]  fs:{<project>:<entity set>:<encoded key>}
--- ARGV[1]  the view's spec, fields joined by "\n": prefix (`<view>@<major>#0:`),
---          allowedLatenessMs, aggregation count A, column count C,
---          A times: name, kind, tileMs, windowMs, n, column (1..C, 0 for count)
--- ARGV[2…] per event, in source offset order: eventTsMs, sourceTopic, partition, offset,
---          C value texts (value-codec text, "" null; integers canonical decimal).
+-- The view's spec is not an argument: apply-call.ts puts it in front of this file as Lua
+-- constants, one script per view spec, so a call neither sends nor parses it:
+--   local prefix, lateness, nCols = '<view>@<major>#0:', allowedLatenessMs, C
+--   local aggs = { { name = '<view>@<major>#0:<agg>:', kind, tile, window, n,
+--                    col (1..C, 0 for count), touched = {} }, ... }
 --          kind: count | sumi | sumf | meani | meanf | mini | maxi | minf | maxf | last_n
 --          (i: exact integers, f: floats).
+-- KEYS[1]  fs:{<project>:<entity set>:<encoded key>}
+-- ARGV[1…] per event, in source offset order: eventTsMs, sourceTopic, partition, offset,
+--          C value texts (value-codec text, "" null; integers canonical decimal).
 -- Returns  { applied, duplicates, late event positions (1-based)... }
 --
 -- Per event: lateness first (older than watermark - allowedLatenessMs: not applied, returned
@@ -24,28 +26,8 @@ local key = KEYS[1]
 local tonumber, floor, fmt, byte = tonumber, math.floor, string.format, string.byte
 local TWO53 = 9007199254740992
 
--- The view's part comes as one argument (fewer arguments cost the caller less per call).
-local spec = {}
-for part in string.gmatch(ARGV[1], '[^\n]+') do spec[#spec + 1] = part end
-local prefix = spec[1]
-local lateness = tonumber(spec[2])
-local nAggs = tonumber(spec[3])
-local nCols = tonumber(spec[4])
-local aggs = {}
-local s = 5
-for i = 1, nAggs do
-  aggs[i] = {
-    name = prefix .. spec[s] .. ':',
-    kind = spec[s + 1],
-    tile = tonumber(spec[s + 2]),
-    window = tonumber(spec[s + 3]),
-    n = tonumber(spec[s + 4]),
-    col = tonumber(spec[s + 5]),
-    touched = {},
-  }
-  s = s + 6
-end
-local at = 2
+local nAggs = #aggs
+local at = 1
 local stride = 4 + nCols
 local nEvents = (#ARGV - at + 1) / stride
 
@@ -81,18 +63,32 @@ local function hget(field)
   return nil
 end
 
+-- The watermark and the last applied offset of every source partition in the call, in one
+-- HMGET (a call usually holds one partition's events).
 local wmField = prefix .. '_wm'
-local wm0 = hget(wmField)
-if wm0 then wm0 = tonumber(wm0) end
+local offFields, offsets, offsetTexts = {}, {}, {}
+local reads = { wmField }
+for e = 0, nEvents - 1 do
+  local base = at + e * stride
+  local field = prefix .. '_o:' .. ARGV[base + 1] .. ':' .. ARGV[base + 2]
+  offFields[e] = field
+  if offsets[field] == nil then
+    offsets[field] = false
+    reads[#reads + 1] = field
+  end
+end
+local stored = redis.call('HMGET', key, unpack(reads))
+local wm0 = stored[1] and tonumber(stored[1]) or nil
 local wm = wm0
+for i = 2, #reads do offsets[reads[i]] = tonumber(stored[i] or '-1') end
 
-local offsets, offsetTexts = {}, {}
 local ints, intMag, intOrder = {}, {}, {}
 local floats, floatOrder = {}, {}
 local extremes, extremeDirty = {}, {}
 local lists, listOrder = {}, {}
 local late = {}
 local applied, duplicates = 0, 0
+local minTs = nil
 
 local function add_int(field, text)
   local v = tonumber(text)
@@ -169,19 +165,15 @@ for e = 0, nEvents - 1 do
     late[#late + 1] = e + 1
   else
     local topic, part = ARGV[base + 1], ARGV[base + 2]
-    local offField = prefix .. '_o:' .. topic .. ':' .. part
+    local offField = offFields[e]
     local off = tonumber(ARGV[base + 3])
-    local last = offsets[offField]
-    if last == nil then
-      last = tonumber(hget(offField) or '-1')
-      offsets[offField] = last
-    end
-    if off <= last then
+    if off <= offsets[offField] then
       duplicates = duplicates + 1
     else
       offsets[offField], offsetTexts[offField] = off, ARGV[base + 3]
       applied = applied + 1
       if wm == nil or ts > wm then wm = ts end
+      if minTs == nil or ts < minTs then minTs = ts end
       for i = 1, nAggs do
         local a = aggs[i]
         local k = floor(ts / a.tile)
@@ -250,8 +242,8 @@ if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
 -- Expiry: tiles with (k + 1) * tileMs <= wm - windowMs - allowedLatenessMs. Tiles older than
 -- the previous call's limit are gone already and no on-time event can recreate them, so only
 -- the tiles between the two limits (bounded by the tiles that can exist) and this call's own
--- tiles are looked at.
-if wm ~= nil then
+-- tiles are looked at; both only when they can hold an expired tile.
+if wm ~= nil and minTs ~= nil then
   local dels = {}
   local function del(a, k)
     if a.kind == 'meani' or a.kind == 'meanf' then
@@ -274,8 +266,10 @@ if wm ~= nil then
       hi = math.min(kNew, floor(wm0 / a.tile))
       for k = kOld + 1, hi do del(a, k) end
     end
-    for k in pairs(a.touched) do
-      if k <= kNew and not (kOld ~= nil and k > kOld and k <= hi) then del(a, k) end
+    if floor(minTs / a.tile) <= kNew then
+      for k in pairs(a.touched) do
+        if k <= kNew and not (kOld ~= nil and k > kOld and k <= hi) then del(a, k) end
+      end
     end
   end
   if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end

@@ -6,7 +6,7 @@ import { deadLetterTopic } from "../changelog/topics.js";
 import { isStrataError, StrataError } from "../errors.js";
 import type { RedisClient } from "../online-store/pipeline.js";
 import type { FeatureRegistry } from "../registry/feature-registry.js";
-import { AGGREGATE_SCRIPT, applyCalls, runApplyCalls, type ApplyResult } from "./apply-call.js";
+import { aggregateScript, applyCalls, runApplyCalls, type ApplyResult } from "./apply-call.js";
 import type { AggregationEvent } from "./event.js";
 import {
   decodeWithinSkew,
@@ -84,7 +84,9 @@ export class AggregationConsumer {
       for (const topic of decoder.topics(registry)) byTopic.set(topic, decoder);
     }
     const topics = [...byTopic.keys()];
-    await AGGREGATE_SCRIPT.loadOn(options.redis);
+    await Promise.all(
+      registry.aggregationViews().map((view) => aggregateScript(view).loadOn(options.redis)),
+    );
     const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
     const consumer = options.kafka.consumer({
       groupId: aggregationGroupId(project, options.region),

@@ -6,7 +6,10 @@ import type { ResolvedAggregationView } from "../registry/feature-registry.js";
 import type { AggregationEvent } from "./event.js";
 import { aggregationPrefix } from "./redis-fields.js";
 
-/** lua/aggregate-apply.lua: one entity's batch of events, exactly once. */
+/**
+ * lua/aggregate-apply.lua: one entity's batch of events, exactly once. The body every view's
+ * script shares; a call runs the view's own script (aggregateScript).
+ */
 export const AGGREGATE_SCRIPT = LuaScript.fromFile("aggregate-apply");
 
 /** What the apply script did with one call's events. */
@@ -21,26 +24,62 @@ export interface ApplyResult {
 /** One call: a view major, an entity, its events in source offset order. */
 export interface ApplyCall {
   command: KeyedCommand;
+  /** The view's script, which the call runs by SHA (and as EVAL when a server lost it). */
+  script: LuaScript;
   events: readonly AggregationEvent[];
 }
 
-/** The script's view-dependent arguments, built once per resolved view. */
-const headers = new WeakMap<ResolvedAggregationView, string>();
+/** Each resolved view's script; views with the same spec share one text, so one SHA. */
+const scripts = new WeakMap<ResolvedAggregationView, LuaScript>();
 
-/** The view's spec as one argument, fields joined by "\n" (names and numbers never hold one). */
-function header(view: ResolvedAggregationView): string {
-  const cached = headers.get(view);
+/**
+ * The apply script of a view: its spec as Lua constants in front of the shared body. Lua
+ * compiles the constants once when a server loads the script, where an argument would be sent
+ * and split into strings again on every call.
+ */
+export function aggregateScript(view: ResolvedAggregationView): LuaScript {
+  const cached = scripts.get(view);
   if (cached) return cached;
   const { aggregations, inputs, allowedLatenessMs } = view.aggregation;
   const column = new Map(inputs.map((input, i) => [input.name, i + 1]));
-  const argv = [aggregationPrefix(view.key), allowedLatenessMs, aggregations.length, inputs.length];
-  for (const agg of aggregations) {
-    argv.push(agg.name, scriptKind(agg), agg.tileMs, agg.windowMs, agg.n);
-    argv.push(agg.column ? column.get(agg.column.name)! : 0);
+  const prefix = aggregationPrefix(view.key);
+  const aggs = aggregations.map((agg) => {
+    const fields = [
+      `name = ${luaString(`${prefix}${agg.name}:`)}`,
+      `kind = ${luaString(scriptKind(agg))}`,
+      `tile = ${luaNumber(agg.tileMs)}`,
+      `window = ${luaNumber(agg.windowMs)}`,
+      `n = ${luaNumber(agg.n)}`,
+      `col = ${luaNumber(agg.column ? column.get(agg.column.name)! : 0)}`,
+      "touched = {}",
+    ];
+    return `  { ${fields.join(", ")} },`;
+  });
+  const spec = [
+    `local prefix, lateness, nCols = ${luaString(prefix)}, ${luaNumber(allowedLatenessMs)}, ${inputs.length}`,
+    "local aggs = {",
+    ...aggs,
+    "}",
+  ].join("\n");
+  const script = new LuaScript(AGGREGATE_SCRIPT.name, `${spec}\n${AGGREGATE_SCRIPT.source}`);
+  scripts.set(view, script);
+  return script;
+}
+
+/** A Lua string literal: every byte but letters, digits and a few marks as a decimal escape. */
+function luaString(text: string): string {
+  let out = "'";
+  for (const byte of Buffer.from(text, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_@#:.-]/.test(c) ? c : `\\${String(byte).padStart(3, "0")}`;
   }
-  const text = argv.join("\n");
-  headers.set(view, text);
-  return text;
+  return `${out}'`;
+}
+
+/** A Lua number literal of a safe integer (every number of a spec is one). */
+function luaNumber(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not a safe integer: ${value}`);
+  return String(value);
 }
 
 function scriptKind(agg: ResolvedAggregation): string {
@@ -75,11 +114,12 @@ export function applyCalls(project: string, events: readonly AggregationEvent[])
   }
   return [...groups.values()].map(({ view, entity, events }) => {
     const key = entityRedisKey(project, view.entitySet, entity);
-    const argv = [...AGGREGATE_SCRIPT.evalshaArgv([key]), header(view)];
+    const script = aggregateScript(view);
+    const argv = script.evalshaArgv([key]);
     for (const event of events) {
       argv.push(event.eventTsMs, event.sourceTopic, event.partition, event.offset, ...event.texts);
     }
-    return { command: { key, argv }, events };
+    return { command: { key, argv }, script, events };
   });
 }
 
@@ -100,7 +140,7 @@ export async function runApplyCalls(
       redis,
       reload.map((i) => ({
         key: commands[i]!.key,
-        argv: AGGREGATE_SCRIPT.asEval(commands[i]!.argv),
+        argv: calls[i]!.script.asEval(commands[i]!.argv),
       })),
     );
     reload.forEach((i, n) => (replies[i] = retried[n]!));
