@@ -15,7 +15,7 @@
 import { Redis } from "ioredis";
 import { resolveEndpoints } from "../dev/stack/endpoints.js";
 import {
-  AGGREGATE_SCRIPT,
+  aggregateScript,
   applyCalls,
   runApplyCalls,
   type AggregationEvent,
@@ -141,7 +141,8 @@ export async function aggregateBench(log: (line: string) => void): Promise<{
   const redis = new Redis(resolveEndpoints().redis.address);
   const samples = { aggregate: [] as number[], grouped: [] as number[], floor: [] as number[] };
   try {
-    await AGGREGATE_SCRIPT.loadOn(redis);
+    // Every round's view has the same spec, so the same script.
+    await aggregateScript(benchView(`benchagg${process.pid}`)).loadOn(redis);
     for (let r = 1; r <= ROUNDS; r++) {
       const floorProject = `benchaggf${process.pid}r${r}`;
       const aggProject = `benchagg${process.pid}r${r}`;
